@@ -1,0 +1,63 @@
+package io.esb;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import io.esb.config.EsbSettings;
+import io.esb.docker.DockerSupervisor;
+import io.esb.function.ContainerClient;
+import io.esb.function.FunctionActor;
+import io.esb.http.ConfiguredRoutes;
+import io.esb.http.GatewayHttp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The root of the actor tree. From here: the DockerSupervisor ("docker"), one FunctionActor per function
+ * ("function-&lt;name&gt;"), and the HTTP binding that routes requests to them.
+ */
+public final class Guardian {
+    private static final Logger log = LoggerFactory.getLogger(Guardian.class);
+
+    private Guardian() {}
+
+    /** Completes with the HTTP binding once the gateway listens, or with the bind failure. */
+    public static Behavior<Void> create(EsbSettings settings, CompletableFuture<ServerBinding> bound) {
+        return Behaviors.setup(ctx -> {
+            var dockerState = DockerSupervisor.sharedState(settings);
+            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState), "docker");
+            var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
+            Map<String, ActorRef<FunctionActor.Command>> functions = new LinkedHashMap<>();
+            for (var function : settings.functions().values()) {
+                functions.put(function.name(), ctx.spawn(FunctionActor.create(function, settings, docker, client), "function-" + function.name()));
+            }
+            var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), ConfiguredRoutes.build(settings.functions().values()), dockerState);
+            Http.get(ctx.getSystem()).newServerAt(settings.http().iface(), settings.http().port())
+                    .bind(http::handle)
+                    .whenComplete((binding, error) -> {
+                        if (error != null) {
+                            log.error("Could not bind the HTTP port", kv("interface", settings.http().iface()),
+                                    kv("port", settings.http().port()), kv("error_detail", error.getMessage()));
+                            bound.completeExceptionally(error);
+                            ctx.getSystem().terminate();
+                        } else {
+                            binding.addToCoordinatedShutdown(Duration.ofSeconds(10), ctx.getSystem());
+                            log.info("Gateway listening", kv("address", "http://" + binding.localAddress().getHostString() + ":"
+                                    + binding.localAddress().getPort()), kv("functions", functions.keySet()),
+                                    kv("docker_host", settings.docker().host()));
+                            bound.complete(binding);
+                        }
+                    });
+            return Behaviors.empty();
+        });
+    }
+}

@@ -1,0 +1,24 @@
+package io.esb;
+
+import io.esb.config.ConfigException;
+
+/** {@code java -jar target/esb.jar}: starts the gateway and runs until SIGTERM (CoordinatedShutdown). */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        EsbGateway gateway;
+        try {
+            gateway = EsbGateway.start(EsbGateway.loadConfig());
+        } catch (ConfigException e) {
+            System.err.println("esb: " + e.getMessage());
+            System.exit(2);
+            return;
+        } catch (java.util.concurrent.ExecutionException e) {
+            System.err.println("esb: could not start: " + e.getCause().getMessage());
+            System.exit(1);
+            return;
+        }
+        gateway.system().getWhenTerminated().toCompletableFuture().join();
+    }
+}

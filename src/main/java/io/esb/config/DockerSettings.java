@@ -1,0 +1,17 @@
+package io.esb.config;
+
+import java.time.Duration;
+
+/**
+ * How the gateway reaches Docker. {@code clientTimeout} bounds every call; {@code instanceId} is the label value
+ * that marks containers as this gateway's, so several gateways (or test runs) can share one daemon.
+ */
+public record DockerSettings(
+        String host,
+        int maxWorkers,
+        Duration clientTimeout,
+        int maxPendingOperations,
+        Duration probeInterval,
+        Duration restartMinBackoff,
+        Duration restartMaxBackoff,
+        String instanceId) {}

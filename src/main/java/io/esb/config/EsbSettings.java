@@ -1,0 +1,12 @@
+package io.esb.config;
+
+import java.util.Map;
+
+/** All of the gateway's settings, read once from {@code esb.*} and validated. */
+public record EsbSettings(
+        HttpSettings http,
+        DockerSettings docker,
+        ContainerSettings containers,
+        String region,
+        String accountId,
+        Map<String, FunctionSettings> functions) {}

@@ -1,0 +1,30 @@
+package io.esb.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** One function: the image that runs it, its limits, its own environment and the routes that reach it. */
+public record FunctionSettings(
+        String name,
+        String image,
+        Duration timeout,
+        int memoryMb,
+        int maxConcurrency,
+        Map<String, String> environment,
+        List<RouteSettings> routes) {
+
+    /**
+     * Identifies everything that shapes a container of this function. A container carries it as a label, so a
+     * restarted gateway adopts only containers that still match the configuration.
+     */
+    public String containerSpecHash() {
+        var text = image + "\n" + timeout.toMillis() + "\n" + memoryMb + "\n" + new java.util.TreeMap<>(environment);
+        try {
+            var digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

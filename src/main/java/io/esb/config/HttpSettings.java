@@ -1,0 +1,4 @@
+package io.esb.config;
+
+/** Where the gateway listens and how large request bodies may be. */
+public record HttpSettings(String iface, int port, String stage, long maxInvokePayloadBytes, long maxRouteBodyBytes) {}

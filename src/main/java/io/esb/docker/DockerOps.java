@@ -1,0 +1,109 @@
+package io.esb.docker;
+
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+
+import java.util.List;
+import java.util.Map;
+
+/** The Docker calls the gateway makes. Each is a blocking {@link DockerOperation} that only the supervisor runs. */
+public final class DockerOps {
+    static final int RIE_PORT = 8080;
+
+    private DockerOps() {}
+
+    public static DockerOperation<String> ping() {
+        return client -> {
+            client.pingCmd().exec();
+            return "OK";
+        };
+    }
+
+    /**
+     * Creates and starts a container with 8080 published on 127.0.0.1 at an ephemeral port. A container that was
+     * created but would not start is removed again, so a failed cold start leaves nothing behind.
+     */
+    public static DockerOperation<StartedContainer> createAndStart(ContainerSpec spec) {
+        return client -> {
+            var port = ExposedPort.tcp(RIE_PORT);
+            var bindings = new Ports();
+            bindings.bind(port, new Ports.Binding("127.0.0.1", ""));
+            var env = spec.environment().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+            var hostConfig = HostConfig.newHostConfig()
+                    .withPortBindings(bindings)
+                    .withMemory(spec.memoryBytes())
+                    .withMemorySwap(spec.memoryBytes())
+                    .withSecurityOpts(List.of("no-new-privileges"))
+                    .withCapDrop(com.github.dockerjava.api.model.Capability.ALL);
+            var created = client.createContainerCmd(spec.image())
+                    .withName(spec.name())
+                    .withLabels(spec.labels())
+                    .withEnv(env)
+                    .withExposedPorts(port)
+                    .withHostConfig(hostConfig)
+                    .exec();
+            var id = created.getId();
+            try {
+                client.startContainerCmd(id).exec();
+                var inspected = client.inspectContainerCmd(id).exec();
+                var published = inspected.getNetworkSettings().getPorts().getBindings().get(port);
+                if (published == null || published.length == 0) {
+                    throw new IllegalStateException("container " + id + " has no published port for 8080");
+                }
+                return new StartedContainer(id, spec.name(), Integer.parseInt(published[0].getHostPortSpec()));
+            } catch (RuntimeException e) {
+                removeQuietly(client, id);
+                throw e;
+            }
+        };
+    }
+
+    /** Force-removes a container; one that is already gone counts as removed. */
+    public static DockerOperation<Boolean> remove(String containerId) {
+        return client -> {
+            try {
+                client.removeContainerCmd(containerId).withForce(true).exec();
+                return true;
+            } catch (NotFoundException alreadyGone) {
+                return false;
+            }
+        };
+    }
+
+    /** Lists this gateway instance's containers, running or not; {@code function} may be null for all of them. */
+    public static DockerOperation<List<ManagedContainer>> listManaged(String instanceId, String function) {
+        return client -> {
+            Map<String, String> labels = function == null
+                    ? Labels.forInstance(instanceId)
+                    : Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instanceId, Labels.FUNCTION, function);
+            return client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec().stream()
+                    .map(c -> new ManagedContainer(
+                            c.getId(),
+                            c.getNames() != null && c.getNames().length > 0 ? c.getNames()[0].replaceFirst("^/", "") : c.getId(),
+                            c.getLabels().get(Labels.FUNCTION),
+                            c.getLabels().get(Labels.SPEC),
+                            "running".equals(c.getState()),
+                            java.util.Arrays.stream(c.getPorts() == null ? new com.github.dockerjava.api.model.ContainerPort[0] : c.getPorts())
+                                    .filter(p -> p.getPrivatePort() != null && p.getPrivatePort() == RIE_PORT && p.getPublicPort() != null)
+                                    .mapToInt(p -> p.getPublicPort())
+                                    .findFirst().orElse(0)))
+                    .toList();
+        };
+    }
+
+    /** Whether the kernel killed the container for exceeding its memory limit. */
+    public static DockerOperation<Boolean> wasOomKilled(String containerId) {
+        return client -> Boolean.TRUE.equals(client.inspectContainerCmd(containerId).exec().getState().getOOMKilled());
+    }
+
+    private static void removeQuietly(com.github.dockerjava.api.DockerClient client, String id) {
+        try {
+            client.removeContainerCmd(id).withForce(true).exec();
+        } catch (RuntimeException ignored) {
+            // The original start failure is what the caller needs; reconcile removes the leftover if this failed.
+        }
+    }
+}

@@ -1,0 +1,379 @@
+package io.esb.docker;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.PreRestart;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.eventstream.EventStream;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import com.github.dockerjava.api.DockerClient;
+import io.esb.config.EsbSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The only owner of the docker-java client. Every blocking call runs on the dedicated {@code esb.docker-dispatcher}
+ * under a deadline the actor enforces itself (docker-java's response timeout does not apply over a unix socket).
+ * A call past its deadline is answered as a timeout and its client is closed, which frees the blocked thread; the
+ * actor then fails and is restarted with backoff, building a fresh client.
+ */
+public final class DockerSupervisor {
+    public static final String DISPATCHER = "esb.docker-dispatcher";
+    private static final Logger log = LoggerFactory.getLogger(DockerSupervisor.class);
+
+    public sealed interface Command {}
+
+    /** Runs {@code operation} and answers {@code replyTo} with its result or a typed failure. */
+    public record Run<T>(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo)
+            implements Command {}
+
+    private record Completed(long id, Object value, Throwable error) implements Command {}
+
+    private record DeadlinePassed(long id) implements Command {}
+
+    private enum ProbeTick implements Command { INSTANCE }
+
+    private record ProbeDone(Throwable error) implements Command {}
+
+    private record ReconcileDone(int removed, Throwable error) implements Command {}
+
+    /** Thrown to make the supervisor restart with a fresh client after a call had to be aborted. */
+    static final class ClientAborted extends RuntimeException {
+        ClientAborted(String message) {
+            super(message);
+        }
+    }
+
+    /** State that must outlive restarts: the daemon's state, the count of running calls, and call ids. */
+    public static final class Shared {
+        final AtomicReference<DaemonState> state;
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicLong ids = new AtomicLong();
+        final ExecutorService closer = Executors.newSingleThreadExecutor(r -> {
+            var t = new Thread(r, "esb-docker-client-closer");
+            t.setDaemon(true);
+            return t;
+        });
+
+        Shared(String host) {
+            state = new AtomicReference<>(new DaemonState(DaemonState.Status.UNKNOWN, host, null, Instant.now()));
+        }
+
+        public DaemonState daemonState() {
+            return state.get();
+        }
+
+        public int operationsInFlight() {
+            return inFlight.get();
+        }
+    }
+
+    public static Shared sharedState(EsbSettings settings) {
+        return new Shared(settings.docker().host());
+    }
+
+    public static Behavior<Command> create(EsbSettings settings, Shared shared) {
+        var backoff = SupervisorStrategy.restartWithBackoff(
+                settings.docker().restartMinBackoff(), settings.docker().restartMaxBackoff(), 0.2)
+                .withStashCapacity(settings.docker().maxPendingOperations());
+        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
+                new Incarnation(ctx, timers, settings, shared).behavior()))).onFailure(backoff);
+    }
+
+    private static final class Incarnation {
+        private final ActorContext<Command> ctx;
+        private final TimerScheduler<Command> timers;
+        private final EsbSettings settings;
+        private final Shared shared;
+        private final Executor dockerExecutor;
+        private final DockerClient client;
+        private final Map<Long, Pending> pending = new HashMap<>();
+        private boolean probing;
+        private boolean reconciledSinceUp;
+
+        private record Pending(String operation, ActorRef<DockerReply<Object>> replyTo, long startNanos) {}
+
+        Incarnation(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, Shared shared) {
+            this.ctx = ctx;
+            this.timers = timers;
+            this.settings = settings;
+            this.shared = shared;
+            this.dockerExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
+            this.client = DockerClients.create(settings.docker());
+            timers.startTimerWithFixedDelay(ProbeTick.INSTANCE, settings.docker().probeInterval());
+            ctx.getSelf().tell(ProbeTick.INSTANCE);
+        }
+
+        Behavior<Command> behavior() {
+            return Behaviors.receive(Command.class)
+                    .onMessage(Run.class, this::onRun)
+                    .onMessage(Completed.class, this::onCompleted)
+                    .onMessage(DeadlinePassed.class, this::onDeadline)
+                    .onMessageEquals(ProbeTick.INSTANCE, this::onProbeTick)
+                    .onMessage(ProbeDone.class, this::onProbeDone)
+                    .onMessage(ReconcileDone.class, this::onReconcileDone)
+                    .onSignal(PreRestart.class, s -> stop("restarting"))
+                    .onSignal(PostStop.class, s -> stop("stopped"))
+                    .build();
+        }
+
+        @SuppressWarnings("unchecked")
+        private Behavior<Command> onRun(Run<?> run) {
+            var replyTo = (ActorRef<DockerReply<Object>>) (ActorRef<?>) run.replyTo();
+            var state = shared.state.get();
+            if (state.down()) {
+                replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.UNAVAILABLE, run.operation(),
+                        "Docker daemon unavailable at " + state.dockerHost() + ": " + state.lastError())));
+                return Behaviors.same();
+            }
+            submit(run.operation(), run.requestId(), (DockerOperation<Object>) run.call(), replyTo);
+            return Behaviors.same();
+        }
+
+        private void submit(String operation, String requestId, DockerOperation<Object> call, ActorRef<DockerReply<Object>> replyTo) {
+            if (shared.inFlight.get() >= settings.docker().maxPendingOperations()) {
+                replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.OVERLOADED, operation,
+                        "Docker is overloaded: " + shared.inFlight.get() + " operations pending (esb.docker.max-pending-operations)")));
+                return;
+            }
+            long id = shared.ids.incrementAndGet();
+            pending.put(id, new Pending(operation, replyTo, System.nanoTime()));
+            shared.inFlight.incrementAndGet();
+            var future = CompletableFuture.supplyAsync(() -> runLogged(operation, requestId, call), dockerExecutor);
+            ctx.pipeToSelf(future, (value, error) -> new Completed(id, value, error));
+            timers.startSingleTimer(new DeadlinePassed(id), settings.docker().clientTimeout());
+        }
+
+        /** Runs on a Docker dispatcher thread, so these log lines show which thread did the Docker work. */
+        private Object runLogged(String operation, String requestId, DockerOperation<Object> call) {
+            long start = System.nanoTime();
+            if (requestId != null) {
+                MDC.put("request_id", requestId);
+            }
+            try {
+                var result = call.run(client);
+                if (!"ping".equals(operation)) {
+                    log.info("Docker operation succeeded", kv("operation", operation), kv("duration_ms", millisSince(start)));
+                }
+                return result;
+            } catch (Exception e) {
+                log.warn("Docker operation failed", kv("operation", operation), kv("duration_ms", millisSince(start)),
+                        kv("error_detail", String.valueOf(e.getMessage())));
+                throw e instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(e);
+            } finally {
+                shared.inFlight.decrementAndGet();
+                MDC.remove("request_id");
+            }
+        }
+
+        private Behavior<Command> onCompleted(Completed done) {
+            var call = pending.remove(done.id());
+            if (call == null) {
+                return Behaviors.same(); // already answered as a timeout
+            }
+            timers.cancel(new DeadlinePassed(done.id()));
+            if (done.error() == null) {
+                call.replyTo().tell(new DockerReply.Ok<>(done.value()));
+            } else {
+                call.replyTo().tell(new DockerReply.Failed<>(classify(call.operation(), unwrap(done.error()))));
+            }
+            return Behaviors.same();
+        }
+
+        private Behavior<Command> onDeadline(DeadlinePassed deadline) {
+            var call = pending.remove(deadline.id());
+            if (call == null) {
+                return Behaviors.same();
+            }
+            var timeout = settings.docker().clientTimeout();
+            call.replyTo().tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.TIMEOUT, call.operation(),
+                    "Docker operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms (esb.docker.client-timeout)")));
+            log.error("Docker operation timed out; closing the client to free its thread",
+                    kv("operation", call.operation()), kv("timeout_ms", timeout.toMillis()));
+            markDown("operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms");
+            throw new ClientAborted("Docker operation '" + call.operation() + "' timed out");
+        }
+
+        private Behavior<Command> onProbeTick() {
+            if (probing) {
+                return Behaviors.same();
+            }
+            probing = true;
+            var future = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return DockerOps.ping().run(client);
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, dockerExecutor).orTimeout(settings.docker().probeInterval().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            ctx.pipeToSelf(future, (ok, error) -> new ProbeDone(error == null ? null : unwrap(error)));
+            return Behaviors.same();
+        }
+
+        private Behavior<Command> onProbeDone(ProbeDone probe) {
+            probing = false;
+            if (probe.error() == null) {
+                markUp();
+                if (!reconciledSinceUp) {
+                    reconciledSinceUp = true;
+                    reconcile();
+                }
+                return Behaviors.same();
+            }
+            var reason = probe.error() instanceof java.util.concurrent.TimeoutException
+                    ? "ping got no answer within " + settings.docker().probeInterval().toMillis() + " ms"
+                    : describe(probe.error());
+            markDown(reason);
+            if (probe.error() instanceof java.util.concurrent.TimeoutException) {
+                // The ping's thread is stuck on a hung daemon; only closing the client frees it.
+                throw new ClientAborted("Docker ping hung: " + reason);
+            }
+            return Behaviors.same();
+        }
+
+        /** Removes this instance's stopped containers and those of functions no longer configured. Never touches others. */
+        private void reconcile() {
+            var instance = settings.docker().instanceId();
+            var functions = settings.functions();
+            DockerOperation<Object> call = c -> {
+                int removed = 0;
+                for (var container : DockerOps.listManaged(instance, null).run(c)) {
+                    var fn = container.function() == null ? null : functions.get(container.function());
+                    boolean stale = !container.running() || fn == null || !fn.containerSpecHash().equals(container.specHash());
+                    if (stale) {
+                        DockerOps.remove(container.id()).run(c);
+                        removed++;
+                        log.info("Removed stale container", kv("container_id", container.id()), kv("function_name", container.function()));
+                    }
+                }
+                return removed;
+            };
+            ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class, reply ->
+                    reply instanceof DockerReply.Ok<Object> ok
+                            ? new ReconcileDone((Integer) ok.value(), null)
+                            : new ReconcileDone(0, ((DockerReply.Failed<Object>) reply).failure().toException()));
+            submit("reconcile", null, call, self);
+        }
+
+        private Behavior<Command> onReconcileDone(ReconcileDone done) {
+            if (done.error() != null) {
+                log.warn("Reconcile failed; it runs again when the daemon next comes back", kv("error_detail", done.error().getMessage()));
+                reconciledSinceUp = false;
+            } else {
+                log.info("Reconcile finished", kv("removed", done.removed()));
+            }
+            return Behaviors.same();
+        }
+
+        private void markUp() {
+            var previous = shared.state.get();
+            if (!previous.up()) {
+                var now = new DaemonState(DaemonState.Status.UP, previous.dockerHost(), previous.lastError(), Instant.now());
+                shared.state.set(now);
+                log.info("Docker daemon is up", kv("docker_host", now.dockerHost()));
+                ctx.getSystem().eventStream().tell(new EventStream.Publish<>(now));
+            }
+        }
+
+        private void markDown(String reason) {
+            var previous = shared.state.get();
+            var now = new DaemonState(DaemonState.Status.DOWN, previous.dockerHost(), reason, previous.down() ? previous.since() : Instant.now());
+            shared.state.set(now);
+            reconciledSinceUp = false;
+            if (!previous.down()) {
+                log.error("Docker daemon is down", kv("docker_host", now.dockerHost()), kv("error_detail", reason));
+                ctx.getSystem().eventStream().tell(new EventStream.Publish<>(now));
+            }
+        }
+
+        /** Answers every call still waiting, closes the client off the actor's thread. */
+        private Behavior<Command> stop(String why) {
+            for (var call : pending.values()) {
+                call.replyTo().tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.UNAVAILABLE, call.operation(),
+                        "Docker client " + why + " before '" + call.operation() + "' finished")));
+            }
+            pending.clear();
+            shared.closer.execute(() -> {
+                try {
+                    client.close();
+                } catch (IOException | RuntimeException e) {
+                    log.warn("Closing the Docker client failed", kv("error_detail", String.valueOf(e.getMessage())));
+                }
+            });
+            return Behaviors.same();
+        }
+
+        private DockerFailure classify(String operation, Throwable error) {
+            if (error instanceof com.github.dockerjava.api.exception.DockerException de) {
+                return new DockerFailure(DockerFailure.Kind.REJECTED, operation,
+                        "Docker rejected '" + operation + "' (HTTP " + de.getHttpStatus() + "): " + firstLine(de.getMessage()));
+            }
+            if (hasCause(error, IOException.class)) {
+                return new DockerFailure(DockerFailure.Kind.UNAVAILABLE, operation,
+                        "Docker daemon unavailable at " + settings.docker().host() + ": " + describe(error));
+            }
+            return new DockerFailure(DockerFailure.Kind.REJECTED, operation, "Docker operation '" + operation + "' failed: " + describe(error));
+        }
+    }
+
+    static Throwable unwrap(Throwable error) {
+        while ((error instanceof java.util.concurrent.CompletionException || error instanceof java.util.concurrent.ExecutionException)
+                && error.getCause() != null) {
+            error = error.getCause();
+        }
+        return error;
+    }
+
+    private static boolean hasCause(Throwable error, Class<? extends Throwable> type) {
+        Set<Throwable> seen = new java.util.HashSet<>();
+        for (var e = error; e != null && seen.add(e); e = e.getCause()) {
+            if (type.isInstance(e)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The deepest cause's message is the one that says what happened (e.g. "Connection refused"). */
+    static String describe(Throwable error) {
+        var root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        var text = root.getMessage() == null ? root.getClass().getSimpleName() : root.getClass().getSimpleName() + ": " + root.getMessage();
+        return firstLine(text);
+    }
+
+    private static String firstLine(String text) {
+        if (text == null) {
+            return "";
+        }
+        var line = text.strip().lines().findFirst().orElse("");
+        return line.length() > 300 ? line.substring(0, 300) : line;
+    }
+
+    private static long millisSince(long startNanos) {
+        return Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
+    }
+}

@@ -1,0 +1,394 @@
+package io.esb.function;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.eventstream.EventStream;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import io.esb.config.EsbSettings;
+import io.esb.config.FunctionSettings;
+import io.esb.docker.ContainerSpec;
+import io.esb.docker.DaemonState;
+import io.esb.docker.DockerFailure;
+import io.esb.docker.DockerOperation;
+import io.esb.docker.DockerOps;
+import io.esb.docker.DockerReply;
+import io.esb.docker.DockerSupervisor;
+import io.esb.docker.Labels;
+import io.esb.docker.ManagedContainer;
+import io.esb.docker.StartedContainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Owns one function's containers (idle, busy, starting) and forwards its invocations, one at a time per container.
+ * Cold starts are single-flight: a start is begun only for queued invocations that no starting container will serve.
+ */
+public final class FunctionActor {
+    private static final Logger log = LoggerFactory.getLogger(FunctionActor.class);
+    /** Extra time the gateway gives a container past the function timeout, so the RIE's own timeout answer arrives first. */
+    private static final Duration TIMEOUT_GRACE = Duration.ofSeconds(1);
+
+    public sealed interface Command {}
+
+    public record Invoke(Invocation invocation, ActorRef<InvocationResult> replyTo) implements Command {}
+
+    public record GetStatus(ActorRef<FunctionStatus> replyTo) implements Command {}
+
+    private record StartReplied(DockerReply<StartedContainer> reply) implements Command {}
+
+    private record ReadinessChecked(StartedContainer container, boolean ready, boolean adopted) implements Command {}
+
+    private record InvocationDone(Container container, Pending pending, boolean coldStart, InvokeOutcome outcome) implements Command {}
+
+    private record DaemonChanged(DaemonState state) implements Command {}
+
+    private record AdoptionListed(DockerReply<List<ManagedContainer>> reply) implements Command {}
+
+    private record Removed(String containerId, DockerReply<Boolean> reply) implements Command {}
+
+    private enum ReapTick implements Command { INSTANCE }
+
+    /** A live container of this function. {@code served} turns true at its first invocation, which is the cold one. */
+    private static final class Container {
+        final String id;
+        final int port;
+        long lastUsedNanos = System.nanoTime();
+        boolean served;
+
+        Container(String id, int port, boolean served) {
+            this.id = id;
+            this.port = port;
+            this.served = served;
+        }
+    }
+
+    private record Pending(Invocation invocation, ActorRef<InvocationResult> replyTo, int deliveryAttempts) {}
+
+    public static Behavior<Command> create(FunctionSettings function, EsbSettings settings,
+                                           ActorRef<DockerSupervisor.Command> docker, ContainerClient client) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new FunctionActor(ctx, timers, function, settings, docker, client).behavior()));
+    }
+
+    private final ActorContext<Command> ctx;
+    private final FunctionSettings function;
+    private final EsbSettings settings;
+    private final ActorRef<DockerSupervisor.Command> docker;
+    private final ContainerClient client;
+    private final ArrayDeque<Container> idle = new ArrayDeque<>();
+    private final Map<String, Container> busy = new HashMap<>();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private final Duration dockerAskTimeout;
+    private int starting;
+    private long coldStarts;
+    private boolean daemonDown;
+
+    private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function,
+                          EsbSettings settings, ActorRef<DockerSupervisor.Command> docker, ContainerClient client) {
+        this.ctx = ctx;
+        this.function = function;
+        this.settings = settings;
+        this.docker = docker;
+        this.client = client;
+        this.dockerAskTimeout = settings.docker().clientTimeout().plusSeconds(5);
+        var idleTimeout = settings.containers().idleTimeout();
+        var reapEvery = idleTimeout.dividedBy(4).compareTo(Duration.ofSeconds(15)) > 0 ? Duration.ofSeconds(15) : idleTimeout.dividedBy(4);
+        timers.startTimerWithFixedDelay(ReapTick.INSTANCE, reapEvery.isZero() ? Duration.ofMillis(100) : reapEvery);
+        ActorRef<DaemonState> daemonEvents = ctx.messageAdapter(DaemonState.class, DaemonChanged::new);
+        ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, daemonEvents));
+    }
+
+    private Behavior<Command> behavior() {
+        return Behaviors.receive(Command.class)
+                .onMessage(Invoke.class, this::onInvoke)
+                .onMessage(GetStatus.class, this::onGetStatus)
+                .onMessage(StartReplied.class, this::onStartReplied)
+                .onMessage(ReadinessChecked.class, this::onReadinessChecked)
+                .onMessage(InvocationDone.class, this::onInvocationDone)
+                .onMessage(DaemonChanged.class, this::onDaemonChanged)
+                .onMessage(AdoptionListed.class, this::onAdoptionListed)
+                .onMessage(Removed.class, this::onRemoved)
+                .onMessageEquals(ReapTick.INSTANCE, this::onReapTick)
+                .build();
+    }
+
+    private Behavior<Command> onInvoke(Invoke invoke) {
+        var pending = new Pending(invoke.invocation(), invoke.replyTo(), 0);
+        if (!idle.isEmpty()) {
+            dispatch(idle.pop(), pending);
+        } else if (queue.size() >= settings.containers().maxQueueDepth()) {
+            invoke.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
+                    "Too many requests waiting for function '" + function.name() + "' (esb.containers.max-queue-depth = "
+                            + settings.containers().maxQueueDepth() + ")", false));
+        } else {
+            queue.add(pending);
+            startContainersForQueue();
+        }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onGetStatus(GetStatus get) {
+        get.replyTo().tell(new FunctionStatus(function.name(), idle.size(), busy.size(), starting, queue.size(), coldStarts));
+        return Behaviors.same();
+    }
+
+    /** Starts only as many containers as queued invocations that no starting container will take, within the limit. */
+    private void startContainersForQueue() {
+        while (queue.size() > starting && idle.size() + busy.size() + starting < function.maxConcurrency()) {
+            startContainer(queue.peekLast().invocation().requestId());
+        }
+    }
+
+    private void startContainer(String requestId) {
+        starting++;
+        coldStarts++;
+        var name = "esb-" + settings.docker().instanceId() + "-" + function.name() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffL);
+        var spec = new ContainerSpec(name, function.image(), containerEnvironment(),
+                Labels.forContainer(settings.docker().instanceId(), function.name(), function.containerSpecHash()),
+                function.memoryMb() * 1024L * 1024L);
+        askDocker("create-and-start", requestId, DockerOps.createAndStart(spec), StartReplied::new);
+    }
+
+    private Map<String, String> containerEnvironment() {
+        var env = new LinkedHashMap<String, String>();
+        env.put("AWS_LAMBDA_FUNCTION_NAME", function.name());
+        env.put("AWS_LAMBDA_FUNCTION_TIMEOUT", Long.toString(function.timeout().toSeconds()));
+        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(function.memoryMb()));
+        env.put("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+        env.put("AWS_REGION", settings.region());
+        env.putAll(function.environment());
+        return env;
+    }
+
+    private Behavior<Command> onStartReplied(StartReplied started) {
+        if (started.reply() instanceof DockerReply.Ok<StartedContainer> ok) {
+            var container = ok.value();
+            ctx.pipeToSelf(client.awaitReady(container.hostPort(), settings.containers().readinessTimeout()),
+                    (ready, error) -> new ReadinessChecked(container, Boolean.TRUE.equals(ready), false));
+        } else {
+            starting--;
+            var failure = ((DockerReply.Failed<StartedContainer>) started.reply()).failure();
+            var reason = failure.kind() == DockerFailure.Kind.TIMEOUT || failure.kind() == DockerFailure.Kind.REJECTED
+                    ? InvocationResult.Reason.START_FAILED : InvocationResult.Reason.DOCKER_UNAVAILABLE;
+            startFailed(reason, failure.message());
+        }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onReadinessChecked(ReadinessChecked checked) {
+        var started = checked.container();
+        if (checked.adopted()) {
+            if (checked.ready() && !known(started.id())) {
+                log.info("Adopted running container", kv("function_name", function.name()), kv("container_id", started.id()),
+                        kv("host_port", started.hostPort()));
+                makeAvailable(new Container(started.id(), started.hostPort(), true));
+            }
+            return Behaviors.same();
+        }
+        starting--;
+        if (checked.ready()) {
+            log.info("Container ready", kv("function_name", function.name()), kv("container_id", started.id()),
+                    kv("host_port", started.hostPort()));
+            makeAvailable(new Container(started.id(), started.hostPort(), false));
+        } else {
+            remove(started.id());
+            startFailed(InvocationResult.Reason.START_FAILED, "container " + started.name() + " did not answer within "
+                    + settings.containers().readinessTimeout().toMillis() + " ms (esb.containers.readiness-timeout)");
+        }
+        return Behaviors.same();
+    }
+
+    /** Queued callers are failed only when no container exists or is starting that could still serve them. */
+    private void startFailed(InvocationResult.Reason reason, String message) {
+        log.error("Cold start failed for function '{}'", function.name(), kv("function_name", function.name()), kv("error_detail", message));
+        if (idle.size() + busy.size() + starting > 0) {
+            return;
+        }
+        while (!queue.isEmpty()) {
+            queue.poll().replyTo().tell(new InvocationResult.Failed(reason, message, true));
+        }
+    }
+
+    private void makeAvailable(Container container) {
+        container.lastUsedNanos = System.nanoTime();
+        var next = queue.poll();
+        if (next != null) {
+            dispatch(container, next);
+        } else {
+            idle.push(container); // most recently used first, so the rest stay idle long enough to be reaped
+        }
+    }
+
+    private void dispatch(Container container, Pending pending) {
+        busy.put(container.id, container);
+        boolean coldStart = !container.served;
+        container.served = true;
+        var invocation = pending.invocation();
+        ctx.pipeToSelf(client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE)),
+                (outcome, error) -> new InvocationDone(container, pending, coldStart,
+                        outcome != null ? outcome : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false)));
+    }
+
+    private Behavior<Command> onInvocationDone(InvocationDone done) {
+        var container = done.container();
+        busy.remove(container.id);
+        var pending = done.pending();
+        var requestId = pending.invocation().requestId();
+        var outcome = done.outcome();
+        if (outcome instanceof InvokeOutcome.Answered answered) {
+                pending.replyTo().tell(new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
+                        done.coldStart(), container.id));
+                if (leftInUnknownState(answered)) {
+                    // A timed-out or crashed runtime is never reused; the next call gets a fresh container.
+                    discard(container);
+                    startContainersForQueue();
+                } else {
+                makeAvailable(container);
+            }
+        } else if (outcome instanceof InvokeOutcome.NotDelivered notDelivered) {
+                logInvocationFailure(requestId, container, notDelivered.errorType(), notDelivered.detail());
+                discard(container);
+                if (pending.deliveryAttempts() == 0) {
+                    // The event never reached the dead container, so it is safe to send it to a fresh one.
+                    queue.addFirst(new Pending(pending.invocation(), pending.replyTo(), 1));
+                } else {
+                    pending.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
+                            "Function container unreachable: " + notDelivered.detail(), done.coldStart()));
+                }
+            startContainersForQueue();
+        } else if (outcome instanceof InvokeOutcome.Lost lost) {
+                logInvocationFailure(requestId, container, lost.errorType(), lost.detail());
+                discard(container);
+                pending.replyTo().tell(lost.timedOut()
+                        ? new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "Function '" + function.name()
+                                + "' did not answer within its timeout of " + function.timeout().toSeconds() + " s", done.coldStart())
+                        : new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
+                                "Function container failed during the invocation: " + lost.detail(), done.coldStart()));
+            startContainersForQueue();
+        }
+        return Behaviors.same();
+    }
+
+    /** The RIE reports a handler timeout as this text, and a runtime that died as a 502 without a body. */
+    private static boolean leftInUnknownState(InvokeOutcome.Answered answered) {
+        if (answered.status() >= 500) {
+            return true;
+        }
+        var body = answered.body();
+        return body.length < 100 && new String(body, StandardCharsets.UTF_8).startsWith("Task timed out after");
+    }
+
+    private void logInvocationFailure(String requestId, Container container, String errorType, String detail) {
+        MDC.put("request_id", requestId);
+        try {
+            log.error("Lambda invocation failed for function '{}'", function.name(),
+                    kv("function_name", function.name()),
+                    kv("target_url", ContainerClient.invokeUrl(container.port)),
+                    kv("error_type", errorType),
+                    kv("error_detail", detail));
+        } finally {
+            MDC.remove("request_id");
+        }
+    }
+
+    private void discard(Container container) {
+        idle.remove(container);
+        busy.remove(container.id);
+        remove(container.id);
+    }
+
+    private void remove(String containerId) {
+        askDocker("remove", null, DockerOps.remove(containerId), reply -> new Removed(containerId, reply));
+    }
+
+    private Behavior<Command> onRemoved(Removed removed) {
+        if (removed.reply() instanceof DockerReply.Failed<Boolean> failed) {
+            // Left for reconcile, which removes this gateway's stale containers when the daemon answers again.
+            log.warn("Could not remove container", kv("function_name", function.name()), kv("container_id", removed.containerId()),
+                    kv("error_detail", failed.failure().message()));
+        }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onReapTick() {
+        if (daemonDown) {
+            return Behaviors.same(); // reaping waits for the daemon instead of failing in a storm
+        }
+        long cutoff = System.nanoTime() - settings.containers().idleTimeout().toNanos();
+        var reaped = idle.stream().filter(c -> c.lastUsedNanos < cutoff).toList();
+        for (var container : reaped) {
+            log.info("Reaping idle container", kv("function_name", function.name()), kv("container_id", container.id),
+                    kv("idle_ms", Duration.ofNanos(System.nanoTime() - container.lastUsedNanos).toMillis()));
+            discard(container);
+        }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onDaemonChanged(DaemonChanged changed) {
+        daemonDown = changed.state().down();
+        if (changed.state().up()) {
+            askDocker("list-containers", null, DockerOps.listManaged(settings.docker().instanceId(), function.name()), AdoptionListed::new);
+        }
+        return Behaviors.same();
+    }
+
+    /**
+     * Adopts running containers left by an earlier gateway (or surviving a daemon restart) and forgets idle ones the
+     * daemon no longer runs, such as after a restart without live-restore.
+     */
+    private Behavior<Command> onAdoptionListed(AdoptionListed listed) {
+        if (!(listed.reply() instanceof DockerReply.Ok<List<ManagedContainer>> ok)) {
+            return Behaviors.same();
+        }
+        var running = new HashSet<String>();
+        for (var container : ok.value()) {
+            if (container.running()) {
+                running.add(container.id());
+            }
+        }
+        var gone = idle.stream().filter(c -> !running.contains(c.id)).toList();
+        for (var container : gone) {
+            log.warn("Dropping idle container the daemon no longer runs", kv("function_name", function.name()), kv("container_id", container.id));
+            idle.remove(container);
+        }
+        for (var container : ok.value()) {
+            if (container.running() && container.hostPort() > 0 && !known(container.id())
+                    && function.containerSpecHash().equals(container.specHash())) {
+                var started = new StartedContainer(container.id(), container.name(), container.hostPort());
+                ctx.pipeToSelf(client.awaitReady(container.hostPort(), settings.containers().pingTimeout().multipliedBy(2)),
+                        (ready, error) -> new ReadinessChecked(started, Boolean.TRUE.equals(ready), true));
+            }
+        }
+        return Behaviors.same();
+    }
+
+    private boolean known(String containerId) {
+        return busy.containsKey(containerId) || idle.stream().anyMatch(c -> c.id.equals(containerId));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> void askDocker(String operation, String requestId, DockerOperation<T> call,
+                               java.util.function.Function<DockerReply<T>, Command> toCommand) {
+        Class<DockerReply<T>> replyClass = (Class<DockerReply<T>>) (Class<?>) DockerReply.class;
+        ctx.ask(replyClass, docker, dockerAskTimeout,
+                replyTo -> new DockerSupervisor.Run<>(operation, requestId, call, replyTo),
+                (reply, error) -> toCommand.apply(reply != null ? reply
+                        : new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.TIMEOUT, operation,
+                                "Docker operation '" + operation + "' got no answer: " + error.getMessage()))));
+    }
+}

@@ -1,0 +1,402 @@
+package io.esb.http;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.model.AttributeKeys;
+import akka.http.javadsl.model.ContentType;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpMethods;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.RawHeader;
+import akka.stream.Materializer;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.esb.config.EsbSettings;
+import io.esb.config.FunctionSettings;
+import io.esb.docker.DockerSupervisor;
+import io.esb.function.FunctionActor;
+import io.esb.function.FunctionStatus;
+import io.esb.function.Invocation;
+import io.esb.function.InvocationResult;
+import io.esb.observability.AccessLog;
+import io.esb.observability.RequestIds;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The gateway's HTTP surface: {@code /health}, {@code /status}, the Lambda Invoke API and the configured
+ * API-Gateway-style routes. It never calls Docker itself; everything that needs a container goes to a FunctionActor.
+ */
+public final class GatewayHttp {
+    private static final Logger log = LoggerFactory.getLogger(GatewayHttp.class);
+    private static final String INVOKE_PREFIX = "/2015-03-31/functions/";
+    private static final String INVOKE_SUFFIX = "/invocations";
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private final ActorSystem<?> system;
+    private final EsbSettings settings;
+    private final Map<String, ActorRef<FunctionActor.Command>> functions;
+    private final RouteTable routes;
+    private final DockerSupervisor.Shared docker;
+    private final Materializer materializer;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final ApiGatewayV1Events events;
+    private final ProxyResponseMapper responses;
+    private final Instant startedAt = Instant.now();
+
+    public GatewayHttp(ActorSystem<?> system, EsbSettings settings, Map<String, ActorRef<FunctionActor.Command>> functions,
+                       RouteTable routes, DockerSupervisor.Shared docker) {
+        this.system = system;
+        this.settings = settings;
+        this.functions = functions;
+        this.routes = routes;
+        this.docker = docker;
+        this.materializer = Materializer.matFromSystem(system);
+        this.events = new ApiGatewayV1Events(mapper, settings.accountId(), ApiGatewayV1Events.DEFAULT_API_ID);
+        this.responses = new ProxyResponseMapper(mapper);
+    }
+
+    /** Handles one request and writes its access-log line; never fails the returned stage. */
+    public CompletionStage<HttpResponse> handle(HttpRequest request) {
+        long start = System.nanoTime();
+        var requestId = RequestIds.fromHeaderOrNew(request.getHeader("X-Request-Id").map(h -> h.value()).orElse(null));
+        var access = new AccessLog.Entry(request.method().value(), rawPath(request), clientIp(request),
+                request.getHeader("User-Agent").map(h -> h.value()).orElse(""), requestId);
+        CompletionStage<HttpResponse> response;
+        try {
+            response = route(request, requestId, access);
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        return response
+                .exceptionally(error -> internalError(requestId, error))
+                .thenApply(r -> {
+                    var withId = r.addHeader(RawHeader.create("X-Request-Id", requestId));
+                    AccessLog.write(access, withId.status().intValue(), System.nanoTime() - start);
+                    return withId;
+                });
+    }
+
+    private CompletionStage<HttpResponse> route(HttpRequest request, String requestId, AccessLog.Entry access) {
+        var path = rawPath(request);
+        var method = request.method().value();
+        if (path.equals("/health")) {
+            return done(request, health());
+        }
+        if (path.equals("/status")) {
+            discard(request);
+            return status();
+        }
+        if (path.startsWith(INVOKE_PREFIX) && path.endsWith(INVOKE_SUFFIX)) {
+            var name = functionNameFromInvokePath(path);
+            if (!method.equals("POST")) {
+                return done(request, JsonResponses.awsError(405, "MethodNotAllowedException", "The Invoke API accepts POST only"));
+            }
+            return invokeApi(request, name, requestId, access);
+        }
+        var match = routes.lookup(method, path);
+        if (match instanceof RouteTable.Found found) {
+            return apiRoute(request, found, requestId, access);
+        }
+        if (match instanceof RouteTable.MethodNotAllowed notAllowed) {
+            return done(request, JsonResponses.error(405, "Method " + method + " not allowed on " + path,
+                    "allowedMethods", String.join(", ", notAllowed.allowedMethods())));
+        }
+        return done(request, JsonResponses.error(404, "No route for " + method + " " + path));
+    }
+
+    // ---- Lambda Invoke API ----
+
+    private CompletionStage<HttpResponse> invokeApi(HttpRequest request, String name, String requestId, AccessLog.Entry access) {
+        var function = name == null ? null : settings.functions().get(name);
+        if (function == null) {
+            discard(request);
+            return CompletableFuture.completedFuture(JsonResponses.awsError(404, "ResourceNotFoundException",
+                    "Function not found: arn:aws:lambda:" + settings.region() + ":" + settings.accountId() + ":function:" + name));
+        }
+        access.functionName(function.name());
+        var limit = settings.http().maxInvokePayloadBytes();
+        return readBody(request, limit).thenCompose(body -> {
+            if (body == null) {
+                return CompletableFuture.completedFuture(JsonResponses.awsError(413, "RequestTooLargeException",
+                        "Request must be smaller than " + limit + " bytes for the Invoke operation"));
+            }
+            var event = body.length == 0 ? "{}".getBytes() : body;
+            if (!isJson(event)) {
+                return CompletableFuture.completedFuture(JsonResponses.awsError(400, "InvalidRequestContentException",
+                        "Could not parse request body into json: the payload is not valid JSON"));
+            }
+            return invoke(function, new Invocation(event, requestId)).thenApply(result -> {
+                if (result instanceof InvocationResult.Completed completed) {
+                    access.coldStart(completed.coldStart());
+                    return HttpResponse.create().withStatus(200)
+                            .withEntity(ContentTypes.APPLICATION_JSON, completed.body())
+                            .addHeader(RawHeader.create("X-Amz-Executed-Version", "$LATEST"))
+                            .addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
+                }
+                var failed = (InvocationResult.Failed) result;
+                access.coldStart(failed.coldStart());
+                return invokeApiFailure(failed);
+            });
+        });
+    }
+
+    private static HttpResponse invokeApiFailure(InvocationResult.Failed failed) {
+        return switch (failed.reason()) {
+            case THROTTLED -> JsonResponses.awsError(429, "TooManyRequestsException", failed.message());
+            case DOCKER_UNAVAILABLE -> JsonResponses.awsError(503, "ServiceException", "Docker daemon unavailable: " + failed.message());
+            case START_FAILED -> JsonResponses.awsError(503, "ServiceException", "Function container could not be started: " + failed.message());
+            case TIMED_OUT -> JsonResponses.awsError(504, "ServiceException", failed.message());
+            case CONTAINER_FAILED -> JsonResponses.awsError(502, "ServiceException", failed.message());
+        };
+    }
+
+    /** Accepts a plain name, or an ARN / partial ARN ending in the name, with an optional :qualifier. */
+    static String functionNameFromInvokePath(String rawPath) {
+        var encoded = rawPath.substring(INVOKE_PREFIX.length(), rawPath.length() - INVOKE_SUFFIX.length());
+        if (encoded.isEmpty() || encoded.contains("/")) {
+            return null;
+        }
+        String name;
+        try {
+            name = java.net.URLDecoder.decode(encoded.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        var marker = name.indexOf("function:");
+        if (marker >= 0) {
+            name = name.substring(marker + "function:".length());
+        }
+        var qualifier = name.indexOf(':');
+        return qualifier >= 0 ? name.substring(0, qualifier) : name;
+    }
+
+    // ---- API-Gateway-style routes ----
+
+    private CompletionStage<HttpResponse> apiRoute(HttpRequest request, RouteTable.Found found, String requestId, AccessLog.Entry access) {
+        var function = settings.functions().get(found.entry().functionName());
+        access.functionName(function.name());
+        var limit = settings.http().maxRouteBodyBytes();
+        boolean head = request.method().equals(HttpMethods.HEAD);
+        return readBody(request, limit).thenCompose(body -> {
+            if (body == null) {
+                return CompletableFuture.completedFuture(JsonResponses.error(413, "Request body exceeds " + limit + " bytes"));
+            }
+            var incoming = new IncomingRequest(request.method().value(), rawPath(request), request.getUri().rawQueryString().orElse(null),
+                    headers(request), body, clientIp(request), requestId, request.protocol().value(), System.currentTimeMillis());
+            var event = events.toBytes(events.build(incoming, found.entry(), found.pathParameters(), settings.http().stage()));
+            return invoke(function, new Invocation(event, requestId)).thenApply(result -> {
+                if (result instanceof InvocationResult.Completed completed) {
+                    access.coldStart(completed.coldStart());
+                    return proxyResponse(function, completed, requestId, head);
+                }
+                var failed = (InvocationResult.Failed) result;
+                access.coldStart(failed.coldStart());
+                return routeFailure(failed);
+            });
+        });
+    }
+
+    private HttpResponse proxyResponse(FunctionSettings function, InvocationResult.Completed completed, String requestId, boolean head) {
+        MappedResponse mapped;
+        MDC.put("request_id", requestId);
+        try {
+            mapped = responses.map(completed.body(), function.name());
+        } catch (ProxyResponseMapper.MalformedResponse e) {
+            log.error("Function returned a malformed proxy response", kv("function_name", function.name()), kv("error_detail", e.getMessage()));
+            return JsonResponses.error(502, "Internal server error");
+        } finally {
+            MDC.remove("request_id");
+        }
+        var contentType = parseContentType(mapped.contentType());
+        var response = HttpResponse.create().withStatus(StatusCodes.get(mapped.status()));
+        response = head ? response.withEntity(HttpEntities.create(contentType, new byte[0]))
+                : response.withEntity(contentType, mapped.body());
+        var extra = new ArrayList<akka.http.javadsl.model.HttpHeader>();
+        for (var header : mapped.headers()) {
+            extra.add(RawHeader.create(header.getKey(), header.getValue()));
+        }
+        return response.addHeaders(extra);
+    }
+
+    private static HttpResponse routeFailure(InvocationResult.Failed failed) {
+        return switch (failed.reason()) {
+            case THROTTLED -> JsonResponses.error(429, "Too Many Requests", "reason", failed.message());
+            case DOCKER_UNAVAILABLE -> JsonResponses.error(503, "Docker daemon unavailable", "reason", failed.message());
+            case START_FAILED -> JsonResponses.error(503, "Function container could not be started", "reason", failed.message());
+            case TIMED_OUT -> JsonResponses.error(504, "Endpoint request timed out", "reason", failed.message());
+            case CONTAINER_FAILED -> JsonResponses.error(502, "Function container failed", "reason", failed.message());
+        };
+    }
+
+    // ---- health and status ----
+
+    private HttpResponse health() {
+        var body = JsonResponses.object().put("status", "healthy")
+                .put("uptimeSeconds", Duration.between(startedAt, Instant.now()).toSeconds());
+        return JsonResponses.json(200, body);
+    }
+
+    /** Readiness: Docker's state (from the supervisor's last probe, no Docker call) and each function's pool. */
+    private CompletionStage<HttpResponse> status() {
+        var state = docker.daemonState();
+        var body = JsonResponses.object();
+        var dockerNode = body.putObject("docker").put("status", state.status().name().toLowerCase())
+                .put("host", state.dockerHost()).put("since", state.since().toString())
+                .put("operationsInFlight", docker.operationsInFlight());
+        if (state.lastError() != null) {
+            dockerNode.put("lastError", state.lastError());
+        }
+        var functionsNode = body.putObject("functions");
+        var asks = new ArrayList<CompletableFuture<FunctionStatus>>();
+        for (var ref : functions.values()) {
+            asks.add(AskPattern.<FunctionActor.Command, FunctionStatus>ask(ref, FunctionActor.GetStatus::new,
+                    Duration.ofSeconds(2), system.scheduler()).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).handle((ok, error) -> {
+            for (var ask : asks) {
+                if (!ask.isCompletedExceptionally()) {
+                    var s = ask.join();
+                    functionsNode.putObject(s.function()).put("idle", s.idle()).put("busy", s.busy())
+                            .put("starting", s.starting()).put("queued", s.queued()).put("coldStarts", s.coldStarts());
+                }
+            }
+            return JsonResponses.json(state.down() ? 503 : 200, body);
+        });
+    }
+
+    // ---- plumbing ----
+
+    private CompletionStage<InvocationResult> invoke(FunctionSettings function, Invocation invocation) {
+        var ref = functions.get(function.name());
+        // Bounds the whole wait: queueing, a cold start (Docker call plus readiness) and the function's own timeout.
+        var bound = function.timeout().multipliedBy(2).plus(settings.containers().readinessTimeout())
+                .plus(settings.docker().clientTimeout()).plusSeconds(5);
+        return AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
+                bound, system.scheduler()).exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
+                "Function '" + function.name() + "' gave no answer within " + bound.toSeconds() + " s", false));
+    }
+
+    /** The body bytes, or null when it exceeds {@code limit} (nothing more is read then). */
+    private CompletionStage<byte[]> readBody(HttpRequest request, long limit) {
+        var declared = request.entity().getContentLengthOption();
+        if (declared.isPresent() && declared.getAsLong() > limit) {
+            discard(request);
+            return CompletableFuture.completedFuture(null);
+        }
+        return request.entity().withSizeLimit(limit).toStrict(settings.containers().readinessTimeout().toMillis(), materializer)
+                .thenApply(strict -> strict.getData().toArray())
+                .exceptionally(error -> {
+                    if (rootCause(error) instanceof akka.http.scaladsl.model.EntityStreamSizeException) {
+                        return null;
+                    }
+                    throw new java.util.concurrent.CompletionException(error);
+                });
+    }
+
+    private void discard(HttpRequest request) {
+        request.discardEntityBytes(materializer);
+    }
+
+    private CompletionStage<HttpResponse> done(HttpRequest request, HttpResponse response) {
+        discard(request);
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private static boolean isJson(byte[] body) {
+        try (var parser = JSON.createParser(body)) {
+            if (parser.nextToken() == null) {
+                return false;
+            }
+            parser.skipChildren();
+            while (parser.nextToken() != null) {
+                if (parser.currentToken() != JsonToken.END_OBJECT && parser.currentToken() != JsonToken.END_ARRAY) {
+                    return false; // trailing content after the first value
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private HttpResponse internalError(String requestId, Throwable error) {
+        MDC.put("request_id", requestId);
+        try {
+            log.error("Request failed inside the gateway", kv("error_type", rootCause(error).getClass().getSimpleName()),
+                    kv("error_detail", String.valueOf(rootCause(error).getMessage())));
+        } finally {
+            MDC.remove("request_id");
+        }
+        return JsonResponses.error(500, "Internal error in the gateway", "requestId", requestId);
+    }
+
+    private static Throwable rootCause(Throwable error) {
+        while ((error instanceof java.util.concurrent.CompletionException) && error.getCause() != null) {
+            error = error.getCause();
+        }
+        return error;
+    }
+
+    /** The path as the client sent it, still percent-encoded, so encoded slashes cannot pass for separators. */
+    static String rawPath(HttpRequest request) {
+        var scalaUri = (akka.http.scaladsl.model.Uri) request.getUri().asScala();
+        var path = scalaUri.path().toString();
+        return path.isEmpty() ? "/" : path;
+    }
+
+    private static String clientIp(HttpRequest request) {
+        return request.getAttribute(AttributeKeys.remoteAddress)
+                .flatMap(address -> address.getAddress())
+                .map(address -> address.getHostAddress())
+                .orElse("127.0.0.1");
+    }
+
+    private static List<Map.Entry<String, String>> headers(HttpRequest request) {
+        var result = new ArrayList<Map.Entry<String, String>>();
+        for (var header : request.getHeaders()) {
+            if (!header.lowercaseName().equals("timeout-access") && !header.lowercaseName().equals("remote-address")) {
+                result.add(Map.entry(header.name(), header.value()));
+            }
+        }
+        request.entity().getContentType();
+        if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
+            result.add(Map.entry("Content-Type", request.entity().getContentType().toString()));
+        }
+        request.entity().getContentLengthOption().ifPresent(length -> {
+            if (length > 0) {
+                result.add(Map.entry("Content-Length", Long.toString(length)));
+            }
+        });
+        return result;
+    }
+
+    private static ContentType parseContentType(String value) {
+        if (value == null) {
+            return ContentTypes.APPLICATION_JSON;
+        }
+        try {
+            return ContentTypes.parse(value);
+        } catch (RuntimeException malformed) {
+            return ContentTypes.APPLICATION_OCTET_STREAM;
+        }
+    }
+}

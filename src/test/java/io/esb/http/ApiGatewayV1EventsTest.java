@@ -1,0 +1,144 @@
+package io.esb.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ApiGatewayV1EventsTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final long EPOCH = 1428582896000L; // 09/Apr/2015:12:34:56 +0000
+    private final ApiGatewayV1Events events = new ApiGatewayV1Events(MAPPER);
+
+    private static IncomingRequest request(String method, String rawPath, String rawQuery,
+                                           List<Map.Entry<String, String>> headers, byte[] body) {
+        return new IncomingRequest(method, rawPath, rawQuery, headers, body, "203.0.113.7",
+                "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "HTTP/1.1", EPOCH);
+    }
+
+    private static RouteTable.Entry route(String path) {
+        return new RouteTable.Entry("fn", "ANY", PathTemplate.parse(path));
+    }
+
+    @Test
+    void matchesTheDocumentedShapeFieldByField() throws IOException {
+        IncomingRequest req = request("GET", "/users/42", "a=1&b=x+y&a=2", List.of(
+                Map.entry("Host", "api.example.test:8080"),
+                Map.entry("User-Agent", "curl/8.0"),
+                Map.entry("Accept", "text/html"),
+                Map.entry("Accept", "application/json")), new byte[0]);
+
+        ObjectNode event = events.build(req, route("/users/{id}"), Map.of("id", "42"), "dev");
+
+        JsonNode expected = fixture("events/apigw-rest-v1-proxy-event.json");
+        ((ObjectNode) expected.get("requestContext")).set("resourceId", event.get("requestContext").get("resourceId"));
+        assertThat(event).isEqualTo(expected);
+        assertThat(event.get("requestContext").get("resourceId").asText()).matches("[0-9a-f]{6}");
+    }
+
+    @Test
+    void multiValueQueryAndLastValueWins() {
+        ObjectNode event = events.build(request("GET", "/q", "a=1&a=2&flag&e=%C3%A9%26", List.of(), null),
+                route("/q"), Map.of(), "prod");
+
+        assertThat(event.get("queryStringParameters")).isEqualTo(json("{\"a\":\"2\",\"flag\":\"\",\"e\":\"é&\"}"));
+        assertThat(event.get("multiValueQueryStringParameters"))
+                .isEqualTo(json("{\"a\":[\"1\",\"2\"],\"flag\":[\"\"],\"e\":[\"é&\"]}"));
+    }
+
+    @Test
+    void multiValueHeadersGroupCaseInsensitivelyKeepingFirstSpelling() {
+        ObjectNode event = events.build(request("GET", "/h", null, List.of(
+                        Map.entry("X-Tag", "one"), Map.entry("x-tag", "two"), Map.entry("Cookie", "a=1")), null),
+                route("/h"), Map.of(), "prod");
+
+        assertThat(event.get("headers")).isEqualTo(json("{\"X-Tag\":\"two\",\"Cookie\":\"a=1\"}"));
+        assertThat(event.get("multiValueHeaders")).isEqualTo(json("{\"X-Tag\":[\"one\",\"two\"],\"Cookie\":[\"a=1\"]}"));
+    }
+
+    @Test
+    void absentPartsAreNullLikeAws() {
+        ObjectNode event = events.build(request("GET", "/", null, List.of(), new byte[0]),
+                route("/"), Map.of(), "prod");
+
+        assertThat(event.get("path").asText()).isEqualTo("/");
+        assertThat(event.get("requestContext").get("path").asText()).isEqualTo("/prod/");
+        for (String field : List.of("headers", "multiValueHeaders", "queryStringParameters",
+                "multiValueQueryStringParameters", "pathParameters", "stageVariables", "body")) {
+            assertThat(event.has(field)).as(field).isTrue();
+            assertThat(event.get(field).isNull()).as(field).isTrue();
+        }
+        assertThat(event.get("isBase64Encoded").asBoolean()).isFalse();
+        assertThat(event.get("requestContext").get("identity").get("userAgent").isNull()).isTrue();
+        assertThat(event.get("requestContext").get("domainName").isNull()).isTrue();
+    }
+
+    @Test
+    void emptyQueryStringIsNull() {
+        ObjectNode event = events.build(request("GET", "/q", "", List.of(), null), route("/q"), Map.of(), "p");
+        assertThat(event.get("queryStringParameters").isNull()).isTrue();
+        assertThat(event.get("multiValueQueryStringParameters").isNull()).isTrue();
+    }
+
+    @Test
+    void utf8BodyIsPassedAsText() {
+        byte[] body = "{\"name\":\"café\"}".getBytes(StandardCharsets.UTF_8);
+        ObjectNode event = events.build(request("POST", "/p", null, List.of(), body), route("/p"), Map.of(), "p");
+        assertThat(event.get("body").asText()).isEqualTo("{\"name\":\"café\"}");
+        assertThat(event.get("isBase64Encoded").asBoolean()).isFalse();
+    }
+
+    @Test
+    void nonUtf8BodyIsBase64() {
+        byte[] body = {(byte) 0x89, 'P', 'N', 'G', 0, (byte) 0xFF};
+        ObjectNode event = events.build(request("POST", "/p", null, List.of(), body), route("/p"), Map.of(), "p");
+        assertThat(event.get("isBase64Encoded").asBoolean()).isTrue();
+        assertThat(Base64.getDecoder().decode(event.get("body").asText())).isEqualTo(body);
+    }
+
+    @Test
+    void greedyRouteUsesDecodedPathAndStagePrefixedContextPath() {
+        ObjectNode event = events.build(request("DELETE", "/files/a%20b/c", null, List.of(), null),
+                route("/files/{proxy+}"), Map.of("proxy", "a b/c"), "v1");
+
+        assertThat(event.get("resource").asText()).isEqualTo("/files/{proxy+}");
+        assertThat(event.get("path").asText()).isEqualTo("/files/a b/c");
+        assertThat(event.get("httpMethod").asText()).isEqualTo("DELETE");
+        assertThat(event.get("pathParameters")).isEqualTo(json("{\"proxy\":\"a b/c\"}"));
+        JsonNode ctx = event.get("requestContext");
+        assertThat(ctx.get("resourcePath").asText()).isEqualTo("/files/{proxy+}");
+        assertThat(ctx.get("path").asText()).isEqualTo("/v1/files/a b/c");
+        assertThat(ctx.get("httpMethod").asText()).isEqualTo("DELETE");
+        assertThat(ctx.get("stage").asText()).isEqualTo("v1");
+    }
+
+    @Test
+    void toBytesRoundTrips() throws IOException {
+        ObjectNode event = events.build(request("GET", "/q", "a=1", List.of(), null), route("/q"), Map.of(), "p");
+        assertThat(MAPPER.readTree(events.toBytes(event))).isEqualTo(event);
+    }
+
+    private static JsonNode json(String s) {
+        try {
+            return MAPPER.readTree(s);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static JsonNode fixture(String resource) throws IOException {
+        try (InputStream in = ApiGatewayV1EventsTest.class.getClassLoader().getResourceAsStream(resource)) {
+            assertThat(in).as(resource).isNotNull();
+            return MAPPER.readTree(in);
+        }
+    }
+}
