@@ -251,34 +251,34 @@ public final class FunctionActor {
         var requestId = pending.invocation().requestId();
         var outcome = done.outcome();
         if (outcome instanceof InvokeOutcome.Answered answered) {
-                pending.replyTo().tell(new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
-                        done.coldStart(), container.id));
-                if (leftInUnknownState(answered)) {
-                    // A timed-out or crashed runtime is never reused; the next call gets a fresh container.
-                    discard(container);
-                    startContainersForQueue();
-                } else {
+            pending.replyTo().tell(new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
+                    done.coldStart(), container.id));
+            if (leftInUnknownState(answered)) {
+                // A timed-out or crashed runtime is never reused; the next call gets a fresh container.
+                discard(container);
+                startContainersForQueue();
+            } else {
                 makeAvailable(container);
             }
         } else if (outcome instanceof InvokeOutcome.NotDelivered notDelivered) {
-                logInvocationFailure(requestId, container, notDelivered.errorType(), notDelivered.detail());
-                discard(container);
-                if (pending.deliveryAttempts() == 0) {
-                    // The event never reached the dead container, so it is safe to send it to a fresh one.
-                    queue.addFirst(new Pending(pending.invocation(), pending.replyTo(), 1));
-                } else {
-                    pending.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
-                            "Function container unreachable: " + notDelivered.detail(), done.coldStart()));
-                }
+            logInvocationFailure(requestId, container, notDelivered.errorType(), notDelivered.detail());
+            discard(container);
+            if (pending.deliveryAttempts() == 0) {
+                // The event never reached the dead container, so it is safe to send it to a fresh one.
+                queue.addFirst(new Pending(pending.invocation(), pending.replyTo(), 1));
+            } else {
+                pending.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
+                        "Function container unreachable: " + notDelivered.detail(), done.coldStart()));
+            }
             startContainersForQueue();
         } else if (outcome instanceof InvokeOutcome.Lost lost) {
-                logInvocationFailure(requestId, container, lost.errorType(), lost.detail());
-                discard(container);
-                pending.replyTo().tell(lost.timedOut()
-                        ? new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "Function '" + function.name()
-                                + "' did not answer within its timeout of " + function.timeout().toSeconds() + " s", done.coldStart())
-                        : new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
-                                "Function container failed during the invocation: " + lost.detail(), done.coldStart()));
+            logInvocationFailure(requestId, container, lost.errorType(), lost.detail());
+            discard(container);
+            pending.replyTo().tell(lost.timedOut()
+                    ? new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "Function '" + function.name()
+                            + "' did not answer within its timeout of " + function.timeout().toSeconds() + " s", done.coldStart())
+                    : new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
+                            "Function container failed during the invocation: " + lost.detail(), done.coldStart()));
             startContainersForQueue();
         }
         return Behaviors.same();

@@ -50,6 +50,8 @@ public final class GatewayHttp {
     private static final String INVOKE_PREFIX = "/2015-03-31/functions/";
     private static final String INVOKE_SUFFIX = "/invocations";
     private static final JsonFactory JSON = new JsonFactory();
+    /** Headers Akka adds for the gateway's own use; functions never see them. */
+    private static final java.util.Set<String> INTERNAL_HEADERS = java.util.Set.of("timeout-access", "remote-address", "raw-request-uri");
 
     private final ActorSystem<?> system;
     private final EsbSettings settings;
@@ -98,6 +100,10 @@ public final class GatewayHttp {
     private CompletionStage<HttpResponse> route(HttpRequest request, String requestId, AccessLog.Entry access) {
         var path = rawPath(request);
         var method = request.method().value();
+        if (!routablePath(request)) {
+            return done(request, JsonResponses.error(404, "No route for " + method + " " + clientTarget(request)
+                    + ": dot segments and encoded slashes are not routable"));
+        }
         if (path.equals("/health")) {
             return done(request, health());
         }
@@ -356,6 +362,22 @@ public final class GatewayHttp {
         return error;
     }
 
+    /**
+     * Akka resolves dot segments before we see the URI, so {@code /fx/../health} would arrive as {@code /health}.
+     * The raw request target (from the Raw-Request-URI header Akka adds) is checked instead: a path that needs
+     * normalising, or that hides a slash in an escape, never reaches route matching.
+     */
+    private static boolean routablePath(HttpRequest request) {
+        var target = clientTarget(request);
+        var query = target.indexOf('?');
+        var rawPath = query >= 0 ? target.substring(0, query) : target;
+        return rawPath.equals("/") || PathTemplate.splitRequestPath(rawPath).isPresent();
+    }
+
+    private static String clientTarget(HttpRequest request) {
+        return request.getHeader("Raw-Request-URI").map(h -> h.value()).orElseGet(() -> rawPath(request));
+    }
+
     /** The path as the client sent it, still percent-encoded, so encoded slashes cannot pass for separators. */
     static String rawPath(HttpRequest request) {
         var scalaUri = (akka.http.scaladsl.model.Uri) request.getUri().asScala();
@@ -373,7 +395,7 @@ public final class GatewayHttp {
     private static List<Map.Entry<String, String>> headers(HttpRequest request) {
         var result = new ArrayList<Map.Entry<String, String>>();
         for (var header : request.getHeaders()) {
-            if (!header.lowercaseName().equals("timeout-access") && !header.lowercaseName().equals("remote-address")) {
+            if (!INTERNAL_HEADERS.contains(header.lowercaseName())) {
                 result.add(Map.entry(header.name(), header.value()));
             }
         }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the example: makes sure a Docker daemon answers, builds the function images and the gateway jar when
+# missing, then starts the gateway in the foreground on 127.0.0.1:9000 with ./application.conf.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+docker/start-dockerd.sh
+docker/build-images.sh
+if [[ ! -f target/esb.jar || -n "$(find src pom.xml -newer target/esb.jar -print -quit)" ]]; then
+  mvn -B -q -DskipTests package
+fi
+exec java -jar target/esb.jar

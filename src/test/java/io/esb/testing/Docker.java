@@ -1,0 +1,54 @@
+package io.esb.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The docker CLI, so tests check containers through a path independent of the gateway's own client. */
+public final class Docker {
+    private Docker() {}
+
+    /** Ids of containers (running or not) carrying {@code esb.instance=<instanceId>}. */
+    public static List<String> containers(String instanceId) {
+        return lines(run("ps", "-aq", "--no-trunc", "--filter", "label=esb.instance=" + instanceId));
+    }
+
+    public static List<String> runningContainers(String instanceId) {
+        return lines(run("ps", "-q", "--no-trunc", "--filter", "label=esb.instance=" + instanceId));
+    }
+
+    public static void removeAll(String instanceId) {
+        var ids = containers(instanceId);
+        if (!ids.isEmpty()) {
+            var args = new ArrayList<>(List.of("rm", "-f"));
+            args.addAll(ids);
+            run(args.toArray(String[]::new));
+        }
+    }
+
+    public static String run(String... args) {
+        var command = new ArrayList<String>();
+        command.add("docker");
+        command.addAll(Arrays.asList(args));
+        try {
+            var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new IllegalStateException("could not run " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<String> lines(String output) {
+        return output.lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    }
+}

@@ -1,0 +1,107 @@
+package io.esb.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import io.esb.EsbGateway;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * A real gateway in this JVM on an ephemeral loopback port, with its own {@code esb.instance} label so tests never
+ * touch each other's containers. Functions: {@code fx} (the fixture image) and {@code hello}.
+ */
+public final class GatewayUnderTest implements AutoCloseable {
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final String BASE_FUNCTIONS = """
+            esb.functions {
+              fx {
+                image = "esb-fixture:latest"
+                timeout = 3s
+                memory-mb = 128
+                environment { GREETING = "Hi" }
+                routes = [
+                  { method = "ANY", path = "/fx/{proxy+}" },
+                  { method = "GET", path = "/fx" },
+                  { method = "POST", path = "/only-post" }
+                ]
+              }
+              hello {
+                image = "esb-example-hello:latest"
+                timeout = 5s
+                routes = [ { method = "GET", path = "/api/hello" }, { method = "POST", path = "/api/hello" } ]
+              }
+            }
+            """;
+
+    public final String instanceId;
+    public final EsbGateway gateway;
+    public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private GatewayUnderTest(String instanceId, EsbGateway gateway) {
+        this.instanceId = instanceId;
+        this.gateway = gateway;
+    }
+
+    public static String newInstanceId(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public static GatewayUnderTest start(String instanceId, String extraConfig) throws Exception {
+        var config = ConfigFactory.parseString(extraConfig + "\n" + BASE_FUNCTIONS + "\nesb.http.port = 0\nesb.docker.instance-id = \"" + instanceId + "\"\n")
+                .withFallback(ConfigFactory.load());
+        return new GatewayUnderTest(instanceId, EsbGateway.start(config));
+    }
+
+    public String url(String pathAndQuery) {
+        return "http://127.0.0.1:" + gateway.port() + pathAndQuery;
+    }
+
+    public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url(pathAndQuery))).timeout(Duration.ofSeconds(60)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> post(String pathAndQuery, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url(pathAndQuery))).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> invoke(String function, String payload) throws IOException, InterruptedException {
+        return post("/2015-03-31/functions/" + function + "/invocations", payload);
+    }
+
+    public static JsonNode json(HttpResponse<String> response) throws IOException {
+        return JSON.readTree(response.body());
+    }
+
+    /** Sends a request line exactly as given, bypassing any client-side path normalisation. Returns status and body. */
+    public String[] rawRequest(String method, String rawTarget) throws IOException {
+        try (var socket = new Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write((method + " " + rawTarget + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            var text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            var status = text.substring(9, 12);
+            var body = text.contains("\r\n\r\n") ? text.substring(text.indexOf("\r\n\r\n") + 4) : "";
+            return new String[] {status, body};
+        }
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+    }
+}
