@@ -37,8 +37,12 @@ public final class EsbGateway implements AutoCloseable {
     public static EsbGateway start(Config config) throws Exception {
         var settings = SettingsLoader.load(config);
         // The Docker dispatcher's size comes from esb.docker.max-workers (and so from ESB_DOCKER_MAX_WORKERS).
+        // Values derived from the settings: the Docker dispatcher's size, and shutdown phases long enough for the drain.
         var withDispatcher = ConfigFactory.parseMap(java.util.Map.of(
-                "esb.docker-dispatcher.thread-pool-executor.fixed-pool-size", settings.docker().maxWorkers())).withFallback(config);
+                "esb.docker-dispatcher.thread-pool-executor.fixed-pool-size", settings.docker().maxWorkers(),
+                "akka.coordinated-shutdown.phases.service-requests-done.timeout", (settings.shutdown().drainTimeout().toMillis() + 2000) + "ms",
+                "akka.coordinated-shutdown.phases.service-stop.timeout", (settings.docker().clientTimeout().toMillis() + 5000) + "ms"))
+                .withFallback(config);
         var bound = new CompletableFuture<ServerBinding>();
         var system = ActorSystem.create(Guardian.create(settings, bound), "esb", withDispatcher);
         try {

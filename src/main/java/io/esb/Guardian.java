@@ -2,7 +2,12 @@ package io.esb;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
+import io.esb.docker.DockerOps;
+import io.esb.docker.DockerReply;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import io.esb.config.EsbSettings;
@@ -14,7 +19,6 @@ import io.esb.http.GatewayHttp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -50,14 +54,37 @@ public final class Guardian {
                             bound.completeExceptionally(error);
                             ctx.getSystem().terminate();
                         } else {
-                            binding.addToCoordinatedShutdown(Duration.ofSeconds(10), ctx.getSystem());
+                            // SIGTERM: unbind, then let in-flight requests finish within the drain timeout.
+                            binding.addToCoordinatedShutdown(settings.shutdown().drainTimeout(), ctx.getSystem());
                             log.info("Gateway listening", kv("address", "http://" + binding.localAddress().getHostString() + ":"
                                     + binding.localAddress().getPort()), kv("functions", functions.keySet()),
                                     kv("docker_host", settings.docker().host()));
                             bound.complete(binding);
                         }
                     });
+            if (settings.shutdown().removeContainers()) {
+                removeContainersOnShutdown(ctx.getSystem(), settings, docker);
+            }
             return Behaviors.empty();
         });
+    }
+
+    /** Runs after the HTTP drain, so no invocation is cut short by its container disappearing. */
+    private static void removeContainersOnShutdown(akka.actor.typed.ActorSystem<?> system, EsbSettings settings,
+                                                   ActorRef<DockerSupervisor.Command> docker) {
+        var instance = settings.docker().instanceId();
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "esb-remove-containers", () ->
+                AskPattern.<DockerSupervisor.Command, DockerReply<Integer>>ask(docker,
+                        replyTo -> new DockerSupervisor.Run<>("remove-all", null, DockerOps.removeAll(instance), replyTo),
+                        settings.docker().clientTimeout().plusSeconds(2), system.scheduler())
+                        .handle((reply, error) -> {
+                            if (reply instanceof DockerReply.Ok<Integer> ok) {
+                                log.info("Removed containers on shutdown", kv("removed", ok.value()), kv("instance", instance));
+                            } else {
+                                log.warn("Could not remove containers on shutdown; reconcile removes them on the next start",
+                                        kv("error_detail", error != null ? error.getMessage() : ((DockerReply.Failed<Integer>) reply).failure().message()));
+                            }
+                            return Done.getInstance();
+                        }));
     }
 }

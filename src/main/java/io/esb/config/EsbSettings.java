@@ -7,6 +7,7 @@ public record EsbSettings(
         HttpSettings http,
         DockerSettings docker,
         ContainerSettings containers,
+        ShutdownSettings shutdown,
         String region,
         String accountId,
         Map<String, FunctionSettings> functions) {}

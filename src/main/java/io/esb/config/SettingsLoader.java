@@ -62,9 +62,10 @@ public final class SettingsLoader {
                 positiveDuration(esb, "containers.connect-timeout"),
                 positiveDuration(esb, "containers.idle-timeout"),
                 intBetween(esb, "containers.max-queue-depth", 1, 1_000_000));
+        var shutdown = new ShutdownSettings(positiveDuration(esb, "shutdown.drain-timeout"), esb.getBoolean("shutdown.remove-containers"));
         var functions = readFunctions(esb);
         validateRoutes(functions);
-        return new EsbSettings(http, docker, containers, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions);
+        return new EsbSettings(http, docker, containers, shutdown, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions);
     }
 
     private static Map<String, FunctionSettings> readFunctions(Config esb) {

@@ -94,6 +94,19 @@ public final class DockerOps {
         };
     }
 
+    /** Removes every container of this gateway instance; answers how many. */
+    public static DockerOperation<Integer> removeAll(String instanceId) {
+        return client -> {
+            int removed = 0;
+            for (var container : listManaged(instanceId, null).run(client)) {
+                if (remove(container.id()).run(client)) {
+                    removed++;
+                }
+            }
+            return removed;
+        };
+    }
+
     /** Whether the kernel killed the container for exceeding its memory limit. */
     public static DockerOperation<Boolean> wasOomKilled(String containerId) {
         return client -> Boolean.TRUE.equals(client.inspectContainerCmd(containerId).exec().getState().getOOMKilled());
