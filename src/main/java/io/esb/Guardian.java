@@ -12,6 +12,7 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import io.esb.config.EsbSettings;
 import io.esb.docker.DockerSupervisor;
+import io.esb.function.AsyncInvoker;
 import io.esb.function.ContainerClient;
 import io.esb.function.FunctionActor;
 import io.esb.http.ConfiguredRoutes;
@@ -44,7 +45,8 @@ public final class Guardian {
             for (var function : settings.functions().values()) {
                 functions.put(function.name(), ctx.spawn(FunctionActor.create(function, settings, docker, client), "function-" + function.name()));
             }
-            var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), ConfiguredRoutes.build(settings.functions().values()), dockerState);
+            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings), "async-invoker");
+            var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), asyncInvoker, ConfiguredRoutes.build(settings.functions().values()), dockerState);
             Http.get(ctx.getSystem()).newServerAt(settings.http().iface(), settings.http().port())
                     .bind(http::handle)
                     .whenComplete((binding, error) -> {

@@ -8,6 +8,8 @@ public record EsbSettings(
         DockerSettings docker,
         ContainerSettings containers,
         ShutdownSettings shutdown,
+        AsyncSettings async,
+        io.esb.auth.AuthSettings auth,
         String region,
         String accountId,
         Map<String, FunctionSettings> functions) {}

@@ -1,4 +1,5 @@
 package io.esb.config;
 
 /** Where the gateway listens and how large request bodies may be. */
-public record HttpSettings(String iface, int port, String stage, long maxInvokePayloadBytes, long maxRouteBodyBytes) {}
+public record HttpSettings(String iface, int port, String stage, String basePath, java.util.Map<String, String> stageVariables,
+                           long maxInvokePayloadBytes, long maxRouteBodyBytes) {}

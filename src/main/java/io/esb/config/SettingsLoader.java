@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException.BadValue;
 import com.typesafe.config.ConfigValueType;
 import io.esb.http.PathTemplate;
+import io.esb.http.PayloadFormat;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,8 +33,7 @@ public final class SettingsLoader {
         } catch (ConfigException e) {
             throw e;
         } catch (com.typesafe.config.ConfigException e) {
-            // Typesafe's own messages name the key and the origin; keep them on one line.
-            throw new ConfigException(keyOf(e), e.getMessage().replace('\n', ' '));
+            throw translate(e, "esb.");
         }
     }
 
@@ -42,6 +42,8 @@ public final class SettingsLoader {
                 nonBlank(esb, "http.interface"),
                 intBetween(esb, "http.port", 0, 65535),
                 nonBlank(esb, "http.stage"),
+                basePath(esb),
+                stringMap(esb, "http.stage-variables"),
                 positiveBytes(esb, "http.max-invoke-payload"),
                 positiveBytes(esb, "http.max-route-body"));
         var docker = new DockerSettings(
@@ -63,9 +65,28 @@ public final class SettingsLoader {
                 positiveDuration(esb, "containers.idle-timeout"),
                 intBetween(esb, "containers.max-queue-depth", 1, 1_000_000));
         var shutdown = new ShutdownSettings(positiveDuration(esb, "shutdown.drain-timeout"), esb.getBoolean("shutdown.remove-containers"));
+        var retryDelays = new ArrayList<Duration>();
+        try {
+            retryDelays.addAll(esb.getDurationList("async.retry-delays"));
+        } catch (com.typesafe.config.ConfigException.BadValue | com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException("esb.async.retry-delays", "must be a list of durations such as [60s, 120s]");
+        }
+        if (retryDelays.stream().anyMatch(d -> d.isNegative())) {
+            throw new ConfigException("esb.async.retry-delays", "must not contain negative durations");
+        }
+        var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
+                List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"));
+        var auth = io.esb.auth.AuthSettings.fromConfig(esb);
         var functions = readFunctions(esb);
         validateRoutes(functions);
-        return new EsbSettings(http, docker, containers, shutdown, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions);
+        for (var function : functions.values()) {
+            for (var route : function.routes()) {
+                if (route.jwtAuth()) {
+                    io.esb.auth.AuthSettings.requireEnabled(auth, route.method() + " " + route.path());
+                }
+            }
+        }
+        return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions);
     }
 
     private static Map<String, FunctionSettings> readFunctions(Config esb) {
@@ -82,40 +103,47 @@ public final class SettingsLoader {
             if (functionsObject.get(name).valueType() != ConfigValueType.OBJECT) {
                 throw new ConfigException("esb." + key, "must be an object with at least 'image'");
             }
-            var fn = esb.getConfig(quotedPath(name));
             var prefix = "esb." + key + ".";
-            if (!fn.hasPath("image") || fn.getString("image").isBlank()) {
-                throw new ConfigException(prefix + "image", "is required and must name a local image");
+            try {
+                result.put(name, readFunction(name, esb.getConfig(quotedPath(name)), prefix));
+            } catch (com.typesafe.config.ConfigException e) {
+                throw translate(e, prefix);
             }
-            var timeout = fn.hasPath("timeout") ? duration(fn, "timeout", prefix) : Duration.ofSeconds(3);
-            if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(Duration.ofMinutes(15)) > 0) {
-                throw new ConfigException(prefix + "timeout", "must be between 1s and 15m (got " + timeout + ")");
-            }
-            if (timeout.toMillis() % 1000 != 0) {
-                throw new ConfigException(prefix + "timeout", "must be whole seconds, as Lambda's is (got " + timeout + ")");
-            }
-            int memory = fn.hasPath("memory-mb") ? integer(fn, "memory-mb", prefix) : 128;
-            if (memory < 16 || memory > 10_240) {
-                throw new ConfigException(prefix + "memory-mb", "must be between 16 and 10240 (got " + memory + ")");
-            }
-            int maxConcurrency = fn.hasPath("max-concurrency") ? integer(fn, "max-concurrency", prefix) : 1;
-            if (maxConcurrency < 1 || maxConcurrency > 1000) {
-                throw new ConfigException(prefix + "max-concurrency", "must be between 1 and 1000 (got " + maxConcurrency + ")");
-            }
-            var environment = new TreeMap<String, String>();
-            if (fn.hasPath("environment")) {
-                for (var entry : fn.getObject("environment").entrySet()) {
-                    var value = entry.getValue().unwrapped();
-                    if (value == null || value instanceof Map || value instanceof List) {
-                        throw new ConfigException(prefix + "environment." + entry.getKey(), "must be a string, number or boolean");
-                    }
-                    environment.put(entry.getKey(), String.valueOf(value));
-                }
-            }
-            result.put(name, new FunctionSettings(name, fn.getString("image"), timeout, memory, maxConcurrency,
-                    Collections.unmodifiableMap(environment), readRoutes(fn, prefix)));
         }
         return Collections.unmodifiableMap(result);
+    }
+
+    private static FunctionSettings readFunction(String name, Config fn, String prefix) {
+        if (!fn.hasPath("image") || fn.getString("image").isBlank()) {
+            throw new ConfigException(prefix + "image", "is required and must name a local image");
+        }
+        var timeout = fn.hasPath("timeout") ? duration(fn, "timeout", prefix) : Duration.ofSeconds(3);
+        if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(Duration.ofMinutes(15)) > 0) {
+            throw new ConfigException(prefix + "timeout", "must be between 1s and 15m (got " + timeout + ")");
+        }
+        if (timeout.toMillis() % 1000 != 0) {
+            throw new ConfigException(prefix + "timeout", "must be whole seconds, as Lambda's is (got " + timeout + ")");
+        }
+        int memory = fn.hasPath("memory-mb") ? integer(fn, "memory-mb", prefix) : 128;
+        if (memory < 16 || memory > 10_240) {
+            throw new ConfigException(prefix + "memory-mb", "must be between 16 and 10240 (got " + memory + ")");
+        }
+        int maxConcurrency = fn.hasPath("max-concurrency") ? integer(fn, "max-concurrency", prefix) : 1;
+        if (maxConcurrency < 1 || maxConcurrency > 1000) {
+            throw new ConfigException(prefix + "max-concurrency", "must be between 1 and 1000 (got " + maxConcurrency + ")");
+        }
+        var environment = new TreeMap<String, String>();
+        if (fn.hasPath("environment")) {
+            for (var entry : fn.getObject("environment").entrySet()) {
+                var value = entry.getValue().unwrapped();
+                if (value == null || value instanceof Map || value instanceof List) {
+                    throw new ConfigException(prefix + "environment." + entry.getKey(), "must be a string, number or boolean");
+                }
+                environment.put(entry.getKey(), String.valueOf(value));
+            }
+        }
+        return new FunctionSettings(name, fn.getString("image"), timeout, memory, maxConcurrency,
+                Collections.unmodifiableMap(environment), readRoutes(fn, prefix));
     }
 
     private static List<RouteSettings> readRoutes(Config fn, String prefix) {
@@ -125,24 +153,41 @@ public final class SettingsLoader {
         var routes = new ArrayList<RouteSettings>();
         var list = fn.getConfigList("routes");
         for (int i = 0; i < list.size(); i++) {
-            var route = list.get(i);
             var key = prefix + "routes[" + i + "]";
-            if (!route.hasPath("path")) {
-                throw new ConfigException(key + ".path", "is required");
-            }
-            var method = route.hasPath("method") ? route.getString("method").trim().toUpperCase(java.util.Locale.ROOT) : "ANY";
-            if (!METHODS.contains(method)) {
-                throw new ConfigException(key + ".method", "must be one of " + new java.util.TreeSet<>(METHODS) + " (got '" + method + "')");
-            }
-            var path = route.getString("path");
             try {
-                PathTemplate.parse(path);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(key + ".path", "malformed path template '" + path + "': " + e.getMessage());
+                routes.add(readRoute(list.get(i), key));
+            } catch (com.typesafe.config.ConfigException e) {
+                throw translate(e, key + ".");
             }
-            routes.add(new RouteSettings(method, path));
         }
         return List.copyOf(routes);
+    }
+
+    private static RouteSettings readRoute(Config route, String key) {
+        if (!route.hasPath("path")) {
+            throw new ConfigException(key + ".path", "is required");
+        }
+        var method = route.hasPath("method") ? route.getString("method").trim().toUpperCase(java.util.Locale.ROOT) : "ANY";
+        if (!METHODS.contains(method)) {
+            throw new ConfigException(key + ".method", "must be one of " + new java.util.TreeSet<>(METHODS) + " (got '" + method + "')");
+        }
+        var path = route.getString("path");
+        try {
+            PathTemplate.parse(path);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key + ".path", "malformed path template '" + path + "': " + e.getMessage());
+        }
+        PayloadFormat format;
+        try {
+            format = route.hasPath("payload-format") ? PayloadFormat.parse(route.getString("payload-format")) : PayloadFormat.V1;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key + ".payload-format", "must be \"1.0\" or \"2.0\" (got '" + route.getString("payload-format") + "')");
+        }
+        var auth = route.hasPath("auth") ? route.getString("auth").trim().toLowerCase(java.util.Locale.ROOT) : "none";
+        if (!auth.equals("none") && !auth.equals("jwt")) {
+            throw new ConfigException(key + ".auth", "must be none or jwt (got '" + auth + "')");
+        }
+        return new RouteSettings(method, path, format, auth.equals("jwt"));
     }
 
     /** Two functions claiming the same method and path would make routing ambiguous. */
@@ -152,6 +197,32 @@ public final class SettingsLoader {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("esb.functions.*.routes", e.getMessage());
         }
+    }
+
+    /** A stage or base-path prefix such as {@code /prod}: requests must carry it, and it is stripped before matching. */
+    private static String basePath(Config esb) {
+        var value = esb.getString("http.base-path").trim();
+        if (value.isEmpty() || value.equals("/")) {
+            return "";
+        }
+        if (!value.startsWith("/") || value.endsWith("/") || PathTemplate.splitRequestPath(value).isEmpty()) {
+            throw new ConfigException("esb.http.base-path", "must be empty or a path such as /prod, without a trailing slash (got '" + value + "')");
+        }
+        return value;
+    }
+
+    private static Map<String, String> stringMap(Config esb, String path) {
+        var result = new TreeMap<String, String>();
+        if (esb.hasPath(path)) {
+            for (var entry : esb.getObject(path).entrySet()) {
+                var value = entry.getValue().unwrapped();
+                if (value == null || value instanceof Map || value instanceof List) {
+                    throw new ConfigException("esb." + path + "." + entry.getKey(), "must be a string, number or boolean");
+                }
+                result.put(entry.getKey(), String.valueOf(value));
+            }
+        }
+        return Collections.unmodifiableMap(result);
     }
 
     private static String dockerHost(Config esb) {
@@ -227,9 +298,23 @@ public final class SettingsLoader {
         return "functions.\"" + name + "\"";
     }
 
-    private static String keyOf(com.typesafe.config.ConfigException e) {
-        var origin = e.getMessage();
-        var colon = origin == null ? -1 : origin.indexOf(": ");
-        return colon > 0 ? origin.substring(0, colon) : "esb";
+    /**
+     * Typesafe's messages start with the origin (a file and line) and name the path relative to the sub-config it
+     * was read from; this names the full key instead, keeping Typesafe's explanation.
+     */
+    private static ConfigException translate(com.typesafe.config.ConfigException e, String prefix) {
+        var message = String.valueOf(e.getMessage()).replace('\n', ' ');
+        var where = "";
+        if (e.origin() != null) {
+            var origin = e.origin().description() + ": ";
+            if (message.startsWith(origin)) {
+                message = message.substring(origin.length());
+                where = " (" + e.origin().description() + ")";
+            }
+        }
+        var space = message.indexOf(' ');
+        var relative = space > 0 ? message.substring(0, space).replaceAll(":$", "") : "";
+        var key = relative.isEmpty() ? prefix.substring(0, prefix.length() - 1) : prefix + relative;
+        return new ConfigException(key, message + where);
     }
 }

@@ -94,6 +94,43 @@ public final class DockerOps {
         };
     }
 
+    /**
+     * The log lines of one invocation: from its {@code START RequestId: <id>} line through its {@code REPORT} line.
+     * The runtime prints REPORT before it answers, but Docker may not have read it yet, so one short retry.
+     */
+    public static DockerOperation<String> invocationLogs(String containerId, long sinceEpochSeconds, String requestId) {
+        return client -> {
+            String segment = "";
+            for (int attempt = 0; attempt < 3; attempt++) {
+                var text = new StringBuilder();
+                var callback = new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame>() {
+                    @Override
+                    public void onNext(com.github.dockerjava.api.model.Frame frame) {
+                        text.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
+                    }
+                };
+                client.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withSince((int) sinceEpochSeconds)
+                        .exec(callback).awaitCompletion(5, java.util.concurrent.TimeUnit.SECONDS);
+                segment = segmentOf(text.toString(), requestId);
+                if (segment.contains("REPORT RequestId: " + requestId)) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            return segment;
+        };
+    }
+
+    static String segmentOf(String logs, String requestId) {
+        int start = logs.lastIndexOf("START RequestId: " + requestId);
+        if (start < 0) {
+            return "";
+        }
+        int report = logs.indexOf("REPORT RequestId: " + requestId, start);
+        int end = report < 0 ? logs.length() : logs.indexOf('\n', report);
+        return logs.substring(start, end < 0 ? logs.length() : end + 1);
+    }
+
     /** Removes every container of this gateway instance; answers how many. */
     public static DockerOperation<Integer> removeAll(String instanceId) {
         return client -> {

@@ -61,6 +61,9 @@ public final class FunctionActor {
 
     private record Removed(String containerId, DockerReply<Boolean> reply) implements Command {}
 
+    private record LogsFetched(InvocationResult.Completed completed, ActorRef<InvocationResult> replyTo, DockerReply<String> reply)
+            implements Command {}
+
     private enum ReapTick implements Command { INSTANCE }
 
     /** A live container of this function. {@code served} turns true at its first invocation, which is the cold one. */
@@ -78,6 +81,15 @@ public final class FunctionActor {
     }
 
     private record Pending(Invocation invocation, ActorRef<InvocationResult> replyTo, int deliveryAttempts) {}
+
+    /**
+     * The longest a caller waits for one invocation: queueing, a cold start (Docker call plus readiness) and the
+     * function's own timeout. Past it the caller is answered as timed out; the actor never leaves it hanging.
+     */
+    public static Duration invocationBound(FunctionSettings function, EsbSettings settings) {
+        return function.timeout().multipliedBy(2).plus(settings.containers().readinessTimeout())
+                .plus(settings.docker().clientTimeout()).plusSeconds(5);
+    }
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings,
                                            ActorRef<DockerSupervisor.Command> docker, ContainerClient client) {
@@ -122,6 +134,7 @@ public final class FunctionActor {
                 .onMessage(DaemonChanged.class, this::onDaemonChanged)
                 .onMessage(AdoptionListed.class, this::onAdoptionListed)
                 .onMessage(Removed.class, this::onRemoved)
+                .onMessage(LogsFetched.class, this::onLogsFetched)
                 .onMessageEquals(ReapTick.INSTANCE, this::onReapTick)
                 .build();
     }
@@ -251,8 +264,16 @@ public final class FunctionActor {
         var requestId = pending.invocation().requestId();
         var outcome = done.outcome();
         if (outcome instanceof InvokeOutcome.Answered answered) {
-            pending.replyTo().tell(new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
-                    done.coldStart(), container.id));
+            var completed = new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
+                    done.coldStart(), container.id, null);
+            if (pending.invocation().tailLogs()) {
+                // Log lines from before this invocation's dispatch are cut away by its request id.
+                long since = java.time.Instant.now().minus(function.timeout()).minusSeconds(2).getEpochSecond();
+                askDocker("invocation-logs", requestId, DockerOps.invocationLogs(container.id, since, requestId),
+                        reply -> new LogsFetched(completed, pending.replyTo(), reply));
+            } else {
+                pending.replyTo().tell(completed);
+            }
             if (leftInUnknownState(answered)) {
                 // A timed-out or crashed runtime is never reused; the next call gets a fresh container.
                 discard(container);
@@ -277,7 +298,7 @@ public final class FunctionActor {
             pending.replyTo().tell(lost.timedOut()
                     ? new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "Function '" + function.name()
                             + "' did not answer within its timeout of " + function.timeout().toSeconds() + " s", done.coldStart())
-                    : new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
+                    : new InvocationResult.Failed(InvocationResult.Reason.RUNTIME_EXITED,
                             "Function container failed during the invocation: " + lost.detail(), done.coldStart()));
             startContainersForQueue();
         }
@@ -322,6 +343,16 @@ public final class FunctionActor {
             log.warn("Could not remove container", kv("function_name", function.name()), kv("container_id", removed.containerId()),
                     kv("error_detail", failed.failure().message()));
         }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onLogsFetched(LogsFetched fetched) {
+        var completed = fetched.completed();
+        if (fetched.reply() instanceof DockerReply.Ok<String> ok) {
+            completed = new InvocationResult.Completed(completed.status(), completed.body(), completed.contentType(),
+                    completed.coldStart(), completed.containerId(), ok.value());
+        }
+        fetched.replyTo().tell(completed);
         return Behaviors.same();
     }
 

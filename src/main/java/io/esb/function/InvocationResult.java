@@ -3,7 +3,8 @@ package io.esb.function;
 /** The answer a FunctionActor gives for one invocation. */
 public sealed interface InvocationResult {
     /** The container answered (the body may still be a handler error or a timeout message from the RIE). */
-    record Completed(int status, byte[] body, String contentType, boolean coldStart, String containerId) implements InvocationResult {}
+    record Completed(int status, byte[] body, String contentType, boolean coldStart, String containerId, String logTail)
+            implements InvocationResult {}
 
     record Failed(Reason reason, String message, boolean coldStart) implements InvocationResult {}
 
@@ -12,8 +13,10 @@ public sealed interface InvocationResult {
         DOCKER_UNAVAILABLE,
         /** Docker could not create, start or ready a container: 503 with the reason. */
         START_FAILED,
-        /** The container's connection failed or it crashed mid-invocation: 502. */
+        /** The container could not be reached, even on a fresh one: 502. */
         CONTAINER_FAILED,
+        /** The runtime died mid-invocation (the connection dropped): a Runtime.ExitError function error. */
+        RUNTIME_EXITED,
         /** No answer within the function's timeout; the container was discarded: 504. */
         TIMED_OUT,
         /** The function's queue is full: 429. */

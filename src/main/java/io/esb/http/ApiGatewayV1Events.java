@@ -23,13 +23,20 @@ import java.util.Objects;
 
 /**
  * Builds API Gateway REST API (payload v1) Lambda proxy integration events, following AWS's
- * "Input format of a Lambda function for proxy integration".
+ * "Input format of a Lambda function for proxy integration" (Set up Lambda proxy integrations in API Gateway)
+ * and the payload format 1.0 example in "Working with AWS Lambda proxy integrations for HTTP APIs".
+ *
+ * <p>Deliberate differences from AWS: a request body is base64-encoded when it is not valid UTF-8 (AWS decides by
+ * the API's binary media types, which esb does not configure), and there is no top-level {@code version} key
+ * (only HTTP APIs' payload 1.0 has one; REST API events do not).
  */
 public final class ApiGatewayV1Events {
 
     /** Placeholder ids, the same ones AWS SAM local uses, so functions that log or check them see something sane. */
     public static final String DEFAULT_ACCOUNT_ID = "123456789012";
     public static final String DEFAULT_API_ID = "1234567890";
+    /** The stage API Gateway serves at the root of the API's URL (no path prefix). */
+    public static final String DEFAULT_STAGE = "$default";
 
     private static final DateTimeFormatter REQUEST_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
@@ -48,8 +55,20 @@ public final class ApiGatewayV1Events {
         this.apiId = apiId;
     }
 
+    /** Same as the full overload with no stage variables and no authorizer. */
     public ObjectNode build(IncomingRequest req, RouteTable.Entry route, Map<String, String> pathParameters,
                             String stage) {
+        return build(req, route, pathParameters, stage, null, null);
+    }
+
+    /**
+     * @param stageVariables   sent as {@code stageVariables}; null or empty gives {@code null}, as AWS sends
+     * @param authorizerClaims when non-null, a Cognito-user-pool-style authorizer result: the event gets
+     *                         {@code requestContext.authorizer = {"claims": {...}, "scopes": null}}; when null there
+     *                         is no {@code authorizer} key (a method without authorizer)
+     */
+    public ObjectNode build(IncomingRequest req, RouteTable.Entry route, Map<String, String> pathParameters,
+                            String stage, Map<String, String> stageVariables, Map<String, String> authorizerClaims) {
         Objects.requireNonNull(stage, "stage");
         String path = decodedPath(req.rawPath());
         Map<String, List<String>> headers = groupHeaders(req.headers());
@@ -61,14 +80,9 @@ public final class ApiGatewayV1Events {
         event.put("httpMethod", req.method());
         putSingleAndMulti(event, "headers", "multiValueHeaders", headers);
         putSingleAndMulti(event, "queryStringParameters", "multiValueQueryStringParameters", query);
-        if (pathParameters == null || pathParameters.isEmpty()) {
-            event.putNull("pathParameters");
-        } else {
-            ObjectNode params = event.putObject("pathParameters");
-            pathParameters.forEach(params::put);
-        }
-        event.putNull("stageVariables");
-        event.set("requestContext", requestContext(req, route, path, stage, headers));
+        putStringMapOrNull(event, "pathParameters", pathParameters);
+        putStringMapOrNull(event, "stageVariables", stageVariables);
+        event.set("requestContext", requestContext(req, route, path, stage, headers, authorizerClaims));
         putBody(event, req.body());
         return event;
     }
@@ -82,20 +96,26 @@ public final class ApiGatewayV1Events {
     }
 
     private ObjectNode requestContext(IncomingRequest req, RouteTable.Entry route, String path, String stage,
-                                      Map<String, List<String>> headers) {
+                                      Map<String, List<String>> headers, Map<String, String> authorizerClaims) {
         String domainName = hostWithoutPort(last(headers, "Host"));
         ObjectNode ctx = mapper.createObjectNode();
         ctx.put("accountId", accountId);
         ctx.put("apiId", apiId);
+        if (authorizerClaims != null) {
+            // $context.authorizer.claims.* of a COGNITO_USER_POOLS authorizer; "scopes" as in AWS's 1.0 example
+            ObjectNode authorizer = ctx.putObject("authorizer");
+            putStringMap(authorizer.putObject("claims"), authorizerClaims);
+            authorizer.putNull("scopes");
+        }
         ctx.put("resourceId", resourceId(route.path().template()));
         ctx.put("resourcePath", route.path().template());
         ctx.put("httpMethod", req.method());
-        ctx.put("path", "/" + stage + path); // AWS includes the stage; root gives "/<stage>/"
+        ctx.put("path", stagePrefixed(stage, path)); // the path the client called, stage included
         ctx.put("protocol", req.protocol());
         ctx.put("stage", stage);
         ctx.put("requestId", req.requestId());
         ctx.put("extendedRequestId", req.requestId());
-        ctx.put("requestTime", REQUEST_TIME.format(Instant.ofEpochMilli(req.requestTimeEpochMillis())));
+        ctx.put("requestTime", formatRequestTime(req.requestTimeEpochMillis()));
         ctx.put("requestTimeEpoch", req.requestTimeEpochMillis());
         ctx.put("domainName", domainName);
         ctx.put("domainPrefix", domainName == null ? null : domainName.split("\\.", 2)[0]);
@@ -110,13 +130,14 @@ public final class ApiGatewayV1Events {
         identity.put("sourceIp", req.sourceIp());
         identity.putNull("cognitoAuthenticationType");
         identity.putNull("cognitoAuthenticationProvider");
+        identity.putNull("principalOrgId");
         identity.putNull("userArn");
         identity.put("userAgent", last(headers, "User-Agent"));
         identity.putNull("user");
         return ctx;
     }
 
-    private void putBody(ObjectNode event, byte[] body) {
+    private static void putBody(ObjectNode event, byte[] body) {
         if (body.length == 0) {
             event.putNull("body");
             event.put("isBase64Encoded", false);
@@ -125,6 +146,32 @@ public final class ApiGatewayV1Events {
         String text = strictUtf8(body);
         event.put("body", text != null ? text : Base64.getEncoder().encodeToString(body));
         event.put("isBase64Encoded", text == null);
+    }
+
+    private static void putStringMapOrNull(ObjectNode parent, String field, Map<String, String> values) {
+        if (values == null || values.isEmpty()) { // AWS sends null, not {}
+            parent.putNull(field);
+        } else {
+            putStringMap(parent.putObject(field), values);
+        }
+    }
+
+    // ---- helpers shared with ApiGatewayV2Events (same package) ----
+
+    static void putStringMap(ObjectNode target, Map<String, String> values) {
+        values.forEach(target::put);
+    }
+
+    /**
+     * The path as the client would have called it on AWS: {@code /<stage><path>}, root giving {@code /<stage>/};
+     * the {@code $default} stage is served at the root, so it adds no prefix.
+     */
+    static String stagePrefixed(String stage, String path) {
+        return DEFAULT_STAGE.equals(stage) ? path : "/" + stage + path;
+    }
+
+    static String formatRequestTime(long epochMillis) {
+        return REQUEST_TIME.format(Instant.ofEpochMilli(epochMillis));
     }
 
     private static void putSingleAndMulti(ObjectNode event, String singleName, String multiName,
@@ -144,7 +191,7 @@ public final class ApiGatewayV1Events {
     }
 
     /** Groups headers case-insensitively (HTTP names are); the first spelling seen becomes the key. */
-    private static Map<String, List<String>> groupHeaders(List<Map.Entry<String, String>> headers) {
+    static Map<String, List<String>> groupHeaders(List<Map.Entry<String, String>> headers) {
         Map<String, String> spelling = new LinkedHashMap<>();
         Map<String, List<String>> grouped = new LinkedHashMap<>();
         for (Map.Entry<String, String> h : headers) {
@@ -155,7 +202,7 @@ public final class ApiGatewayV1Events {
     }
 
     /** Form-style decoding ('+' is a space) — what API Gateway hands to functions. */
-    private static Map<String, List<String>> parseQuery(String rawQuery) {
+    static Map<String, List<String>> parseQuery(String rawQuery) {
         Map<String, List<String>> params = new LinkedHashMap<>();
         if (rawQuery == null || rawQuery.isEmpty()) {
             return params;
@@ -172,7 +219,7 @@ public final class ApiGatewayV1Events {
         return params;
     }
 
-    private static String formDecode(String s) {
+    static String formDecode(String s) {
         try {
             return URLDecoder.decode(s, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
@@ -180,13 +227,13 @@ public final class ApiGatewayV1Events {
         }
     }
 
-    private static String decodedPath(String rawPath) {
+    static String decodedPath(String rawPath) {
         return PathTemplate.splitRequestPath(rawPath)
                 .map(segments -> "/" + String.join("/", segments))
                 .orElse(rawPath); // unreachable for routed requests, which were split successfully
     }
 
-    private static String last(Map<String, List<String>> headers, String name) {
+    static String last(Map<String, List<String>> headers, String name) {
         for (Map.Entry<String, List<String>> h : headers.entrySet()) {
             if (h.getKey().equalsIgnoreCase(name)) {
                 return h.getValue().get(h.getValue().size() - 1);
@@ -195,7 +242,7 @@ public final class ApiGatewayV1Events {
         return null;
     }
 
-    private static String hostWithoutPort(String host) {
+    static String hostWithoutPort(String host) {
         if (host == null || host.isEmpty()) {
             return null;
         }
@@ -212,7 +259,7 @@ public final class ApiGatewayV1Events {
         return String.format("%06x", template.hashCode() & 0xFFFFFF);
     }
 
-    private static String strictUtf8(byte[] bytes) {
+    static String strictUtf8(byte[] bytes) {
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)

@@ -18,4 +18,15 @@ public final class ConfiguredRoutes {
         }
         return RouteTable.of(entries);
     }
+
+    /** Each route's own settings (payload format, auth), found by the table entry a lookup returns. */
+    public static java.util.Map<RouteTable.Entry, io.esb.config.RouteSettings> settingsByEntry(Collection<FunctionSettings> functions) {
+        var result = new java.util.HashMap<RouteTable.Entry, io.esb.config.RouteSettings>();
+        for (var function : functions) {
+            for (var route : function.routes()) {
+                result.put(new RouteTable.Entry(function.name(), route.method(), PathTemplate.parse(route.path())), route);
+            }
+        }
+        return java.util.Map.copyOf(result);
+    }
 }

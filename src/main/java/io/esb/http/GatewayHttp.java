@@ -17,9 +17,15 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.esb.config.EsbSettings;
+import io.esb.auth.JwtAuth;
+import io.esb.auth.LoginResult;
+import io.esb.auth.VerifyResult;
 import io.esb.config.FunctionSettings;
+import io.esb.config.RouteSettings;
 import io.esb.docker.DockerSupervisor;
+import io.esb.function.AsyncInvoker;
 import io.esb.function.FunctionActor;
+import io.esb.function.LambdaOutcome;
 import io.esb.function.FunctionStatus;
 import io.esb.function.Invocation;
 import io.esb.function.InvocationResult;
@@ -56,23 +62,31 @@ public final class GatewayHttp {
     private final ActorSystem<?> system;
     private final EsbSettings settings;
     private final Map<String, ActorRef<FunctionActor.Command>> functions;
+    private final ActorRef<AsyncInvoker.Command> asyncInvoker;
     private final RouteTable routes;
     private final DockerSupervisor.Shared docker;
     private final Materializer materializer;
     private final ObjectMapper mapper = new ObjectMapper();
     private final ApiGatewayV1Events events;
+    private final ApiGatewayV2Events eventsV2;
+    private final Map<RouteTable.Entry, RouteSettings> routeSettings;
+    private final JwtAuth auth;
     private final ProxyResponseMapper responses;
     private final Instant startedAt = Instant.now();
 
     public GatewayHttp(ActorSystem<?> system, EsbSettings settings, Map<String, ActorRef<FunctionActor.Command>> functions,
-                       RouteTable routes, DockerSupervisor.Shared docker) {
+                       ActorRef<AsyncInvoker.Command> asyncInvoker, RouteTable routes, DockerSupervisor.Shared docker) {
         this.system = system;
         this.settings = settings;
         this.functions = functions;
+        this.asyncInvoker = asyncInvoker;
         this.routes = routes;
         this.docker = docker;
         this.materializer = Materializer.matFromSystem(system);
         this.events = new ApiGatewayV1Events(mapper, settings.accountId(), ApiGatewayV1Events.DEFAULT_API_ID);
+        this.eventsV2 = new ApiGatewayV2Events(mapper, settings.accountId(), ApiGatewayV1Events.DEFAULT_API_ID);
+        this.routeSettings = ConfiguredRoutes.settingsByEntry(settings.functions().values());
+        this.auth = settings.auth().enabled() ? new JwtAuth(settings.auth(), java.time.Clock.systemUTC()) : null;
         this.responses = new ProxyResponseMapper(mapper);
     }
 
@@ -118,9 +132,17 @@ public final class GatewayHttp {
             }
             return invokeApi(request, name, requestId, access);
         }
-        var match = routes.lookup(method, path);
+        if (path.equals(JwtAuth.LOGIN_PATH) && method.equals("POST")) {
+            return login(request);
+        }
+        var routePath = withoutBasePath(path);
+        if (routePath == null) {
+            return done(request, JsonResponses.error(404, "No route for " + method + " " + path
+                    + ": routes are served under " + settings.http().basePath()));
+        }
+        var match = routes.lookup(method, routePath);
         if (match instanceof RouteTable.Found found) {
-            return apiRoute(request, found, requestId, access);
+            return apiRoute(request, found, routePath, requestId, access);
         }
         if (match instanceof RouteTable.MethodNotAllowed notAllowed) {
             return done(request, JsonResponses.error(405, "Method " + method + " not allowed on " + path,
@@ -133,45 +155,100 @@ public final class GatewayHttp {
 
     private CompletionStage<HttpResponse> invokeApi(HttpRequest request, String name, String requestId, AccessLog.Entry access) {
         var function = name == null ? null : settings.functions().get(name);
-        if (function == null) {
+        var qualifier = request.getUri().query().get("Qualifier").orElse("$LATEST");
+        if (function == null || !qualifier.equals("$LATEST")) {
             discard(request);
-            return CompletableFuture.completedFuture(JsonResponses.awsError(404, "ResourceNotFoundException",
-                    "Function not found: arn:aws:lambda:" + settings.region() + ":" + settings.accountId() + ":function:" + name));
+            var arn = "arn:aws:lambda:" + settings.region() + ":" + settings.accountId() + ":function:" + name
+                    + (qualifier.equals("$LATEST") ? "" : ":" + qualifier);
+            return CompletableFuture.completedFuture(JsonResponses.awsError(404, "ResourceNotFoundException", "Function not found: " + arn));
         }
         access.functionName(function.name());
-        var limit = settings.http().maxInvokePayloadBytes();
+        var invocationType = request.getHeader("X-Amz-Invocation-Type").map(h -> h.value()).orElse("RequestResponse");
+        switch (invocationType) {
+            case "RequestResponse", "Event" -> { }
+            case "DryRun" -> {
+                return done(request, HttpResponse.create().withStatus(204).addHeader(RawHeader.create("X-Amzn-RequestId", requestId)));
+            }
+            default -> {
+                return done(request, JsonResponses.awsError(400, "InvalidParameterValueException",
+                        "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun (got '" + invocationType + "')"));
+            }
+        }
+        boolean async = invocationType.equals("Event");
+        var limit = async ? settings.async().maxPayloadBytes() : settings.http().maxInvokePayloadBytes();
+        boolean tail = request.getHeader("X-Amz-Log-Type").map(h -> h.value().equals("Tail")).orElse(false) && !async;
         return readBody(request, limit).thenCompose(body -> {
             if (body == null) {
                 return CompletableFuture.completedFuture(JsonResponses.awsError(413, "RequestTooLargeException",
                         "Request must be smaller than " + limit + " bytes for the Invoke operation"));
             }
-            var event = body.length == 0 ? "{}".getBytes() : body;
+            var event = body.length == 0 ? "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8) : body;
             if (!isJson(event)) {
                 return CompletableFuture.completedFuture(JsonResponses.awsError(400, "InvalidRequestContentException",
                         "Could not parse request body into json: the payload is not valid JSON"));
             }
-            return invoke(function, new Invocation(event, requestId)).thenApply(result -> {
-                if (result instanceof InvocationResult.Completed completed) {
-                    access.coldStart(completed.coldStart());
-                    return HttpResponse.create().withStatus(200)
-                            .withEntity(ContentTypes.APPLICATION_JSON, completed.body())
-                            .addHeader(RawHeader.create("X-Amz-Executed-Version", "$LATEST"))
-                            .addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
+            var invocation = new Invocation(event, requestId, tail);
+            if (async) {
+                return enqueueEvent(function, invocation, requestId);
+            }
+            return invoke(function, invocation).thenApply(result -> {
+                var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
+                if (outcome instanceof LambdaOutcome.Success success) {
+                    access.coldStart(success.coldStart());
+                    return withLogResult(invokeResponse(200, success.payload(), requestId), success.logTail());
                 }
-                var failed = (InvocationResult.Failed) result;
+                if (outcome instanceof LambdaOutcome.FunctionError error) {
+                    access.coldStart(error.coldStart());
+                    return withLogResult(invokeResponse(200, error.payload(), requestId), error.logTail())
+                            .addHeader(RawHeader.create("X-Amz-Function-Error", "Unhandled"));
+                }
+                var failed = ((LambdaOutcome.ServiceFailure) outcome).failure();
                 access.coldStart(failed.coldStart());
                 return invokeApiFailure(failed);
             });
         });
     }
 
+    private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, Invocation invocation, String requestId) {
+        return AskPattern.<AsyncInvoker.Command, Boolean>ask(asyncInvoker,
+                        replyTo -> new AsyncInvoker.Enqueue(function, functions.get(function.name()), invocation, replyTo),
+                        Duration.ofSeconds(5), system.scheduler())
+                .thenApply(accepted -> accepted
+                        ? HttpResponse.create().withStatus(202).addHeader(RawHeader.create("X-Amzn-RequestId", requestId))
+                        : tooManyRequests("Asynchronous invocation queue is full (esb.async.max-queued = "
+                                + settings.async().maxQueued() + ")", "ConcurrentInvocationLimitExceeded"));
+    }
+
+    private static HttpResponse invokeResponse(int status, byte[] payload, String requestId) {
+        return HttpResponse.create().withStatus(status)
+                .withEntity(ContentTypes.APPLICATION_JSON, payload)
+                .addHeader(RawHeader.create("X-Amz-Executed-Version", "$LATEST"))
+                .addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
+    }
+
+    /** {@code X-Amz-Log-Result}: base64 of the last 4 KB of the invocation's log output, as Lambda sends it. */
+    private static HttpResponse withLogResult(HttpResponse response, String logTail) {
+        if (logTail == null) {
+            return response;
+        }
+        var bytes = logTail.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var last = bytes.length <= 4096 ? bytes : java.util.Arrays.copyOfRange(bytes, bytes.length - 4096, bytes.length);
+        return response.addHeader(RawHeader.create("X-Amz-Log-Result", java.util.Base64.getEncoder().encodeToString(last)));
+    }
+
+    private static HttpResponse tooManyRequests(String message, String reason) {
+        var body = JsonResponses.object().put("Type", "User").put("message", message).put("Reason", reason);
+        return JsonResponses.json(429, body)
+                .addHeader(RawHeader.create("x-amzn-ErrorType", "TooManyRequestsException"))
+                .addHeader(RawHeader.create("Retry-After", "1"));
+    }
+
     private static HttpResponse invokeApiFailure(InvocationResult.Failed failed) {
         return switch (failed.reason()) {
-            case THROTTLED -> JsonResponses.awsError(429, "TooManyRequestsException", failed.message());
+            case THROTTLED -> tooManyRequests(failed.message(), "ReservedFunctionConcurrentInvocationLimitExceeded");
             case DOCKER_UNAVAILABLE -> JsonResponses.awsError(503, "ServiceException", "Docker daemon unavailable: " + failed.message());
             case START_FAILED -> JsonResponses.awsError(503, "ServiceException", "Function container could not be started: " + failed.message());
-            case TIMED_OUT -> JsonResponses.awsError(504, "ServiceException", failed.message());
-            case CONTAINER_FAILED -> JsonResponses.awsError(502, "ServiceException", failed.message());
+            case TIMED_OUT, RUNTIME_EXITED, CONTAINER_FAILED -> JsonResponses.awsError(502, "ServiceException", failed.message());
         };
     }
 
@@ -197,35 +274,98 @@ public final class GatewayHttp {
 
     // ---- API-Gateway-style routes ----
 
-    private CompletionStage<HttpResponse> apiRoute(HttpRequest request, RouteTable.Found found, String requestId, AccessLog.Entry access) {
+    /**
+     * HTTP APIs put a named stage into {@code rawPath}, so v2 events use the base path as their stage and
+     * {@code $default} without one: {@code rawPath} is then exactly the path the client sent.
+     */
+    private String httpApiStage() {
+        var base = settings.http().basePath();
+        return base.isEmpty() ? "$default" : base.substring(1);
+    }
+
+    /** The path below {@code esb.http.base-path}, or null when the request is outside it. */
+    private String withoutBasePath(String path) {
+        var base = settings.http().basePath();
+        if (base.isEmpty()) {
+            return path;
+        }
+        if (path.equals(base)) {
+            return "/";
+        }
+        return path.startsWith(base + "/") ? path.substring(base.length()) : null;
+    }
+
+    private CompletionStage<HttpResponse> login(HttpRequest request) {
+        if (auth == null) {
+            return done(request, JsonResponses.error(404, "Authentication is not configured (esb.auth.jwt-secret)"));
+        }
+        var apiKey = request.getHeader(JwtAuth.API_KEY_HEADER).map(h -> h.value()).orElse(null);
+        return readBody(request, 64 * 1024).thenApply(body -> {
+            if (body == null) {
+                return JsonResponses.error(413, "Request body exceeds 65536 bytes");
+            }
+            var result = auth.login(apiKey, body);
+            if (result instanceof LoginResult.Issued issued) {
+                return HttpResponse.create().withStatus(200).withEntity(ContentTypes.APPLICATION_JSON,
+                        JwtAuth.loginResponseJson(issued).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            var rejected = (LoginResult.Rejected) result;
+            return JsonResponses.error(rejected.status(), rejected.message());
+        });
+    }
+
+    private CompletionStage<HttpResponse> apiRoute(HttpRequest request, RouteTable.Found found, String routePath, String requestId,
+                                                   AccessLog.Entry access) {
         var function = settings.functions().get(found.entry().functionName());
         access.functionName(function.name());
+        var route = routeSettings.get(found.entry());
+        Map<String, String> claims = null;
+        if (route.jwtAuth()) {
+            var verified = auth.verify(request.getHeader("Authorization").map(h -> h.value()).orElse(null));
+            if (verified instanceof VerifyResult.Rejected rejected) {
+                return done(request, JsonResponses.error(401, "Unauthorized", "reason", rejected.message()));
+            }
+            claims = ((VerifyResult.Verified) verified).claims();
+        }
+        var authorizerClaims = claims;
         var limit = settings.http().maxRouteBodyBytes();
         boolean head = request.method().equals(HttpMethods.HEAD);
         return readBody(request, limit).thenCompose(body -> {
             if (body == null) {
                 return CompletableFuture.completedFuture(JsonResponses.error(413, "Request body exceeds " + limit + " bytes"));
             }
-            var incoming = new IncomingRequest(request.method().value(), rawPath(request), request.getUri().rawQueryString().orElse(null),
+            var incoming = new IncomingRequest(request.method().value(), routePath, request.getUri().rawQueryString().orElse(null),
                     headers(request), body, clientIp(request), requestId, request.protocol().value(), System.currentTimeMillis());
-            var event = events.toBytes(events.build(incoming, found.entry(), found.pathParameters(), settings.http().stage()));
+            var stageVariables = settings.http().stageVariables();
+            var event = route.payloadFormat() == PayloadFormat.V2
+                    ? eventsV2.toBytes(eventsV2.build(incoming, found.entry(), found.pathParameters(), httpApiStage(), stageVariables, authorizerClaims))
+                    : events.toBytes(events.build(incoming, found.entry(), found.pathParameters(), settings.http().stage(), stageVariables, authorizerClaims));
             return invoke(function, new Invocation(event, requestId)).thenApply(result -> {
-                if (result instanceof InvocationResult.Completed completed) {
-                    access.coldStart(completed.coldStart());
-                    return proxyResponse(function, completed, requestId, head);
+                var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
+                if (outcome instanceof LambdaOutcome.Success success) {
+                    access.coldStart(success.coldStart());
+                    return proxyResponse(function, route.payloadFormat(), success.payload(), requestId, head);
                 }
-                var failed = (InvocationResult.Failed) result;
+                if (outcome instanceof LambdaOutcome.FunctionError error) {
+                    // API Gateway hides function failures from clients; the detail goes to the log.
+                    access.coldStart(error.coldStart());
+                    logWithRequestId(requestId, () -> log.error("Function failed behind an API route", kv("function_name", function.name()),
+                            kv("error_type", error.errorType())));
+                    return error.timedOut() ? JsonResponses.error(504, "Endpoint request timed out")
+                            : JsonResponses.error(502, "Internal server error");
+                }
+                var failed = ((LambdaOutcome.ServiceFailure) outcome).failure();
                 access.coldStart(failed.coldStart());
                 return routeFailure(failed);
             });
         });
     }
 
-    private HttpResponse proxyResponse(FunctionSettings function, InvocationResult.Completed completed, String requestId, boolean head) {
+    private HttpResponse proxyResponse(FunctionSettings function, PayloadFormat format, byte[] payload, String requestId, boolean head) {
         MappedResponse mapped;
         MDC.put("request_id", requestId);
         try {
-            mapped = responses.map(completed.body(), function.name());
+            mapped = responses.map(payload, function.name(), format);
         } catch (ProxyResponseMapper.MalformedResponse e) {
             log.error("Function returned a malformed proxy response", kv("function_name", function.name()), kv("error_detail", e.getMessage()));
             return JsonResponses.error(502, "Internal server error");
@@ -248,8 +388,8 @@ public final class GatewayHttp {
             case THROTTLED -> JsonResponses.error(429, "Too Many Requests", "reason", failed.message());
             case DOCKER_UNAVAILABLE -> JsonResponses.error(503, "Docker daemon unavailable", "reason", failed.message());
             case START_FAILED -> JsonResponses.error(503, "Function container could not be started", "reason", failed.message());
-            case TIMED_OUT -> JsonResponses.error(504, "Endpoint request timed out", "reason", failed.message());
-            case CONTAINER_FAILED -> JsonResponses.error(502, "Function container failed", "reason", failed.message());
+            case TIMED_OUT -> JsonResponses.error(504, "Endpoint request timed out");
+            case RUNTIME_EXITED, CONTAINER_FAILED -> JsonResponses.error(502, "Internal server error");
         };
     }
 
@@ -293,9 +433,7 @@ public final class GatewayHttp {
 
     private CompletionStage<InvocationResult> invoke(FunctionSettings function, Invocation invocation) {
         var ref = functions.get(function.name());
-        // Bounds the whole wait: queueing, a cold start (Docker call plus readiness) and the function's own timeout.
-        var bound = function.timeout().multipliedBy(2).plus(settings.containers().readinessTimeout())
-                .plus(settings.docker().clientTimeout()).plusSeconds(5);
+        var bound = FunctionActor.invocationBound(function, settings);
         return AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
                 bound, system.scheduler()).exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
                 "Function '" + function.name() + "' gave no answer within " + bound.toSeconds() + " s", false));
@@ -345,14 +483,18 @@ public final class GatewayHttp {
     }
 
     private HttpResponse internalError(String requestId, Throwable error) {
+        logWithRequestId(requestId, () -> log.error("Request failed inside the gateway", kv("error_type", rootCause(error).getClass().getSimpleName()),
+                kv("error_detail", String.valueOf(rootCause(error).getMessage()))));
+        return JsonResponses.error(500, "Internal error in the gateway", "requestId", requestId);
+    }
+
+    private static void logWithRequestId(String requestId, Runnable logging) {
         MDC.put("request_id", requestId);
         try {
-            log.error("Request failed inside the gateway", kv("error_type", rootCause(error).getClass().getSimpleName()),
-                    kv("error_detail", String.valueOf(rootCause(error).getMessage())));
+            logging.run();
         } finally {
             MDC.remove("request_id");
         }
-        return JsonResponses.error(500, "Internal error in the gateway", "requestId", requestId);
     }
 
     private static Throwable rootCause(Throwable error) {

@@ -20,15 +20,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a function's raw result into an HTTP response, following API Gateway's
- * "Output format of a Lambda function for proxy integration":
+ * Turns a function's raw result into an HTTP response, following API Gateway's output rules for the integration's
+ * {@link PayloadFormat}.
+ *
+ * <p>{@link PayloadFormat#V1} ("Output format of a Lambda function for proxy integration", REST APIs):
  * <ul>
  *   <li>a JSON object with {@code statusCode} is a proxy response ({@code headers}, {@code multiValueHeaders},
- *       {@code body}, {@code isBase64Encoded});</li>
- *   <li>any other JSON value is returned as-is with 200 and {@code application/json};</li>
- *   <li>anything that is not JSON, or a proxy response that breaks the format, is a {@link MalformedResponse}
- *       (API Gateway answers 502 there).</li>
+ *       {@code body}, {@code isBase64Encoded}); {@code headers} and {@code multiValueHeaders} are merged into one
+ *       list, a name/value pair given in both appearing once (AWS's rule), so {@code Set-Cookie} values in
+ *       {@code multiValueHeaders} each become their own header;</li>
+ *   <li>any other JSON value is returned as-is with 200 and {@code application/json} (lenient: REST APIs answer
+ *       502 there).</li>
  * </ul>
+ *
+ * <p>{@link PayloadFormat#V2} ("Lambda function response for format 2.0", HTTP APIs):
+ * <ul>
+ *   <li>a JSON object with {@code statusCode} is a response ({@code statusCode}, {@code headers} whose values may
+ *       be comma-joined and are passed as given, {@code cookies} each becoming one {@code Set-Cookie} header,
+ *       {@code body}, {@code isBase64Encoded}); {@code multiValueHeaders} is not part of format 2.0 and is
+ *       ignored;</li>
+ *   <li>any other valid JSON is the body with 200 and {@code application/json}: a JSON string is sent as its text
+ *       (AWS's example: {@code "Hello from Lambda!"} gives the body {@code Hello from Lambda!}), any other value
+ *       as the function returned it.</li>
+ * </ul>
+ *
+ * <p>Both: an {@code isBase64Encoded} body is decoded to bytes; a non-base64 body that is not JSON is returned as
+ * it is, with a WARN; a result that is not JSON at all, or a response that breaks the format, is a
+ * {@link MalformedResponse} (API Gateway answers 502 there).
  */
 public final class ProxyResponseMapper {
 
@@ -36,6 +54,7 @@ public final class ProxyResponseMapper {
 
     static final String DEFAULT_CONTENT_TYPE = "application/json";
     private static final int SNIPPET_LENGTH = 200;
+    private static final String SET_COOKIE = "Set-Cookie";
 
     /** The HTTP layer computes or forbids these; passing them through would corrupt the response framing. */
     private static final Set<String> DROPPED_HEADERS = Set.of(
@@ -63,20 +82,34 @@ public final class ProxyResponseMapper {
                 .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
+    /** Payload format 1.0 (REST APIs). */
     public MappedResponse map(byte[] functionResult, String functionName) {
+        return map(functionResult, functionName, PayloadFormat.V1);
+    }
+
+    public MappedResponse map(byte[] functionResult, String functionName, PayloadFormat format) {
+        Objects.requireNonNull(format, "format");
         JsonNode result = parse(functionResult);
         if (result == null) {
             throw new MalformedResponse("Function '" + functionName + "' returned a result that is not JSON");
         }
-        if (!result.isObject() || !result.has("statusCode")) {
-            return new MappedResponse(200, List.of(), functionResult, DEFAULT_CONTENT_TYPE);
+        if (result.isObject() && result.has("statusCode")) {
+            return mapProxyResponse(result, functionName, format);
         }
-        return mapProxyResponse(result, functionName);
+        if (format == PayloadFormat.V2 && result.isTextual()) {
+            // AWS reads this as {"statusCode": 200, "body": <the string>, ...}: the string's text is the body
+            String body = result.asText();
+            warnIfNotJson(body, 200);
+            return new MappedResponse(200, List.of(), body.getBytes(StandardCharsets.UTF_8), DEFAULT_CONTENT_TYPE);
+        }
+        return new MappedResponse(200, List.of(), functionResult, DEFAULT_CONTENT_TYPE);
     }
 
-    private MappedResponse mapProxyResponse(JsonNode result, String functionName) {
+    private MappedResponse mapProxyResponse(JsonNode result, String functionName, PayloadFormat format) {
         int status = statusCode(result.get("statusCode"), functionName);
-        List<Map.Entry<String, String>> headers = mergedHeaders(result, functionName);
+        List<Map.Entry<String, String>> headers = format == PayloadFormat.V1
+                ? mergedHeaders(result, functionName)
+                : v2Headers(result, functionName);
 
         String contentType = null;
         List<Map.Entry<String, String>> kept = new ArrayList<>(headers.size());
@@ -104,14 +137,18 @@ public final class ProxyResponseMapper {
                         + "' set isBase64Encoded but 'body' is not valid base64: " + e.getMessage());
             }
         } else {
-            if (!body.isEmpty() && parse(body.getBytes(StandardCharsets.UTF_8)) == null) {
-                log.warn("Failed to parse Lambda response body as JSON. Returning as string.",
-                        kv("snippet", body.length() > SNIPPET_LENGTH ? body.substring(0, SNIPPET_LENGTH) : body),
-                        kv("status_code", status));
-            }
+            warnIfNotJson(body, status);
             bytes = body.getBytes(StandardCharsets.UTF_8);
         }
         return new MappedResponse(status, kept, bytes, contentType != null ? contentType : DEFAULT_CONTENT_TYPE);
+    }
+
+    private void warnIfNotJson(String body, int status) {
+        if (!body.isEmpty() && parse(body.getBytes(StandardCharsets.UTF_8)) == null) {
+            log.warn("Failed to parse Lambda response body as JSON. Returning as string.",
+                    kv("snippet", body.length() > SNIPPET_LENGTH ? body.substring(0, SNIPPET_LENGTH) : body),
+                    kv("status_code", status));
+        }
     }
 
     private static int statusCode(JsonNode node, String functionName) {
@@ -132,13 +169,14 @@ public final class ProxyResponseMapper {
     }
 
     /**
-     * All {@code multiValueHeaders} values, then each single {@code headers} entry whose name is not among
-     * them. (API Gateway merges both lists value by value; giving the multi-value list the final say per name
-     * is simpler and only differs when a function sets one name in both with different values.)
+     * Format 1.0: all {@code multiValueHeaders} values, then each {@code headers} entry unless the same name
+     * (case-insensitively) and value already came from {@code multiValueHeaders}. AWS: "If you specify values for
+     * both headers and multiValueHeaders, API Gateway merges them into a single list. If the same key-value pair
+     * is specified in both, only the values from multiValueHeaders will appear in the merged list."
      */
     private static List<Map.Entry<String, String>> mergedHeaders(JsonNode result, String functionName) {
         List<Map.Entry<String, String>> headers = new ArrayList<>();
-        Set<String> multiNames = new HashSet<>();
+        Set<Map.Entry<String, String>> fromMulti = new HashSet<>();
         JsonNode multi = objectOrNull(result, "multiValueHeaders", functionName);
         if (multi != null) {
             for (Map.Entry<String, JsonNode> field : multi.properties()) {
@@ -150,16 +188,47 @@ public final class ProxyResponseMapper {
                     throw new MalformedResponse("Function '" + functionName + "' returned multiValueHeaders."
                             + field.getKey() + " that is not an array of strings");
                 }
-                multiNames.add(field.getKey().toLowerCase(Locale.ROOT));
                 for (JsonNode value : values) {
-                    headers.add(Map.entry(field.getKey(), scalar(value, field.getKey(), functionName)));
+                    String text = scalar(value, field.getKey(), functionName);
+                    headers.add(Map.entry(field.getKey(), text));
+                    fromMulti.add(Map.entry(field.getKey().toLowerCase(Locale.ROOT), text));
                 }
             }
         }
+        for (Map.Entry<String, String> h : singleHeaders(result, functionName)) {
+            if (!fromMulti.contains(Map.entry(h.getKey().toLowerCase(Locale.ROOT), h.getValue()))) {
+                headers.add(h);
+            }
+        }
+        return headers;
+    }
+
+    /** Format 2.0: {@code headers} as given, then one {@code Set-Cookie} per {@code cookies} entry. */
+    private static List<Map.Entry<String, String>> v2Headers(JsonNode result, String functionName) {
+        List<Map.Entry<String, String>> headers = singleHeaders(result, functionName);
+        JsonNode cookies = result.get("cookies");
+        if (cookies != null && !cookies.isNull()) {
+            if (!cookies.isArray()) {
+                throw new MalformedResponse("Function '" + functionName
+                        + "' returned 'cookies' that is not an array of strings");
+            }
+            for (JsonNode cookie : cookies) {
+                if (!cookie.isTextual()) {
+                    throw new MalformedResponse("Function '" + functionName
+                            + "' returned a non-string entry in 'cookies' (" + cookie.getNodeType() + ")");
+                }
+                headers.add(Map.entry(SET_COOKIE, cookie.asText()));
+            }
+        }
+        return headers;
+    }
+
+    private static List<Map.Entry<String, String>> singleHeaders(JsonNode result, String functionName) {
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
         JsonNode single = objectOrNull(result, "headers", functionName);
         if (single != null) {
             for (Map.Entry<String, JsonNode> field : single.properties()) {
-                if (!field.getValue().isNull() && !multiNames.contains(field.getKey().toLowerCase(Locale.ROOT))) {
+                if (!field.getValue().isNull()) {
                     headers.add(Map.entry(field.getKey(), scalar(field.getValue(), field.getKey(), functionName)));
                 }
             }

@@ -185,7 +185,11 @@ class SettingsLoaderTest {
                 Arguments.of("memory-mb beyond int range", "esb.functions.hello.memory-mb = 3000000000",
                         "esb.functions.hello.memory-mb"),
                 Arguments.of("routes is not a list", "esb.functions.hello.routes = \"/hello\"",
-                        "esb.functions.hello.routes"));
+                        "esb.functions.hello.routes"),
+                Arguments.of("environment is not an object", "esb.functions.hello.environment = \"A=1\"",
+                        "esb.functions.hello.environment"),
+                Arguments.of("http.interface is a list", "esb.http.interface = [ \"127.0.0.1\" ]",
+                        "esb.http.interface"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -122,6 +122,68 @@ class ApiGatewayV1EventsTest {
     }
 
     @Test
+    void stageVariablesAreNullWhenAbsentOrEmptyAndAnObjectWhenGiven() {
+        IncomingRequest req = request("GET", "/s", null, List.of(), null);
+        ObjectNode none = events.build(req, route("/s"), Map.of(), "p", null, null);
+        ObjectNode empty = events.build(req, route("/s"), Map.of(), "p", Map.of(), null);
+        ObjectNode some = events.build(req, route("/s"), Map.of(), "p", Map.of("env", "local", "db", "x"), null);
+
+        assertThat(none.has("stageVariables")).isTrue();
+        assertThat(none.get("stageVariables").isNull()).isTrue();
+        assertThat(empty.get("stageVariables").isNull()).isTrue();
+        assertThat(some.get("stageVariables")).isEqualTo(json("{\"env\":\"local\",\"db\":\"x\"}"));
+    }
+
+    @Test
+    void authorizerClaimsGoUnderRequestContextAuthorizerClaims() {
+        ObjectNode event = events.build(request("GET", "/a", null, List.of(), null), route("/a"), Map.of(), "p",
+                null, Map.of("sub", "user-1", "cognito:username", "alice"));
+
+        JsonNode authorizer = event.get("requestContext").get("authorizer");
+        assertThat(authorizer.get("claims")).isEqualTo(json("{\"sub\":\"user-1\",\"cognito:username\":\"alice\"}"));
+        assertThat(authorizer.has("scopes")).isTrue();
+        assertThat(authorizer.get("scopes").isNull()).isTrue();
+        assertThat(authorizer.has("jwt")).isFalse(); // a payload 2.0 shape
+        assertThat(event.has("authorizer")).isFalse();
+    }
+
+    @Test
+    void noClaimsMeansNoAuthorizerKey() {
+        ObjectNode event = events.build(request("GET", "/a", null, List.of(), null), route("/a"), Map.of(), "p",
+                Map.of("env", "x"), null);
+        assertThat(event.get("requestContext").has("authorizer")).isFalse();
+    }
+
+    @Test
+    void shortBuildDelegatesWithNulls() {
+        IncomingRequest req = request("GET", "/q", "a=1", List.of(Map.entry("Host", "h")), null);
+        assertThat(events.build(req, route("/q"), Map.of(), "p"))
+                .isEqualTo(events.build(req, route("/q"), Map.of(), "p", null, null));
+    }
+
+    @Test
+    void contextPathHasTheStagePrefixExceptForTheDefaultStage() {
+        IncomingRequest req = request("GET", "/items/1", null, List.of(), null);
+        ObjectNode named = events.build(req, route("/items/{id}"), Map.of("id", "1"), "dev");
+        ObjectNode byDefault = events.build(req, route("/items/{id}"), Map.of("id", "1"),
+                ApiGatewayV1Events.DEFAULT_STAGE);
+
+        assertThat(named.get("path").asText()).isEqualTo("/items/1");
+        assertThat(named.get("requestContext").get("path").asText()).isEqualTo("/dev/items/1");
+        assertThat(byDefault.get("path").asText()).isEqualTo("/items/1");
+        assertThat(byDefault.get("requestContext").get("path").asText()).isEqualTo("/items/1"); // AWS's 1.0 example
+        assertThat(byDefault.get("requestContext").get("stage").asText()).isEqualTo("$default");
+    }
+
+    @Test
+    void invalidUtf8InsideOtherwiseTextualBodyIsBase64() {
+        byte[] body = "caf\u00e9".getBytes(StandardCharsets.ISO_8859_1); // 'é' as one Latin-1 byte: not UTF-8
+        ObjectNode event = events.build(request("POST", "/p", null, List.of(), body), route("/p"), Map.of(), "p");
+        assertThat(event.get("isBase64Encoded").asBoolean()).isTrue();
+        assertThat(Base64.getDecoder().decode(event.get("body").asText())).isEqualTo(body);
+    }
+
+    @Test
     void toBytesRoundTrips() throws IOException {
         ObjectNode event = events.build(request("GET", "/q", "a=1", List.of(), null), route("/q"), Map.of(), "p");
         assertThat(MAPPER.readTree(events.toBytes(event))).isEqualTo(event);

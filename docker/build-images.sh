@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Builds the function images locally, FROM scratch (no registry needed):
+#   esb-example-hello:latest  the example function (handler "hello")
+#   esb-fixture:latest        the test fixture     (handler "fixture")
+#
+# Both contain a jlinked JRE (java.base + jdk.httpserver), the shared libraries
+# it needs, and the RIE-compatible runtime stub from docker/runtime/src, plus an
+# application CDS archive for fast start. They share one filesystem layer and
+# differ only in ENV ESB_HANDLER.
+#
+# Idempotent and fast: images are labelled esb.build-hash=<hash of the stub
+# sources + this script + `java -version`>; when both images carry the current
+# hash nothing is built ("up to date"). FORCE=1 rebuilds anyway.
+# Works with DOCKER_HOST (e.g. unix:///path/to/docker.sock); uses the docker CLI.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src_dir="$here/runtime/src"
+work="$here/.build"
+images=("esb-example-hello:latest=hello" "esb-fixture:latest=fixture")
+
+# JDK tools: the JDK that provides javac (JAVA_HOME wins if it has jlink).
+if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/jlink ]]; then
+  jdk=$JAVA_HOME
+else
+  jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+fi
+for t in java javac jar jlink; do
+  [[ -x $jdk/bin/$t ]] || { echo "build-images: $jdk/bin/$t not found (need a full JDK 17+)" >&2; exit 1; }
+done
+
+export DOCKER_BUILDKIT=0   # Engine 20.10 here; the legacy builder needs no extra plugins
+
+log() { echo "build-images: $*"; }
+
+# docker build, quiet; its output (incl. the legacy-builder deprecation notice) is
+# shown only when it fails.
+dbuild() {
+  local out
+  if ! out=$(docker build -q "$@" 2>&1); then
+    echo "build-images: docker build $* failed:" >&2; echo "$out" >&2; return 1
+  fi
+}
+
+# ---------------------------------------------------------------- content hash
+build_hash=$(
+  {
+    (cd "$src_dir" && find . -type f -name '*.java' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    sha256sum <"${BASH_SOURCE[0]}"
+    "$jdk/bin/java" -version 2>&1
+  } | sha256sum | cut -c1-16
+)
+
+image_hash() {
+  docker image inspect -f '{{index .Config.Labels "esb.build-hash"}}' "$1" 2>/dev/null || true
+}
+
+print_sizes() {
+  for spec in "${images[@]}"; do
+    img=${spec%%=*}
+    size=$(docker image inspect -f '{{.Size}}' "$img")
+    printf '  %-28s %6.1f MB  (%s bytes, build-hash %s)\n' "$img" "$(awk "BEGIN{print $size/1000000}")" "$size" "$(image_hash "$img")"
+  done
+}
+
+if ! docker version >/dev/null 2>&1; then
+  echo "build-images: no Docker daemon answers (DOCKER_HOST=${DOCKER_HOST:-unset}); run docker/start-dockerd.sh" >&2
+  exit 1
+fi
+
+# One build at a time (tests and people may run this concurrently); the up-to-date
+# check below then sees what a concurrent run just built.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$here/.build.lock"
+  if ! flock -w 600 9; then echo "build-images: could not lock $here/.build.lock" >&2; exit 1; fi
+fi
+
+if [[ ${FORCE:-0} != 1 ]]; then
+  uptodate=1
+  for spec in "${images[@]}"; do
+    [[ $(image_hash "${spec%%=*}") == "$build_hash" ]] || uptodate=0
+  done
+  if [[ $uptodate == 1 ]]; then
+    log "images up to date (build-hash $build_hash)"
+    print_sizes
+    exit 0
+  fi
+fi
+
+t_start=$(date +%s.%N)
+ctx="$work/context"
+rootfs="$ctx/rootfs"
+
+# ------------------------------------------------ rootfs (reused if hash matches)
+if [[ ${FORCE:-0} == 1 || ! -f $ctx/.hash || $(cat "$ctx/.hash") != "$build_hash" ]]; then
+  log "assembling rootfs (build-hash $build_hash) in $ctx"
+  rm -rf "$work"
+  mkdir -p "$work/classes" "$rootfs/opt/esb" "$rootfs/tmp" "$rootfs/etc" "$rootfs/lib64"
+
+  # 1. compile the stub and package it as a jar (AppCDS archives classes from jars only)
+  mapfile -d '' sources < <(find "$src_dir" -type f -name '*.java' -print0 | LC_ALL=C sort -z)
+  "$jdk/bin/javac" --release 17 -nowarn -XDstringConcat=inline -d "$work/classes" "${sources[@]}"
+  "$jdk/bin/jar" --create --file "$rootfs/opt/esb/runtime.jar" --main-class esb.runtime.Main -C "$work/classes" .
+
+  # 2. minimal JRE
+  "$jdk/bin/jlink" --add-modules java.base,jdk.httpserver --strip-debug --no-header-files \
+    --no-man-pages --compress=2 --output "$rootfs/opt/java"
+  rm -rf "$rootfs/opt/java/legal" "$rootfs/opt/java/release.bak"
+
+  # 3. shared libraries of bin/java, libjli, libjvm and every JRE library, at the same
+  #    paths as on the host (the dynamic loader ends up at /lib64/ld-linux-x86-64.so.2)
+  mapfile -t libs < <(
+    find "$rootfs/opt/java" -type f \( -name '*.so' -o -path '*/bin/java' \) -print0 \
+      | xargs -0 -n1 ldd 2>/dev/null \
+      | awk '/=> \// {print $3} /^[[:space:]]*\/[^ ]*ld-linux[^ ]* \(/ {print $1}' \
+      | grep -v "^$rootfs" | sort -u
+  )
+  for lib in "${libs[@]}"; do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+  loader=$(printf '%s\n' "${libs[@]}" | grep -m1 'ld-linux' || true)
+  [[ -n $loader ]] || { echo "build-images: dynamic loader not found in ldd output" >&2; exit 1; }
+  if [[ $loader != /lib64/ld-linux-x86-64.so.2 ]]; then
+    cp -L "$loader" "$rootfs/lib64/ld-linux-x86-64.so.2"
+  fi
+
+  # 4. a little /etc and a world-writable /tmp; everything readable by uid 65534
+  printf 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+  chmod -R a+rX "$rootfs"
+  chmod 1777 "$rootfs/tmp"
+
+  # 5. class list for the CDS archive: exercise the stub once (loopback, ephemeral port)
+  "$rootfs/opt/java/bin/java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:off \
+    -XX:DumpLoadedClassList="$rootfs/opt/esb/classes.lst" \
+    -cp "$rootfs/opt/esb/runtime.jar" esb.runtime.Main --train >"$work/train.log" 2>&1 \
+    || { echo "build-images: training run failed:" >&2; tail -20 "$work/train.log" >&2; exit 1; }
+  chmod a+r "$rootfs/opt/esb/classes.lst"
+  echo "$build_hash" >"$ctx/.hash"
+  rm -f "$ctx/.cds-done"
+fi
+
+jvm_flags='"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xss512k", "-XX:MaxRAMPercentage=50", "-Xshare:auto", "-XX:SharedArchiveFile=/opt/esb/app.jsa", "-Dsun.net.httpserver.nodelay=true", "-Dsun.net.httpserver.idleInterval=3600"'
+cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM scratch
+COPY rootfs/ /
+ARG ESB_HANDLER=fixture
+ENV ESB_HANDLER=\${ESB_HANDLER} JAVA_HOME=/opt/java PATH=/opt/java/bin
+USER 65534:65534
+WORKDIR /tmp
+EXPOSE 8080
+ENTRYPOINT ["/opt/java/bin/java", $jvm_flags, "-cp", "/opt/esb/runtime.jar", "esb.runtime.Main"]
+DOCKERFILE
+
+# ------------------------------------------------------------ CDS archive
+# The archive records the paths, sizes and mtimes of lib/modules and runtime.jar, so it
+# is dumped inside a container of the very same rootfs (COPY keeps mtimes).
+if [[ ! -f $ctx/.cds-done || ! -s $rootfs/opt/esb/app.jsa ]]; then
+  rm -f "$rootfs/opt/esb/app.jsa"
+  stage="esb-runtime-stage:$build_hash"
+  log "dumping CDS archive (stage image $stage)"
+  dbuild --label esb.build-hash="$build_hash" -t "$stage" "$ctx"
+  cname="esb-cds-dump-$$"
+  cleanup_stage() { docker rm -f "$cname" >/dev/null 2>&1 || true; docker rmi "$stage" >/dev/null 2>&1 || true; }
+  trap cleanup_stage EXIT
+  docker create --name "$cname" --network none --entrypoint /opt/java/bin/java "$stage" \
+    -XX:+UseSerialGC -Xshare:dump -XX:SharedClassListFile=/opt/esb/classes.lst \
+    -XX:SharedArchiveFile=/tmp/app.jsa -cp /opt/esb/runtime.jar >/dev/null
+  if ! docker start -a "$cname" >"$work/cds-dump.log" 2>&1; then
+    echo "build-images: CDS dump failed:" >&2; tail -20 "$work/cds-dump.log" >&2; exit 1
+  fi
+  docker cp "$cname:/tmp/app.jsa" "$rootfs/opt/esb/app.jsa"
+  chmod a+r "$rootfs/opt/esb/app.jsa"
+  cleanup_stage
+  trap - EXIT
+  touch "$ctx/.cds-done"
+fi
+
+# ------------------------------------------------------------ the images
+for spec in "${images[@]}"; do
+  img=${spec%%=*} handler=${spec#*=}
+  log "building $img (handler $handler)"
+  old_id=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null || true)
+  dbuild --build-arg ESB_HANDLER="$handler" \
+    --label esb.image=function --label esb.build-hash="$build_hash" \
+    --label esb.handler="$handler" -t "$img" "$ctx"
+  new_id=$(docker image inspect -f '{{.Id}}' "$img")
+  # drop the image this one replaced, unless a container still uses it
+  if [[ -n $old_id && $old_id != "$new_id" ]]; then
+    docker rmi "$old_id" >/dev/null 2>&1 || true
+  fi
+done
+
+# images replaced earlier but then still in use by containers, now unused: remove
+docker image prune -f --filter label=esb.image=function >/dev/null 2>&1 || true
+
+# sanity check: the CDS archive must be usable in the image (-Xshare:on fails otherwise)
+if ! out=$(docker run --rm --network none --entrypoint /opt/java/bin/java esb-fixture:latest \
+      -XX:+UseSerialGC -Xshare:on -XX:SharedArchiveFile=/opt/esb/app.jsa -cp /opt/esb/runtime.jar \
+      -version 2>&1); then
+  echo "build-images: WARNING: CDS archive not usable in the image (start will be slower):" >&2
+  echo "$out" | tail -5 >&2
+fi
+
+log "built in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t_start}") s (build-hash $build_hash)"
+print_sizes

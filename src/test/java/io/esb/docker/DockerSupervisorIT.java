@@ -1,0 +1,326 @@
+package io.esb.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.eventstream.EventStream;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import io.esb.config.EsbSettings;
+import io.esb.config.SettingsLoader;
+import io.esb.testing.RequiresDocker;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** DockerSupervisor against the real daemon. Every container it creates carries this run's own instance label. */
+@ExtendWith(RequiresDocker.class)
+class DockerSupervisorIT {
+    private static final String FIXTURE = "esb-fixture:latest";
+    private static final String INSTANCE = "it-sup-" + UUID.randomUUID().toString().substring(0, 8);
+    /** The deadline test restarts its own supervisor; a separate instance keeps its reconcile away from the others. */
+    private static final String DEADLINE_INSTANCE = INSTANCE + "-dl";
+    private static final String OVERLOAD_INSTANCE = INSTANCE + "-ov";
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static ActorTestKit testKit;
+    private static EsbSettings settings;
+    private static ActorRef<DockerSupervisor.Command> supervisor;
+
+    @BeforeAll
+    static void start() {
+        testKit = ActorTestKit.create(ConfigFactory.defaultReference());
+        settings = settings(INSTANCE, "");
+        var events = testKit.<DaemonState>createTestProbe();
+        testKit.system().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, events.ref()));
+        supervisor = testKit.spawn(DockerSupervisor.create(settings, DockerSupervisor.sharedState(settings)), "docker-it");
+        // Up first, then it reconciles this instance's containers once; let that finish before tests create any.
+        var up = events.fishForMessage(WAIT, s -> s.up()
+                ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+        assertThat(up.get(0).dockerHost()).isEqualTo(settings.docker().host());
+        testKit.system().eventStream().tell(new EventStream.Unsubscribe<>(events.ref()));
+        sleep(1000);
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (testKit != null) {
+                testKit.shutdownTestKit();
+            }
+        } finally {
+            removeContainersOf(INSTANCE);
+            removeContainersOf(DEADLINE_INSTANCE);
+            removeContainersOf(OVERLOAD_INSTANCE);
+        }
+    }
+
+    @Test
+    void pingIsAnsweredOk() {
+        var reply = run(supervisor, "ping", DockerOps.ping());
+        assertThat(reply).isEqualTo(new DockerReply.Ok<>("OK"));
+    }
+
+    @Test
+    void createdFixtureAnswersIsListedAndIsRemoved() throws Exception {
+        var fn = settings.functions().get("fx");
+        var name = "esb-" + INSTANCE + "-fx-" + UUID.randomUUID().toString().substring(0, 6);
+        var spec = new ContainerSpec(name, FIXTURE, Map.of("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"),
+                Labels.forContainer(INSTANCE, "fx", fn.containerSpecHash()), 128L * 1024 * 1024);
+
+        var started = ok(run(supervisor, "create-and-start", DockerOps.createAndStart(spec)));
+        assertThat(started.name()).isEqualTo(name);
+        assertThat(started.id()).matches("[0-9a-f]{64}");
+        assertThat(started.hostPort()).isPositive();
+
+        // What the daemon made of the spec: memory limit, port published on loopback only, hardening, labels.
+        var inspected = docker("inspect", "-f",
+                "{{.HostConfig.Memory}}|{{(index (index .HostConfig.PortBindings \"8080/tcp\") 0).HostIp}}|{{.HostConfig.SecurityOpt}}|{{.HostConfig.CapDrop}}|{{index .Config.Labels \"esb.instance\"}}",
+                started.id());
+        assertThat(inspected.strip()).isEqualTo("134217728|127.0.0.1|[no-new-privileges]|[ALL]|" + INSTANCE);
+
+        var answer = invokeWithRetry(started.hostPort(), "{\"action\":\"echo\"}", Duration.ofSeconds(10));
+        assertThat(answer.statusCode()).isEqualTo(200);
+        var json = new ObjectMapper().readTree(answer.body());
+        assertThat(json.path("echo").path("action").asText()).isEqualTo("echo");
+        assertThat(json.path("invocation").asInt()).isEqualTo(1);
+
+        var listed = ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "fx")));
+        assertThat(listed).containsExactly(
+                new ManagedContainer(started.id(), name, "fx", fn.containerSpecHash(), true, started.hostPort()));
+        assertThat(ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "other")))).isEmpty();
+
+        assertThat(run(supervisor, "remove", DockerOps.remove(started.id()))).isEqualTo(new DockerReply.Ok<>(true));
+        assertThat(ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "fx")))).isEmpty();
+        // Removing again: already gone counts as removed, reported as false.
+        assertThat(run(supervisor, "remove", DockerOps.remove(started.id()))).isEqualTo(new DockerReply.Ok<>(false));
+    }
+
+    @Test
+    void createWithAMissingImageIsRejectedNamingTheImage() {
+        var image = "esb-no-such-image-" + UUID.randomUUID().toString().substring(0, 8) + ":latest";
+        var spec = new ContainerSpec("esb-" + INSTANCE + "-missing", image, Map.of(),
+                Labels.forContainer(INSTANCE, "missing", "hash"), 128L * 1024 * 1024);
+
+        var failure = failed(run(supervisor, "create-and-start", DockerOps.createAndStart(spec)));
+        assertThat(failure.kind()).isEqualTo(DockerFailure.Kind.REJECTED);
+        assertThat(failure.operation()).isEqualTo("create-and-start");
+        assertThat(failure.message()).contains(image).contains("404").doesNotContain("\n");
+        assertThat(ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "missing")))).isEmpty();
+    }
+
+    @Test
+    void throwingOperationFailsAndTheSupervisorKeepsServing() {
+        DockerOperation<String> explode = client -> {
+            throw new IllegalStateException("boom from the test");
+        };
+        var failure = failed(run(supervisor, "explode", explode));
+        assertThat(failure.operation()).isEqualTo("explode");
+        assertThat(failure.kind()).isEqualTo(DockerFailure.Kind.REJECTED);
+        assertThat(failure.message()).isEqualTo("Docker operation 'explode' failed: IllegalStateException: boom from the test");
+
+        DockerOperation<String> checked = client -> {
+            throw new IOException("pipe broke");
+        };
+        var io = failed(run(supervisor, "io", checked));
+        assertThat(io.kind()).isEqualTo(DockerFailure.Kind.UNAVAILABLE);
+        assertThat(io.message()).contains("pipe broke");
+
+        assertThat(run(supervisor, "ping", DockerOps.ping())).isEqualTo(new DockerReply.Ok<>("OK"));
+    }
+
+    @Test
+    void operationsRunOnTheDockerDispatcher() {
+        DockerOperation<String> threadName = client -> Thread.currentThread().getName();
+        var name = ok(run(supervisor, "thread-name", threadName));
+        assertThat(name).contains("docker").contains(DockerSupervisor.DISPATCHER).doesNotContain("default-dispatcher");
+    }
+
+    @Test
+    void blockedOperationIsAnsweredAtItsDeadlineAndTheSupervisorRecovers() {
+        var deadlineSettings = settings(DEADLINE_INSTANCE,
+                "esb.docker { client-timeout = 1s, restart-backoff { min = 100ms, max = 1s } }");
+        var events = testKit.<DaemonState>createTestProbe();
+        testKit.system().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, events.ref()));
+        var shared = DockerSupervisor.sharedState(deadlineSettings);
+        var sup = testKit.spawn(DockerSupervisor.create(deadlineSettings, shared), "docker-deadline");
+        try {
+            assertThat(run(sup, "ping", DockerOps.ping())).isEqualTo(new DockerReply.Ok<>("OK"));
+
+            DockerOperation<String> blocks = client -> {
+                Thread.sleep(3000);
+                return "too late";
+            };
+            var probe = testKit.<DockerReply<String>>createTestProbe();
+            long start = System.nanoTime();
+            sup.tell(new DockerSupervisor.Run<>("block", "req-block", blocks, probe.ref()));
+            var reply = probe.receiveMessage(Duration.ofSeconds(5));
+            long elapsedMs = Duration.ofNanos(System.nanoTime() - start).toMillis();
+
+            assertThat(elapsedMs).isBetween(900L, 2500L);
+            var failure = failed(reply);
+            assertThat(failure.kind()).isEqualTo(DockerFailure.Kind.TIMEOUT);
+            assertThat(failure.operation()).isEqualTo("block");
+            assertThat(failure.message()).isEqualTo("Docker operation 'block' timed out after 1000 ms (esb.docker.client-timeout)");
+            probe.expectNoMessage(Duration.ofMillis(200)); // answered once only
+
+            // After the restart with a fresh client, pings are answered Ok again.
+            long recoverStart = System.nanoTime();
+            DockerReply<String> ping;
+            var replies = new ArrayList<DockerReply<String>>();
+            do {
+                ping = run(sup, "ping", DockerOps.ping());
+                replies.add(ping);
+                if (!(ping instanceof DockerReply.Ok)) {
+                    sleep(100);
+                }
+            } while (!(ping instanceof DockerReply.Ok) && System.nanoTime() - recoverStart < Duration.ofSeconds(10).toNanos());
+            assertThat(ping).as("pings after the deadline: %s", replies).isEqualTo(new DockerReply.Ok<>("OK"));
+            assertThat(shared.daemonState().up()).isTrue();
+
+            // The timed-out (still sleeping) call is still counted until its thread is done, then released.
+            sleep(2500);
+            assertThat(shared.operationsInFlight()).isZero();
+            probe.expectNoMessage(Duration.ofMillis(100)); // the late result is never delivered
+        } finally {
+            testKit.stop(sup);
+            testKit.system().eventStream().tell(new EventStream.Unsubscribe<>(events.ref()));
+        }
+    }
+
+    @Test
+    void pastMaxPendingOperationsCallersAreTurnedAwayAtOnce() throws Exception {
+        var overloadSettings = settings(OVERLOAD_INSTANCE, "esb.docker.max-pending-operations = 1");
+        var shared = DockerSupervisor.sharedState(overloadSettings);
+        var sup = testKit.spawn(DockerSupervisor.create(overloadSettings, shared), "docker-overload");
+        try {
+            // The reconcile that follows the first successful probe also counts as pending; wait until it is done.
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!shared.daemonState().up() && System.nanoTime() < until) {
+                sleep(50);
+            }
+            assertThat(shared.daemonState().up()).isTrue();
+            sleep(300);
+            while (shared.operationsInFlight() > 0 && System.nanoTime() < until) {
+                sleep(50);
+            }
+            assertThat(shared.operationsInFlight()).isZero();
+            assertThat(run(sup, "ping", DockerOps.ping())).isEqualTo(new DockerReply.Ok<>("OK"));
+
+            var running = new java.util.concurrent.CountDownLatch(1);
+            DockerOperation<String> slow = client -> {
+                running.countDown();
+                Thread.sleep(1500);
+                return "done";
+            };
+            var slowProbe = testKit.<DockerReply<String>>createTestProbe();
+            sup.tell(new DockerSupervisor.Run<>("slow", null, slow, slowProbe.ref()));
+            assertThat(running.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            long start = System.nanoTime();
+            var rejected = failed(run(sup, "ping", DockerOps.ping()));
+            assertThat(Duration.ofNanos(System.nanoTime() - start).toMillis()).isLessThan(500);
+            assertThat(rejected.kind()).isEqualTo(DockerFailure.Kind.OVERLOADED);
+            assertThat(rejected.operation()).isEqualTo("ping");
+            assertThat(rejected.message()).isEqualTo("Docker is overloaded: 1 operations pending (esb.docker.max-pending-operations)");
+
+            assertThat(slowProbe.receiveMessage(Duration.ofSeconds(5))).isEqualTo(new DockerReply.Ok<>("done"));
+            assertThat(run(sup, "ping", DockerOps.ping())).isEqualTo(new DockerReply.Ok<>("OK"));
+        } finally {
+            testKit.stop(sup);
+        }
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------------------------
+
+    private static EsbSettings settings(String instanceId, String extra) {
+        var text = """
+                esb.docker.instance-id = "%s"
+                esb.functions.fx { image = "%s", timeout = 3s, memory-mb = 128 }
+                %s
+                """.formatted(instanceId, FIXTURE, extra);
+        return SettingsLoader.load(ConfigFactory.parseString(text).withFallback(ConfigFactory.defaultReference()).resolve());
+    }
+
+    private static <T> DockerReply<T> run(ActorRef<DockerSupervisor.Command> target, String operation, DockerOperation<T> call) {
+        TestProbe<DockerReply<T>> probe = testKit.createTestProbe();
+        target.tell(new DockerSupervisor.Run<>(operation, null, call, probe.ref()));
+        return probe.receiveMessage(WAIT);
+    }
+
+    private static <T> T ok(DockerReply<T> reply) {
+        assertThat(reply).isInstanceOf(DockerReply.Ok.class);
+        return ((DockerReply.Ok<T>) reply).value();
+    }
+
+    private static DockerFailure failed(DockerReply<?> reply) {
+        assertThat(reply).isInstanceOf(DockerReply.Failed.class);
+        return ((DockerReply.Failed<?>) reply).failure();
+    }
+
+    private static HttpResponse<String> invokeWithRetry(int port, String event, Duration within) throws InterruptedException {
+        var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations"))
+                .timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.ofString(event, StandardCharsets.UTF_8))
+                .build();
+        long giveUp = System.nanoTime() + within.toNanos();
+        IOException last = null;
+        while (System.nanoTime() < giveUp) {
+            try {
+                return http.send(request, HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                last = e;
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("container on port " + port + " did not answer within " + within, last);
+    }
+
+    private static String docker(String... args) throws IOException, InterruptedException {
+        var command = new ArrayList<String>();
+        command.add("docker");
+        command.addAll(List.of(args));
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as("docker %s: %s", String.join(" ", args), output).isZero();
+        return output;
+    }
+
+    private static void removeContainersOf(String instanceId) {
+        try {
+            var ids = docker("ps", "-aq", "--filter", "label=" + Labels.INSTANCE + "=" + instanceId).lines()
+                    .map(String::strip).filter(s -> !s.isEmpty()).toList();
+            if (!ids.isEmpty()) {
+                var command = new ArrayList<String>(List.of("rm", "-f"));
+                command.addAll(ids);
+                docker(command.toArray(String[]::new));
+            }
+        } catch (IOException | InterruptedException | AssertionError e) {
+            System.err.println("cleanup of instance " + instanceId + " failed: " + e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
