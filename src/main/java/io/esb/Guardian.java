@@ -13,6 +13,7 @@ import akka.http.javadsl.ServerBinding;
 import io.esb.config.EsbSettings;
 import io.esb.docker.DockerSupervisor;
 import io.esb.function.AsyncInvoker;
+import io.esb.function.ContainerBudget;
 import io.esb.function.ContainerClient;
 import io.esb.function.FunctionActor;
 import io.esb.http.ConfiguredRoutes;
@@ -41,9 +42,11 @@ public final class Guardian {
             var dockerState = DockerSupervisor.sharedState(settings);
             var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
+            var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
             Map<String, ActorRef<FunctionActor.Command>> functions = new LinkedHashMap<>();
             for (var function : settings.functions().values()) {
-                functions.put(function.name(), ctx.spawn(FunctionActor.create(function, settings, docker, client), "function-" + function.name()));
+                functions.put(function.name(), ctx.spawn(FunctionActor.create(function, settings, docker, client, budget),
+                        "function-" + function.name()));
             }
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings), "async-invoker");
             var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), asyncInvoker, ConfiguredRoutes.build(settings.functions().values()), dockerState);

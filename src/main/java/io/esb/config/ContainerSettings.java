@@ -8,4 +8,6 @@ public record ContainerSettings(
         Duration pingTimeout,
         Duration connectTimeout,
         Duration idleTimeout,
-        int maxQueueDepth) {}
+        int maxQueueDepth,
+        Duration queueTimeout,
+        int maxTotal) {}

@@ -11,6 +11,8 @@ public record FunctionSettings(
         Duration timeout,
         int memoryMb,
         int maxConcurrency,
+        int minWarm,
+        double cpus,
         Map<String, String> environment,
         List<RouteSettings> routes) {
 

@@ -63,7 +63,9 @@ public final class SettingsLoader {
                 positiveDuration(esb, "containers.ping-timeout"),
                 positiveDuration(esb, "containers.connect-timeout"),
                 positiveDuration(esb, "containers.idle-timeout"),
-                intBetween(esb, "containers.max-queue-depth", 1, 1_000_000));
+                intBetween(esb, "containers.max-queue-depth", 1, 1_000_000),
+                positiveDuration(esb, "containers.queue-timeout"),
+                intBetween(esb, "containers.max-total", 1, 100_000));
         var shutdown = new ShutdownSettings(positiveDuration(esb, "shutdown.drain-timeout"), esb.getBoolean("shutdown.remove-containers"));
         var retryDelays = new ArrayList<Duration>();
         try {
@@ -128,9 +130,24 @@ public final class SettingsLoader {
         if (memory < 16 || memory > 10_240) {
             throw new ConfigException(prefix + "memory-mb", "must be between 16 and 10240 (got " + memory + ")");
         }
-        int maxConcurrency = fn.hasPath("max-concurrency") ? integer(fn, "max-concurrency", prefix) : 1;
+        int maxConcurrency = fn.hasPath("max-concurrency") ? integer(fn, "max-concurrency", prefix) : 10;
         if (maxConcurrency < 1 || maxConcurrency > 1000) {
             throw new ConfigException(prefix + "max-concurrency", "must be between 1 and 1000 (got " + maxConcurrency + ")");
+        }
+        int minWarm = fn.hasPath("min-warm") ? integer(fn, "min-warm", prefix) : 0;
+        if (minWarm < 0 || minWarm > maxConcurrency) {
+            throw new ConfigException(prefix + "min-warm", "must be between 0 and max-concurrency (" + maxConcurrency + ") (got " + minWarm + ")");
+        }
+        double cpus = 0;
+        if (fn.hasPath("cpus")) {
+            try {
+                cpus = fn.getDouble("cpus");
+            } catch (com.typesafe.config.ConfigException.WrongType e) {
+                throw new ConfigException(prefix + "cpus", "must be a number such as 0.5 (got '" + fn.getValue("cpus").unwrapped() + "')");
+            }
+            if (cpus <= 0 || cpus > 256) {
+                throw new ConfigException(prefix + "cpus", "must be greater than 0 and at most 256 (got " + cpus + ")");
+            }
         }
         var environment = new TreeMap<String, String>();
         if (fn.hasPath("environment")) {
@@ -142,7 +159,7 @@ public final class SettingsLoader {
                 environment.put(entry.getKey(), String.valueOf(value));
             }
         }
-        return new FunctionSettings(name, fn.getString("image"), timeout, memory, maxConcurrency,
+        return new FunctionSettings(name, fn.getString("image"), timeout, memory, maxConcurrency, minWarm, cpus,
                 Collections.unmodifiableMap(environment), readRoutes(fn, prefix));
     }
 

@@ -38,6 +38,9 @@ public final class DockerOps {
                     .withMemorySwap(spec.memoryBytes())
                     .withSecurityOpts(List.of("no-new-privileges"))
                     .withCapDrop(com.github.dockerjava.api.model.Capability.ALL);
+            if (spec.cpus() > 0) {
+                hostConfig.withNanoCPUs((long) (spec.cpus() * 1_000_000_000L));
+            }
             var created = client.createContainerCmd(spec.image())
                     .withName(spec.name())
                     .withLabels(spec.labels())

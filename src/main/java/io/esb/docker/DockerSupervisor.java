@@ -48,6 +48,12 @@ public final class DockerSupervisor {
     public record Run<T>(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo)
             implements Command {}
 
+    /**
+     * Answers the daemon's state if it is already known. Subscribers to the event stream ask once at start, so a
+     * state published before their subscription took effect is not missed.
+     */
+    public record GetDaemonState(ActorRef<DaemonState> replyTo) implements Command {}
+
     private record Completed(long id, Object value, Throwable error) implements Command {}
 
     private record DeadlinePassed(long id) implements Command {}
@@ -129,6 +135,12 @@ public final class DockerSupervisor {
             return Behaviors.receive(Command.class)
                     .onMessage(Run.class, this::onRun)
                     .onMessage(Completed.class, this::onCompleted)
+                    .onMessage(GetDaemonState.class, get -> {
+                        if (shared.state.get().status() != DaemonState.Status.UNKNOWN) {
+                            get.replyTo().tell(shared.state.get());
+                        }
+                        return Behaviors.same();
+                    })
                     .onMessage(DeadlinePassed.class, this::onDeadline)
                     .onMessageEquals(ProbeTick.INSTANCE, this::onProbeTick)
                     .onMessage(ProbeDone.class, this::onProbeDone)

@@ -49,6 +49,17 @@ public final class FunctionActor {
 
     public record GetStatus(ActorRef<FunctionStatus> replyTo) implements Command {}
 
+    /** From the {@link ContainerBudget}: a cold start may go ahead. */
+    public record StartPermitted() implements Command {}
+
+    /** From the {@link ContainerBudget}: give up the least recently used idle container, if any. */
+    public record EvictIdle() implements Command {}
+
+    private record OomChecked(Container container, Pending pending, boolean coldStart, InvokeOutcome.Lost lost,
+                              DockerReply<Boolean> reply) implements Command {}
+
+    private enum QueueTick implements Command { INSTANCE }
+
     private record StartReplied(DockerReply<StartedContainer> reply) implements Command {}
 
     private record ReadinessChecked(StartedContainer container, boolean ready, boolean adopted) implements Command {}
@@ -80,7 +91,7 @@ public final class FunctionActor {
         }
     }
 
-    private record Pending(Invocation invocation, ActorRef<InvocationResult> replyTo, int deliveryAttempts) {}
+    private record Pending(Invocation invocation, ActorRef<InvocationResult> replyTo, int deliveryAttempts, long enqueuedNanos) {}
 
     /**
      * The longest a caller waits for one invocation: queueing, a cold start (Docker call plus readiness) and the
@@ -91,9 +102,16 @@ public final class FunctionActor {
                 .plus(settings.docker().clientTimeout()).plusSeconds(5);
     }
 
+    /** Without a gateway-wide container cap. */
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings,
                                            ActorRef<DockerSupervisor.Command> docker, ContainerClient client) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new FunctionActor(ctx, timers, function, settings, docker, client).behavior()));
+        return create(function, settings, docker, client, null);
+    }
+
+    public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
+                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+                new FunctionActor(ctx, timers, function, settings, docker, client, budget).behavior()));
     }
 
     private final ActorContext<Command> ctx;
@@ -101,27 +119,39 @@ public final class FunctionActor {
     private final EsbSettings settings;
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
+    private final ActorRef<ContainerBudget.Command> budget;
+    private final TimerScheduler<Command> timers;
+    /** Most recently used first: warm calls take the head, reaping and eviction take the tail. */
     private final ArrayDeque<Container> idle = new ArrayDeque<>();
     private final Map<String, Container> busy = new HashMap<>();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final Duration dockerAskTimeout;
+    /** Cold starts under way, including those still waiting for a permit from the budget. */
     private int starting;
+    private int awaitingPermit;
+    /** Running containers found at startup whose readiness is being checked before adoption. */
+    private int adopting;
     private long coldStarts;
     private boolean daemonDown;
+    private boolean daemonUp;
+    private long reportedOldestIdle = Long.MIN_VALUE;
 
-    private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function,
-                          EsbSettings settings, ActorRef<DockerSupervisor.Command> docker, ContainerClient client) {
+    private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function, EsbSettings settings,
+                          ActorRef<DockerSupervisor.Command> docker, ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
         this.ctx = ctx;
+        this.timers = timers;
         this.function = function;
         this.settings = settings;
         this.docker = docker;
         this.client = client;
+        this.budget = budget;
         this.dockerAskTimeout = settings.docker().clientTimeout().plusSeconds(5);
         var idleTimeout = settings.containers().idleTimeout();
         var reapEvery = idleTimeout.dividedBy(4).compareTo(Duration.ofSeconds(15)) > 0 ? Duration.ofSeconds(15) : idleTimeout.dividedBy(4);
         timers.startTimerWithFixedDelay(ReapTick.INSTANCE, reapEvery.isZero() ? Duration.ofMillis(100) : reapEvery);
         ActorRef<DaemonState> daemonEvents = ctx.messageAdapter(DaemonState.class, DaemonChanged::new);
         ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, daemonEvents));
+        docker.tell(new DockerSupervisor.GetDaemonState(daemonEvents));
     }
 
     private Behavior<Command> behavior() {
@@ -135,21 +165,73 @@ public final class FunctionActor {
                 .onMessage(AdoptionListed.class, this::onAdoptionListed)
                 .onMessage(Removed.class, this::onRemoved)
                 .onMessage(LogsFetched.class, this::onLogsFetched)
+                .onMessage(StartPermitted.class, this::onStartPermitted)
+                .onMessage(EvictIdle.class, this::onEvictIdle)
+                .onMessage(OomChecked.class, this::onOomChecked)
+                .onMessageEquals(QueueTick.INSTANCE, this::onQueueTick)
                 .onMessageEquals(ReapTick.INSTANCE, this::onReapTick)
                 .build();
     }
 
     private Behavior<Command> onInvoke(Invoke invoke) {
-        var pending = new Pending(invoke.invocation(), invoke.replyTo(), 0);
+        var pending = new Pending(invoke.invocation(), invoke.replyTo(), 0, System.nanoTime());
         if (!idle.isEmpty()) {
             dispatch(idle.pop(), pending);
+            reportIdle();
         } else if (queue.size() >= settings.containers().maxQueueDepth()) {
             invoke.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
                     "Too many requests waiting for function '" + function.name() + "' (esb.containers.max-queue-depth = "
                             + settings.containers().maxQueueDepth() + ")", false));
         } else {
-            queue.add(pending);
+            enqueue(pending, false);
             startContainersForQueue();
+        }
+        return Behaviors.same();
+    }
+
+    private void enqueue(Pending pending, boolean first) {
+        if (queue.isEmpty()) {
+            var timeout = settings.containers().queueTimeout();
+            var every = timeout.dividedBy(4).compareTo(Duration.ofMillis(250)) > 0 ? Duration.ofMillis(250) : timeout.dividedBy(4);
+            timers.startTimerWithFixedDelay(QueueTick.INSTANCE, every.isZero() ? Duration.ofMillis(10) : every);
+        }
+        if (first) {
+            queue.addFirst(pending);
+        } else {
+            queue.add(pending);
+        }
+    }
+
+    private Pending dequeue() {
+        var next = queue.poll();
+        if (queue.isEmpty()) {
+            timers.cancel(QueueTick.INSTANCE);
+        }
+        return next;
+    }
+
+    /**
+     * Expires waiters older than {@code queue-timeout}. The first {@code starting} waiters are skipped: cold starts
+     * under way will serve them, and a slow start is bounded by the readiness timeout instead.
+     */
+    private Behavior<Command> onQueueTick() {
+        long cutoff = System.nanoTime() - settings.containers().queueTimeout().toNanos();
+        var waiters = queue.iterator();
+        for (int i = 0; i < starting && waiters.hasNext(); i++) {
+            waiters.next();
+        }
+        while (waiters.hasNext()) {
+            var waiter = waiters.next();
+            if (waiter.enqueuedNanos() >= cutoff) {
+                break; // FIFO: everyone behind is younger
+            }
+            waiters.remove();
+            waiter.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
+                    "No container of function '" + function.name() + "' became free within "
+                            + settings.containers().queueTimeout().toMillis() + " ms (esb.containers.queue-timeout)", false));
+        }
+        if (queue.isEmpty()) {
+            timers.cancel(QueueTick.INSTANCE);
         }
         return Behaviors.same();
     }
@@ -159,21 +241,76 @@ public final class FunctionActor {
         return Behaviors.same();
     }
 
-    /** Starts only as many containers as queued invocations that no starting container will take, within the limit. */
+    /**
+     * Starts only as many containers as there is demand no starting container will meet (queued invocations, plus
+     * what {@code min-warm} asks for), within {@code max-concurrency}.
+     */
     private void startContainersForQueue() {
-        while (queue.size() > starting && idle.size() + busy.size() + starting < function.maxConcurrency()) {
-            startContainer(queue.peekLast().invocation().requestId());
+        while (starting < demand() && idle.size() + busy.size() + starting + adopting < function.maxConcurrency()) {
+            starting++;
+            if (budget == null) {
+                startContainer();
+            } else {
+                awaitingPermit++;
+                budget.tell(new ContainerBudget.Acquire(function.name(), ctx.getSelf()));
+            }
         }
     }
 
-    private void startContainer(String requestId) {
-        starting++;
+    private int demand() {
+        return queue.size() + Math.max(0, function.minWarm() - idle.size() - busy.size() - adopting);
+    }
+
+    private Behavior<Command> onStartPermitted(StartPermitted permit) {
+        awaitingPermit--;
+        if (starting - 1 < demand()) {
+            startContainer();
+        } else {
+            starting--; // the demand went away while waiting (served by another container, or timed out)
+            budget.tell(new ContainerBudget.Release(function.name()));
+        }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onEvictIdle(EvictIdle evict) {
+        var lru = idle.peekLast();
+        if (lru != null && idle.size() + busy.size() > function.minWarm()) {
+            log.info("Evicting idle container for another function", kv("function_name", function.name()), kv("container_id", lru.id));
+            discard(lru);
+        } else {
+            reportedOldestIdle = Long.MIN_VALUE;
+            reportIdle();
+        }
+        return Behaviors.same();
+    }
+
+    /** Tells the budget how long this function's least recently used idle container has waited, when that changes. */
+    private void reportIdle() {
+        if (budget == null) {
+            return;
+        }
+        var lru = idle.peekLast();
+        long oldest = lru == null || idle.size() + busy.size() <= function.minWarm() ? Long.MAX_VALUE : lru.lastUsedNanos;
+        if (oldest != reportedOldestIdle) {
+            reportedOldestIdle = oldest;
+            budget.tell(new ContainerBudget.IdleReport(function.name(), ctx.getSelf(), oldest));
+        }
+    }
+
+    private void releasePermit() {
+        if (budget != null) {
+            budget.tell(new ContainerBudget.Release(function.name()));
+        }
+    }
+
+    private void startContainer() {
         coldStarts++;
+        var requestId = queue.isEmpty() ? null : queue.peekLast().invocation().requestId();
         var name = "esb-" + settings.docker().instanceId() + "-" + function.name() + "-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffL);
         var spec = new ContainerSpec(name, function.image(), containerEnvironment(),
                 Labels.forContainer(settings.docker().instanceId(), function.name(), function.containerSpecHash()),
-                function.memoryMb() * 1024L * 1024L);
+                function.memoryMb() * 1024L * 1024L, function.cpus());
         askDocker("create-and-start", requestId, DockerOps.createAndStart(spec), StartReplied::new);
     }
 
@@ -195,6 +332,7 @@ public final class FunctionActor {
                     (ready, error) -> new ReadinessChecked(container, Boolean.TRUE.equals(ready), false));
         } else {
             starting--;
+            releasePermit();
             var failure = ((DockerReply.Failed<StartedContainer>) started.reply()).failure();
             var reason = failure.kind() == DockerFailure.Kind.TIMEOUT || failure.kind() == DockerFailure.Kind.REJECTED
                     ? InvocationResult.Reason.START_FAILED : InvocationResult.Reason.DOCKER_UNAVAILABLE;
@@ -206,11 +344,16 @@ public final class FunctionActor {
     private Behavior<Command> onReadinessChecked(ReadinessChecked checked) {
         var started = checked.container();
         if (checked.adopted()) {
+            adopting--;
             if (checked.ready() && !known(started.id())) {
                 log.info("Adopted running container", kv("function_name", function.name()), kv("container_id", started.id()),
                         kv("host_port", started.hostPort()));
+                if (budget != null) {
+                    budget.tell(new ContainerBudget.Adopted(function.name()));
+                }
                 makeAvailable(new Container(started.id(), started.hostPort(), true));
             }
+            startContainersForQueue(); // min-warm, now that adoption has settled
             return Behaviors.same();
         }
         starting--;
@@ -220,6 +363,7 @@ public final class FunctionActor {
             makeAvailable(new Container(started.id(), started.hostPort(), false));
         } else {
             remove(started.id());
+            releasePermit();
             startFailed(InvocationResult.Reason.START_FAILED, "container " + started.name() + " did not answer within "
                     + settings.containers().readinessTimeout().toMillis() + " ms (esb.containers.readiness-timeout)");
         }
@@ -233,17 +377,18 @@ public final class FunctionActor {
             return;
         }
         while (!queue.isEmpty()) {
-            queue.poll().replyTo().tell(new InvocationResult.Failed(reason, message, true));
+            dequeue().replyTo().tell(new InvocationResult.Failed(reason, message, true));
         }
     }
 
     private void makeAvailable(Container container) {
         container.lastUsedNanos = System.nanoTime();
-        var next = queue.poll();
+        var next = dequeue();
         if (next != null) {
             dispatch(container, next);
         } else {
-            idle.push(container); // most recently used first, so the rest stay idle long enough to be reaped
+            idle.push(container);
+            reportIdle();
         }
     }
 
@@ -286,7 +431,7 @@ public final class FunctionActor {
             discard(container);
             if (pending.deliveryAttempts() == 0) {
                 // The event never reached the dead container, so it is safe to send it to a fresh one.
-                queue.addFirst(new Pending(pending.invocation(), pending.replyTo(), 1));
+                enqueue(new Pending(pending.invocation(), pending.replyTo(), 1, pending.enqueuedNanos()), true);
             } else {
                 pending.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.CONTAINER_FAILED,
                         "Function container unreachable: " + notDelivered.detail(), done.coldStart()));
@@ -294,14 +439,33 @@ public final class FunctionActor {
             startContainersForQueue();
         } else if (outcome instanceof InvokeOutcome.Lost lost) {
             logInvocationFailure(requestId, container, lost.errorType(), lost.detail());
-            discard(container);
-            pending.replyTo().tell(lost.timedOut()
-                    ? new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "Function '" + function.name()
-                            + "' did not answer within its timeout of " + function.timeout().toSeconds() + " s", done.coldStart())
-                    : new InvocationResult.Failed(InvocationResult.Reason.RUNTIME_EXITED,
-                            "Function container failed during the invocation: " + lost.detail(), done.coldStart()));
-            startContainersForQueue();
+            if (lost.timedOut()) {
+                discard(container);
+                pending.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "Function '" + function.name()
+                        + "' did not answer within its timeout of " + function.timeout().toSeconds() + " s", done.coldStart()));
+                startContainersForQueue();
+            } else {
+                // Kept out of the pool but not yet removed: its state says whether the kernel killed it for memory.
+                askDocker("inspect", requestId, DockerOps.wasOomKilled(container.id),
+                        reply -> new OomChecked(container, pending, done.coldStart(), lost, reply));
+            }
         }
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onOomChecked(OomChecked checked) {
+        boolean oom = checked.reply() instanceof DockerReply.Ok<Boolean> ok && ok.value();
+        discard(checked.container());
+        checked.pending().replyTo().tell(oom
+                ? new InvocationResult.Failed(InvocationResult.Reason.OUT_OF_MEMORY, "Function '" + function.name()
+                        + "' ran out of memory (memory-mb = " + function.memoryMb() + "); the kernel killed its container", checked.coldStart())
+                : new InvocationResult.Failed(InvocationResult.Reason.RUNTIME_EXITED,
+                        "Function container failed during the invocation: " + checked.lost().detail(), checked.coldStart()));
+        if (oom) {
+            log.error("Function container was killed for running out of memory", kv("function_name", function.name()),
+                    kv("container_id", checked.container().id), kv("memory_mb", function.memoryMb()));
+        }
+        startContainersForQueue();
         return Behaviors.same();
     }
 
@@ -331,6 +495,8 @@ public final class FunctionActor {
         idle.remove(container);
         busy.remove(container.id);
         remove(container.id);
+        releasePermit();
+        reportIdle();
     }
 
     private void remove(String containerId) {
@@ -361,7 +527,8 @@ public final class FunctionActor {
             return Behaviors.same(); // reaping waits for the daemon instead of failing in a storm
         }
         long cutoff = System.nanoTime() - settings.containers().idleTimeout().toNanos();
-        var reaped = idle.stream().filter(c -> c.lastUsedNanos < cutoff).toList();
+        int keep = Math.max(0, function.minWarm() - busy.size());
+        var reaped = idle.stream().skip(keep).filter(c -> c.lastUsedNanos < cutoff).toList();
         for (var container : reaped) {
             log.info("Reaping idle container", kv("function_name", function.name()), kv("container_id", container.id),
                     kv("idle_ms", Duration.ofNanos(System.nanoTime() - container.lastUsedNanos).toMillis()));
@@ -371,8 +538,10 @@ public final class FunctionActor {
     }
 
     private Behavior<Command> onDaemonChanged(DaemonChanged changed) {
+        boolean wasUp = daemonUp;
+        daemonUp = changed.state().up();
         daemonDown = changed.state().down();
-        if (changed.state().up()) {
+        if (daemonUp && !wasUp) {
             askDocker("list-containers", null, DockerOps.listManaged(settings.docker().instanceId(), function.name()), AdoptionListed::new);
         }
         return Behaviors.same();
@@ -396,15 +565,19 @@ public final class FunctionActor {
         for (var container : gone) {
             log.warn("Dropping idle container the daemon no longer runs", kv("function_name", function.name()), kv("container_id", container.id));
             idle.remove(container);
+            releasePermit();
         }
+        reportIdle();
         for (var container : ok.value()) {
             if (container.running() && container.hostPort() > 0 && !known(container.id())
                     && function.containerSpecHash().equals(container.specHash())) {
                 var started = new StartedContainer(container.id(), container.name(), container.hostPort());
+                adopting++;
                 ctx.pipeToSelf(client.awaitReady(container.hostPort(), settings.containers().pingTimeout().multipliedBy(2)),
                         (ready, error) -> new ReadinessChecked(started, Boolean.TRUE.equals(ready), true));
             }
         }
+        startContainersForQueue(); // min-warm at boot and after the daemon returns
         return Behaviors.same();
     }
 

@@ -17,6 +17,8 @@ public sealed interface InvocationResult {
         CONTAINER_FAILED,
         /** The runtime died mid-invocation (the connection dropped): a Runtime.ExitError function error. */
         RUNTIME_EXITED,
+        /** The kernel killed the container for exceeding its memory limit: a Runtime.OutOfMemory function error. */
+        OUT_OF_MEMORY,
         /** No answer within the function's timeout; the container was discarded: 504. */
         TIMED_OUT,
         /** The function's queue is full: 429. */

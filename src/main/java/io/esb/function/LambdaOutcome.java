@@ -26,6 +26,9 @@ public sealed interface LambdaOutcome {
             return switch (failed.reason()) {
                 case TIMED_OUT -> timeout(requestId, timeoutSeconds, null, failed.coldStart());
                 case RUNTIME_EXITED -> runtimeExit(requestId, null, failed.coldStart());
+                case OUT_OF_MEMORY -> new FunctionError("Runtime.OutOfMemory", errorPayload("Runtime.OutOfMemory",
+                        "RequestId: " + requestId + " Error: Runtime exited with error: signal: killed. " + failed.message()),
+                        null, failed.coldStart(), false);
                 default -> new ServiceFailure(failed);
             };
         }

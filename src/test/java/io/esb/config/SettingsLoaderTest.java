@@ -66,11 +66,11 @@ class SettingsLoaderTest {
         assertThat(settings.docker()).isEqualTo(new DockerSettings("unix:///var/run/docker.sock", 4, Duration.ofSeconds(5),
                 200, Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(2), "unit-1"));
         assertThat(settings.containers()).isEqualTo(new ContainerSettings(Duration.ofMillis(1500), Duration.ofSeconds(1),
-                Duration.ofSeconds(2), Duration.ofSeconds(90), 7));
+                Duration.ofSeconds(2), Duration.ofSeconds(90), 7, Duration.ofSeconds(30), 50));
 
         assertThat(settings.functions()).containsOnlyKeys("hello", "minimal");
         var hello = settings.functions().get("hello");
-        assertThat(hello).isEqualTo(new FunctionSettings("hello", "esb-example-hello:latest", Duration.ofSeconds(10), 256, 3,
+        assertThat(hello).isEqualTo(new FunctionSettings("hello", "esb-example-hello:latest", Duration.ofSeconds(10), 256, 3, 0, 0.0,
                 Map.of("GREETING", "hi", "COUNT", "3", "DEBUG", "true"),
                 List.of(new RouteSettings("GET", "/hello/{name}"),
                         new RouteSettings("ANY", "/files/{proxy+}"),
@@ -78,7 +78,7 @@ class SettingsLoaderTest {
 
         // Defaults of a function that only names its image.
         assertThat(settings.functions().get("minimal")).isEqualTo(new FunctionSettings("minimal", "esb-fixture:latest",
-                Duration.ofSeconds(3), 128, 1, Map.of(), List.of()));
+                Duration.ofSeconds(3), 128, 10, 0, 0.0, Map.of(), List.of()));
 
         assertThatThrownBy(() -> settings.functions().put("x", hello)).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> hello.environment().put("X", "y")).isInstanceOf(UnsupportedOperationException.class);
@@ -90,7 +90,7 @@ class SettingsLoaderTest {
         assertThat(settings.functions()).isEmpty();
         assertThat(settings.docker().maxWorkers()).isEqualTo(20);
         assertThat(settings.docker().clientTimeout()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(settings.containers().maxQueueDepth()).isEqualTo(100);
+        assertThat(settings.containers().maxQueueDepth()).isEqualTo(1000);
     }
 
     @Test

@@ -81,7 +81,7 @@ class DockerSupervisorIT {
         var fn = settings.functions().get("fx");
         var name = "esb-" + INSTANCE + "-fx-" + UUID.randomUUID().toString().substring(0, 6);
         var spec = new ContainerSpec(name, FIXTURE, Map.of("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"),
-                Labels.forContainer(INSTANCE, "fx", fn.containerSpecHash()), 128L * 1024 * 1024);
+                Labels.forContainer(INSTANCE, "fx", fn.containerSpecHash()), 128L * 1024 * 1024, 0);
 
         var started = ok(run(supervisor, "create-and-start", DockerOps.createAndStart(spec)));
         assertThat(started.name()).isEqualTo(name);
@@ -115,7 +115,7 @@ class DockerSupervisorIT {
     void createWithAMissingImageIsRejectedNamingTheImage() {
         var image = "esb-no-such-image-" + UUID.randomUUID().toString().substring(0, 8) + ":latest";
         var spec = new ContainerSpec("esb-" + INSTANCE + "-missing", image, Map.of(),
-                Labels.forContainer(INSTANCE, "missing", "hash"), 128L * 1024 * 1024);
+                Labels.forContainer(INSTANCE, "missing", "hash"), 128L * 1024 * 1024, 0);
 
         var failure = failed(run(supervisor, "create-and-start", DockerOps.createAndStart(spec)));
         assertThat(failure.kind()).isEqualTo(DockerFailure.Kind.REJECTED);

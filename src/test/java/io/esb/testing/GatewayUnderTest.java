@@ -29,6 +29,7 @@ public final class GatewayUnderTest implements AutoCloseable {
                 image = "esb-fixture:latest"
                 timeout = 3s
                 memory-mb = 128
+                max-concurrency = 1
                 environment { GREETING = "Hi" }
                 routes = [
                   { method = "ANY", path = "/fx/{proxy+}" },
