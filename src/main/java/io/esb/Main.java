@@ -19,6 +19,9 @@ public final class Main {
             System.exit(1);
             return;
         }
+        // Log lines go out through an async appender; flush it once CoordinatedShutdown has run on SIGTERM.
+        akka.actor.CoordinatedShutdown.get(gateway.system()).addJvmShutdownHook(() ->
+                ((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory()).stop());
         gateway.system().getWhenTerminated().toCompletableFuture().join();
     }
 }
