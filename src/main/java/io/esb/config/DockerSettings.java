@@ -12,6 +12,7 @@ public record DockerSettings(
         Duration clientTimeout,
         int maxPendingOperations,
         Duration probeInterval,
+        Duration probeTimeout,
         Duration restartMinBackoff,
         Duration restartMaxBackoff,
         String instanceId) {}

@@ -52,6 +52,7 @@ public final class SettingsLoader {
                 positiveDuration(esb, "docker.client-timeout"),
                 intBetween(esb, "docker.max-pending-operations", 1, 100_000),
                 positiveDuration(esb, "docker.probe-interval"),
+                positiveDuration(esb, "docker.probe-timeout"),
                 positiveDuration(esb, "docker.restart-backoff.min"),
                 positiveDuration(esb, "docker.restart-backoff.max"),
                 labelValue(esb, "docker.instance-id"));

@@ -238,7 +238,7 @@ public final class DockerSupervisor {
                 } catch (Exception e) {
                     throw new java.util.concurrent.CompletionException(e);
                 }
-            }, dockerExecutor).orTimeout(settings.docker().probeInterval().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }, dockerExecutor).orTimeout(settings.docker().probeTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             ctx.pipeToSelf(future, (ok, error) -> new ProbeDone(error == null ? null : unwrap(error)));
             return Behaviors.same();
         }
@@ -254,7 +254,7 @@ public final class DockerSupervisor {
                 return Behaviors.same();
             }
             var reason = probe.error() instanceof java.util.concurrent.TimeoutException
-                    ? "ping got no answer within " + settings.docker().probeInterval().toMillis() + " ms"
+                    ? "ping got no answer within " + settings.docker().probeTimeout().toMillis() + " ms (esb.docker.probe-timeout)"
                     : describe(probe.error());
             markDown(reason);
             if (probe.error() instanceof java.util.concurrent.TimeoutException) {

@@ -246,7 +246,8 @@ public final class GatewayHttp {
     private static HttpResponse invokeApiFailure(InvocationResult.Failed failed) {
         return switch (failed.reason()) {
             case THROTTLED -> tooManyRequests(failed.message(), "ReservedFunctionConcurrentInvocationLimitExceeded");
-            case DOCKER_UNAVAILABLE -> JsonResponses.awsError(503, "ServiceException", "Docker daemon unavailable: " + failed.message());
+            case DOCKER_UNAVAILABLE -> JsonResponses.awsError(503, "ServiceException", failed.message().startsWith("Docker daemon unavailable")
+                    ? failed.message() : "Docker daemon unavailable: " + failed.message());
             case START_FAILED -> JsonResponses.awsError(503, "ServiceException", "Function container could not be started: " + failed.message());
             case TIMED_OUT, RUNTIME_EXITED, OUT_OF_MEMORY, CONTAINER_FAILED -> JsonResponses.awsError(502, "ServiceException", failed.message());
         };
