@@ -60,7 +60,8 @@ public final class DockerSupervisor {
 
     private enum ProbeTick implements Command { INSTANCE }
 
-    private record ProbeDone(Throwable error) implements Command {}
+    /** {@code incarnation} drops a ping answered on a client an earlier incarnation already closed. */
+    private record ProbeDone(long incarnation, Throwable error) implements Command {}
 
     private record ReconcileDone(int removed, Throwable error) implements Command {}
 
@@ -76,6 +77,16 @@ public final class DockerSupervisor {
         final AtomicReference<DaemonState> state;
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicLong ids = new AtomicLong();
+        final AtomicLong incarnations = new AtomicLong();
+        /**
+         * Pings run on their own thread, not the Docker dispatcher: a ping queued behind busy workers would time out
+         * and make a busy but healthy daemon look hung.
+         */
+        final ExecutorService prober = Executors.newSingleThreadExecutor(r -> {
+            var t = new Thread(r, "esb-docker-probe");
+            t.setDaemon(true);
+            return t;
+        });
         final ExecutorService closer = Executors.newSingleThreadExecutor(r -> {
             var t = new Thread(r, "esb-docker-client-closer");
             t.setDaemon(true);
@@ -116,6 +127,9 @@ public final class DockerSupervisor {
         private final DockerClient client;
         private final Map<Long, Pending> pending = new HashMap<>();
         private boolean probing;
+        private final long incarnation;
+        /** Why this incarnation gave up its client; told to every call it could not finish. */
+        private String abortReason = "the gateway is stopping";
         private boolean reconciledSinceUp;
 
         private record Pending(String operation, ActorRef<DockerReply<Object>> replyTo, long startNanos) {}
@@ -127,6 +141,7 @@ public final class DockerSupervisor {
             this.shared = shared;
             this.dockerExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
             this.client = DockerClients.create(settings.docker());
+            this.incarnation = shared.incarnations.incrementAndGet();
             timers.startTimerWithFixedDelay(ProbeTick.INSTANCE, settings.docker().probeInterval());
             ctx.getSelf().tell(ProbeTick.INSTANCE);
         }
@@ -145,8 +160,8 @@ public final class DockerSupervisor {
                     .onMessageEquals(ProbeTick.INSTANCE, this::onProbeTick)
                     .onMessage(ProbeDone.class, this::onProbeDone)
                     .onMessage(ReconcileDone.class, this::onReconcileDone)
-                    .onSignal(PreRestart.class, s -> stop("restarting"))
-                    .onSignal(PostStop.class, s -> stop("stopped"))
+                    .onSignal(PreRestart.class, s -> stop())
+                    .onSignal(PostStop.class, s -> stop())
                     .build();
         }
 
@@ -224,6 +239,7 @@ public final class DockerSupervisor {
             log.error("Docker operation timed out; closing the client to free its thread",
                     kv("operation", call.operation()), kv("timeout_ms", timeout.toMillis()));
             markDown("operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms");
+            abortReason = "operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms, so the client was reset";
             throw new ClientAborted("Docker operation '" + call.operation() + "' timed out");
         }
 
@@ -238,12 +254,15 @@ public final class DockerSupervisor {
                 } catch (Exception e) {
                     throw new java.util.concurrent.CompletionException(e);
                 }
-            }, dockerExecutor).orTimeout(settings.docker().probeTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-            ctx.pipeToSelf(future, (ok, error) -> new ProbeDone(error == null ? null : unwrap(error)));
+            }, shared.prober).orTimeout(settings.docker().probeTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            ctx.pipeToSelf(future, (ok, error) -> new ProbeDone(incarnation, error == null ? null : unwrap(error)));
             return Behaviors.same();
         }
 
         private Behavior<Command> onProbeDone(ProbeDone probe) {
+            if (probe.incarnation() != incarnation) {
+                return Behaviors.same();
+            }
             probing = false;
             if (probe.error() == null) {
                 markUp();
@@ -259,6 +278,7 @@ public final class DockerSupervisor {
             markDown(reason);
             if (probe.error() instanceof java.util.concurrent.TimeoutException) {
                 // The ping's thread is stuck on a hung daemon; only closing the client frees it.
+                abortReason = reason;
                 throw new ClientAborted("Docker ping hung: " + reason);
             }
             return Behaviors.same();
@@ -320,10 +340,11 @@ public final class DockerSupervisor {
         }
 
         /** Answers every call still waiting, closes the client off the actor's thread. */
-        private Behavior<Command> stop(String why) {
+        private Behavior<Command> stop() {
             for (var call : pending.values()) {
                 call.replyTo().tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.UNAVAILABLE, call.operation(),
-                        "Docker client " + why + " before '" + call.operation() + "' finished")));
+                        "Docker daemon unavailable at " + settings.docker().host() + ": '" + call.operation()
+                                + "' was aborted because " + abortReason)));
             }
             pending.clear();
             shared.closer.execute(() -> {

@@ -28,6 +28,9 @@ public final class ContainerBudget {
     /** A container went away (removed, failed to start, or a permit that was no longer needed). */
     public record Release(String function) implements Command {}
 
+    /** Withdraws one waiting {@link Acquire} of this requester; a permit already granted comes back as a Release. */
+    public record Cancel(ActorRef<FunctionActor.Command> requester) implements Command {}
+
     /** A container that exists without a permit (adopted at startup); it counts against the cap all the same. */
     public record Adopted(String function) implements Command {}
 
@@ -45,6 +48,16 @@ public final class ContainerBudget {
                         return Behaviors.same();
                     })
                     .onMessage(IdleReport.class, state::idleReport)
+                    .onMessage(Cancel.class, cancel -> {
+                        var waiting = state.waiting.iterator();
+                        while (waiting.hasNext()) {
+                            if (waiting.next().requester().equals(cancel.requester())) {
+                                waiting.remove();
+                                break;
+                            }
+                        }
+                        return Behaviors.same();
+                    })
                     .build();
         });
     }

@@ -125,6 +125,8 @@ public final class FunctionActor {
     private final ArrayDeque<Container> idle = new ArrayDeque<>();
     private final Map<String, Container> busy = new HashMap<>();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Containers created by this actor's cold starts whose readiness is still being checked; never adopted twice. */
+    private final java.util.Set<String> readying = new HashSet<>();
     private final Duration dockerAskTimeout;
     /** Cold starts under way, including those still waiting for a permit from the budget. */
     private int starting;
@@ -217,7 +219,7 @@ public final class FunctionActor {
     private Behavior<Command> onQueueTick() {
         long cutoff = System.nanoTime() - settings.containers().queueTimeout().toNanos();
         var waiters = queue.iterator();
-        for (int i = 0; i < starting && waiters.hasNext(); i++) {
+        for (int i = 0; i < starting - awaitingPermit && waiters.hasNext(); i++) {
             waiters.next();
         }
         while (waiters.hasNext()) {
@@ -233,6 +235,7 @@ public final class FunctionActor {
         if (queue.isEmpty()) {
             timers.cancel(QueueTick.INSTANCE);
         }
+        cancelUnneededPermitWaits();
         return Behaviors.same();
     }
 
@@ -262,6 +265,11 @@ public final class FunctionActor {
     }
 
     private Behavior<Command> onStartPermitted(StartPermitted permit) {
+        if (awaitingPermit == 0) {
+            // Its wait was cancelled here after the budget had already granted it: give it back.
+            budget.tell(new ContainerBudget.Release(function.name()));
+            return Behaviors.same();
+        }
         awaitingPermit--;
         if (starting - 1 < demand()) {
             startContainer();
@@ -328,6 +336,7 @@ public final class FunctionActor {
     private Behavior<Command> onStartReplied(StartReplied started) {
         if (started.reply() instanceof DockerReply.Ok<StartedContainer> ok) {
             var container = ok.value();
+            readying.add(container.id());
             ctx.pipeToSelf(client.awaitReady(container.hostPort(), settings.containers().readinessTimeout()),
                     (ready, error) -> new ReadinessChecked(container, Boolean.TRUE.equals(ready), false));
         } else {
@@ -345,7 +354,7 @@ public final class FunctionActor {
         var started = checked.container();
         if (checked.adopted()) {
             adopting--;
-            if (checked.ready() && !known(started.id())) {
+            if (checked.ready() && !knownOrReadying(started.id())) {
                 log.info("Adopted running container", kv("function_name", function.name()), kv("container_id", started.id()),
                         kv("host_port", started.hostPort()));
                 if (budget != null) {
@@ -357,7 +366,12 @@ public final class FunctionActor {
             return Behaviors.same();
         }
         starting--;
-        if (checked.ready()) {
+        readying.remove(started.id());
+        if (checked.ready() && known(started.id())) {
+            // Adopted while its own readiness check ran (the daemon came back meanwhile): already in the pool.
+            releasePermit();
+            startContainersForQueue();
+        } else if (checked.ready()) {
             log.info("Container ready", kv("function_name", function.name()), kv("container_id", started.id()),
                     kv("host_port", started.hostPort()));
             makeAvailable(new Container(started.id(), started.hostPort(), false));
@@ -389,6 +403,16 @@ public final class FunctionActor {
         } else {
             idle.push(container);
             reportIdle();
+        }
+        cancelUnneededPermitWaits();
+    }
+
+    /** Starts still waiting for the budget that no one needs any more (the queue was served) are withdrawn. */
+    private void cancelUnneededPermitWaits() {
+        while (awaitingPermit > 0 && starting > demand()) {
+            awaitingPermit--;
+            starting--;
+            budget.tell(new ContainerBudget.Cancel(ctx.getSelf()));
         }
     }
 
@@ -569,7 +593,7 @@ public final class FunctionActor {
         }
         reportIdle();
         for (var container : ok.value()) {
-            if (container.running() && container.hostPort() > 0 && !known(container.id())
+            if (container.running() && container.hostPort() > 0 && !knownOrReadying(container.id())
                     && function.containerSpecHash().equals(container.specHash())) {
                 var started = new StartedContainer(container.id(), container.name(), container.hostPort());
                 adopting++;
@@ -583,6 +607,10 @@ public final class FunctionActor {
 
     private boolean known(String containerId) {
         return busy.containsKey(containerId) || idle.stream().anyMatch(c -> c.id.equals(containerId));
+    }
+
+    private boolean knownOrReadying(String containerId) {
+        return readying.contains(containerId) || known(containerId);
     }
 
     @SuppressWarnings("unchecked")

@@ -285,6 +285,8 @@ class FunctionActorTest {
         // the event may have run, so it must not be sent again.
         second.failNextInvocationByStopping = true;
         reply(expectRun(docker, "create-and-start"), new DockerReply.Ok<>(new StartedContainer("c2", "two", second.port())));
+        // Before the dead container goes, its state tells whether the kernel killed it for memory (here: no).
+        reply(expectRun(docker, "inspect"), new DockerReply.Ok<>(false));
 
         var failed = caller.expectMessageClass(InvocationResult.Failed.class, WAIT);
         // The runtime died mid-invocation: reported as such, never resent.
@@ -454,6 +456,8 @@ class FunctionActorTest {
         var client = new ContainerClient(testKit.system(), settings.containers(), 6 * 1024 * 1024);
         var actor = testKit.spawn(FunctionActor.create(settings.functions().get(function), settings, docker.ref(), client));
         actors.add(actor);
+        // A new function actor first asks for the daemon's state; the stand-in supervisor does not know it yet.
+        assertThat(docker.receiveMessage(WAIT)).isInstanceOf(DockerSupervisor.GetDaemonState.class);
         return actor;
     }
 

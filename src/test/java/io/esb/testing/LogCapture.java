@@ -22,8 +22,10 @@ public final class LogCapture implements AutoCloseable {
         root.addAppender(appender);
     }
 
-    public synchronized List<ILoggingEvent> events() {
-        return List.copyOf(appender.list);
+    public List<ILoggingEvent> events() {
+        synchronized (appender) { // the lock AppenderBase.doAppend holds while it adds
+            return List.copyOf(appender.list);
+        }
     }
 
     public List<ILoggingEvent> withMessage(String formattedMessage) {

@@ -1,0 +1,177 @@
+package io.esb.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway as operators run it: {@code java -jar esb.jar} in its own process with a config file, so its RSS and
+ * CPU time can be read from /proc and nothing of the load generator is counted against it.
+ */
+final class GatewayProcess implements AutoCloseable {
+    static final long CLOCK_TICKS_PER_SECOND = clockTicks();
+
+    final Process process;
+    final int port;
+    final long launchedAtNanos;
+    final Path logFile;
+
+    private GatewayProcess(Process process, int port, long launchedAtNanos, Path logFile) {
+        this.process = process;
+        this.port = port;
+        this.launchedAtNanos = launchedAtNanos;
+        this.logFile = logFile;
+    }
+
+    static GatewayProcess launch(Path jar, Path config, int port, List<String> jvmOptions, Path logFile) throws IOException {
+        var command = new ArrayList<String>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-Dconfig.file=" + config.toAbsolutePath());
+        command.add("-jar");
+        command.add(jar.toAbsolutePath().toString());
+        var builder = new ProcessBuilder(command)
+                .directory(config.toAbsolutePath().getParent().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile());
+        builder.environment().remove("ESB_HTTP_PORT"); // the config file says where to listen
+        long t0 = System.nanoTime();
+        var process = builder.start();
+        return new GatewayProcess(process, port, t0, logFile);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Nanoseconds from launch until {@code GET /health} first answers 200 (polled every {@code pollMs}). */
+    long awaitHealthy(long timeoutMs, int pollMs) throws IOException, InterruptedException {
+        var request = RawHttp.request("GET", "/health", null, null);
+        long deadline = launchedAtNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("gateway exited with " + process.exitValue() + " before it was healthy; see " + logFile);
+            }
+            try (var c = new RawHttp("127.0.0.1", port, 1000)) {
+                if (c.exchange(request).status() == 200) {
+                    return System.nanoTime() - launchedAtNanos;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(pollMs);
+        }
+        throw new IOException("gateway not healthy within " + timeoutMs + " ms; see " + logFile);
+    }
+
+    /** utime + stime of the gateway process, in clock ticks. */
+    long cpuTicks() {
+        try {
+            var stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+            var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after "pid (comm) ": field 3 is state, so utime (14) and stime (15) are at index 11 and 12
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** A line of /proc/pid/status in kB (VmRSS, VmHWM), or -1. */
+    long statusKb(String key) {
+        try {
+            for (var line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+                if (line.startsWith(key + ":")) {
+                    return Long.parseLong(line.substring(key.length() + 1).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone
+        }
+        return -1;
+    }
+
+    /** CPU ticks (utime + stime) per thread-name group (digits stripped) of the gateway's threads, from /proc/pid/task. */
+    Map<String, Long> cpuTicksByThreadGroup() {
+        var result = new HashMap<String, Long>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+            for (var task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    var stat = Files.readString(task.resolve("stat"));
+                    var comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    var f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    result.merge(group(comm), ticks, Long::sum);
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process is gone
+        }
+        return result;
+    }
+
+    /** Context switches (voluntary + involuntary) summed over the gateway's live threads; threads that ended are not counted. */
+    long contextSwitches() {
+        long total = 0;
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+            for (var task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (var line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process is gone
+        }
+        return total;
+    }
+
+    /** Linux keeps 15 characters of a thread's name: "esb-akka.actor.default-dispatcher-7" reads "esb-akka.actor.". */
+    static String group(String comm) {
+        return comm.replaceAll("[#-]?\\d+$", "").replaceAll("\\d+$", "");
+    }
+
+    int threads() {
+        return (int) statusKb("Threads");
+    }
+
+    /** SIGTERM (the gateway drains and, with remove-containers = true, removes its containers), then waits. */
+    @Override
+    public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                System.err.println("bench: gateway " + pid() + " ignored SIGTERM for 60 s; killing it");
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long clockTicks() {
+        try {
+            var p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            var out = new String(p.getInputStream().readAllBytes()).trim();
+            p.waitFor();
+            return Long.parseLong(out);
+        } catch (Exception e) {
+            return 100;
+        }
+    }
+}
