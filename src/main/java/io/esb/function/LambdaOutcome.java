@@ -49,8 +49,8 @@ public sealed interface LambdaOutcome {
 
     /** {@code {"errorMessage": ..., "errorType": ...}} is how runtimes report an unhandled handler error. */
     private static String handlerErrorType(byte[] body) {
-        if (body.length == 0 || body[0] != '{' || !new String(body, StandardCharsets.UTF_8).contains("\"errorType\"")) {
-            return null;
+        if (body.length == 0 || body[0] != '{' || !contains(body, ERROR_TYPE_KEY)) {
+            return null; // the common case, decided without decoding or parsing the payload
         }
         try {
             var node = JSON.readTree(body);
@@ -58,6 +58,21 @@ public sealed interface LambdaOutcome {
         } catch (java.io.IOException e) {
             return null;
         }
+    }
+
+    byte[] ERROR_TYPE_KEY = "\"errorType\"".getBytes(StandardCharsets.US_ASCII);
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private static FunctionError timeout(String requestId, long timeoutSeconds, String logTail, boolean coldStart) {
