@@ -53,11 +53,10 @@ public final class ContainerClient {
                 .withEntity(ContentTypes.APPLICATION_JSON, event)
                 .addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
         long deadline = timeout.toMillis();
-        return http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings, system.classicSystem().log())
-                .thenCompose(response -> response.entity().toStrict(deadline, maxResponseBytes, materializer)
+        return Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings, system.classicSystem().log()))
+                .thenCompose(response -> Stages.plain(response.entity().toStrict(deadline, maxResponseBytes, materializer))
                         .thenApply(strict -> (InvokeOutcome) new InvokeOutcome.Answered(
                                 response.status().intValue(), strict.getData().toArray(), strict.getContentType().toString())))
-                .toCompletableFuture()
                 .orTimeout(deadline, TimeUnit.MILLISECONDS)
                 .exceptionally(error -> classify(unwrap(error), timeout));
     }
@@ -73,12 +72,11 @@ public final class ContainerClient {
 
     private CompletionStage<Boolean> probe(int hostPort, long giveUpAt, Duration pause) {
         var request = HttpRequest.GET("http://127.0.0.1:" + hostPort + "/");
-        var attempt = http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings, system.classicSystem().log())
+        var attempt = Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings, system.classicSystem().log()))
                 .thenApply(response -> {
                     response.discardEntityBytes(materializer);
                     return true;
                 })
-                .toCompletableFuture()
                 .orTimeout(settings.pingTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(error -> false);
         return attempt.thenCompose(ready -> {
@@ -89,8 +87,8 @@ public final class ContainerClient {
                 return CompletableFuture.completedFuture(false);
             }
             // A refused connect costs microseconds, so polling often shortens every cold start at no real cost.
-            return akka.pattern.Patterns.after(pause, system.classicSystem().scheduler(), system.executionContext(),
-                    () -> probe(hostPort, giveUpAt, pause));
+            return Stages.plain(akka.pattern.Patterns.after(pause, system.classicSystem().scheduler(), system.executionContext(),
+                    () -> probe(hostPort, giveUpAt, pause)));
         });
     }
 

@@ -26,6 +26,7 @@ import io.esb.docker.DockerSupervisor;
 import io.esb.function.AsyncInvoker;
 import io.esb.function.FunctionActor;
 import io.esb.function.LambdaOutcome;
+import io.esb.function.Stages;
 import io.esb.function.FunctionStatus;
 import io.esb.function.Invocation;
 import io.esb.function.InvocationResult;
@@ -210,9 +211,9 @@ public final class GatewayHttp {
     }
 
     private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, Invocation invocation, String requestId) {
-        return AskPattern.<AsyncInvoker.Command, Boolean>ask(asyncInvoker,
+        return Stages.plain(AskPattern.<AsyncInvoker.Command, Boolean>ask(asyncInvoker,
                         replyTo -> new AsyncInvoker.Enqueue(function, functions.get(function.name()), invocation, replyTo),
-                        Duration.ofSeconds(5), system.scheduler())
+                        Duration.ofSeconds(5), system.scheduler()))
                 .thenApply(accepted -> accepted
                         ? HttpResponse.create().withStatus(202).addHeader(RawHeader.create("X-Amzn-RequestId", requestId))
                         : tooManyRequests("Asynchronous invocation queue is full (esb.async.max-queued = "
@@ -415,8 +416,8 @@ public final class GatewayHttp {
         var functionsNode = body.putObject("functions");
         var asks = new ArrayList<CompletableFuture<FunctionStatus>>();
         for (var ref : functions.values()) {
-            asks.add(AskPattern.<FunctionActor.Command, FunctionStatus>ask(ref, FunctionActor.GetStatus::new,
-                    Duration.ofSeconds(2), system.scheduler()).toCompletableFuture());
+            asks.add(Stages.plain(AskPattern.<FunctionActor.Command, FunctionStatus>ask(ref, FunctionActor.GetStatus::new,
+                    Duration.ofSeconds(2), system.scheduler())));
         }
         return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).handle((ok, error) -> {
             for (var ask : asks) {
@@ -435,8 +436,8 @@ public final class GatewayHttp {
     private CompletionStage<InvocationResult> invoke(FunctionSettings function, Invocation invocation) {
         var ref = functions.get(function.name());
         var bound = FunctionActor.invocationBound(function, settings);
-        return AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
-                bound, system.scheduler()).exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
+        return Stages.plain(AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
+                bound, system.scheduler())).exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
                 "Function '" + function.name() + "' gave no answer within " + bound.toSeconds() + " s", false));
     }
 
@@ -447,7 +448,7 @@ public final class GatewayHttp {
             discard(request);
             return CompletableFuture.completedFuture(null);
         }
-        return request.entity().withSizeLimit(limit).toStrict(settings.containers().readinessTimeout().toMillis(), materializer)
+        return Stages.plain(request.entity().withSizeLimit(limit).toStrict(settings.containers().readinessTimeout().toMillis(), materializer))
                 .thenApply(strict -> strict.getData().toArray())
                 .exceptionally(error -> {
                     if (rootCause(error) instanceof akka.http.scaladsl.model.EntityStreamSizeException) {
