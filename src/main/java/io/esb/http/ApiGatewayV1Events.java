@@ -1,10 +1,8 @@
 package io.esb.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -30,7 +28,7 @@ import java.util.Objects;
  * the API's binary media types, which esb does not configure), and there is no top-level {@code version} key
  * (only HTTP APIs' payload 1.0 has one; REST API events do not).
  */
-public final class ApiGatewayV1Events {
+public final class ApiGatewayV1Events extends ProxyEvents {
 
     /** Placeholder ids, the same ones AWS SAM local uses, so functions that log or check them see something sane. */
     public static final String DEFAULT_ACCOUNT_ID = "123456789012";
@@ -41,24 +39,13 @@ public final class ApiGatewayV1Events {
     private static final DateTimeFormatter REQUEST_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
 
-    private final ObjectMapper mapper;
-    private final String accountId;
-    private final String apiId;
 
     public ApiGatewayV1Events(ObjectMapper mapper) {
         this(mapper, DEFAULT_ACCOUNT_ID, DEFAULT_API_ID);
     }
 
     public ApiGatewayV1Events(ObjectMapper mapper, String accountId, String apiId) {
-        this.mapper = Objects.requireNonNull(mapper, "mapper");
-        this.accountId = accountId;
-        this.apiId = apiId;
-    }
-
-    /** Same as the full overload with no stage variables and no authorizer. */
-    public ObjectNode build(IncomingRequest req, RouteTable.Entry route, Map<String, String> pathParameters,
-                            String stage) {
-        return build(req, route, pathParameters, stage, null, null);
+        super(mapper, accountId, apiId);
     }
 
     /**
@@ -67,6 +54,7 @@ public final class ApiGatewayV1Events {
      *                         {@code requestContext.authorizer = {"claims": {...}, "scopes": null}}; when null there
      *                         is no {@code authorizer} key (a method without authorizer)
      */
+    @Override
     public ObjectNode build(IncomingRequest req, RouteTable.Entry route, Map<String, String> pathParameters,
                             String stage, Map<String, String> stageVariables, Map<String, String> authorizerClaims) {
         Objects.requireNonNull(stage, "stage");
@@ -85,14 +73,6 @@ public final class ApiGatewayV1Events {
         event.set("requestContext", requestContext(req, route, path, stage, headers, authorizerClaims));
         putBody(event, req.body());
         return event;
-    }
-
-    public byte[] toBytes(ObjectNode event) {
-        try {
-            return mapper.writeValueAsBytes(event);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private ObjectNode requestContext(IncomingRequest req, RouteTable.Entry route, String path, String stage,

@@ -8,11 +8,9 @@ import static io.esb.http.ApiGatewayV1Events.putStringMap;
 import static io.esb.http.ApiGatewayV1Events.stagePrefixed;
 import static io.esb.http.ApiGatewayV1Events.strictUtf8;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -43,26 +41,15 @@ import java.util.Objects;
  * <p>Deliberate difference from AWS: a body is base64-encoded when it is not valid UTF-8 (AWS decides by the
  * request's content type).
  */
-public final class ApiGatewayV2Events {
+public final class ApiGatewayV2Events extends ProxyEvents {
 
-    private final ObjectMapper mapper;
-    private final String accountId;
-    private final String apiId;
 
     public ApiGatewayV2Events(ObjectMapper mapper) {
         this(mapper, ApiGatewayV1Events.DEFAULT_ACCOUNT_ID, ApiGatewayV1Events.DEFAULT_API_ID);
     }
 
     public ApiGatewayV2Events(ObjectMapper mapper, String accountId, String apiId) {
-        this.mapper = Objects.requireNonNull(mapper, "mapper");
-        this.accountId = accountId;
-        this.apiId = apiId;
-    }
-
-    /** Same as the full overload with no stage variables and no authorizer. */
-    public ObjectNode build(IncomingRequest req, RouteTable.Entry route, Map<String, String> pathParameters,
-                            String stage) {
-        return build(req, route, pathParameters, stage, null, null);
+        super(mapper, accountId, apiId);
     }
 
     /**
@@ -71,6 +58,7 @@ public final class ApiGatewayV2Events {
      *                       {@code requestContext.authorizer.jwt = {"claims": {...}, "scopes": null}}; when null
      *                       there is no {@code authorizer} key (a route without authorizer)
      */
+    @Override
     public ObjectNode build(IncomingRequest req, RouteTable.Entry route, Map<String, String> pathParameters,
                             String stage, Map<String, String> stageVariables, Map<String, String> jwtClaims) {
         Objects.requireNonNull(stage, "stage");
@@ -102,14 +90,6 @@ public final class ApiGatewayV2Events {
             putStringMap(event.putObject("stageVariables"), stageVariables);
         }
         return event;
-    }
-
-    public byte[] toBytes(ObjectNode event) {
-        try {
-            return mapper.writeValueAsBytes(event);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** {@code "GET /items/{id}"}; an {@code ANY} route gives {@code "ANY /x/{proxy+}"}. */

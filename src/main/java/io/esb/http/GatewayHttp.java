@@ -339,9 +339,10 @@ public final class GatewayHttp {
             var incoming = new IncomingRequest(request.method().value(), routePath, request.getUri().rawQueryString().orElse(null),
                     headers(request), body, clientIp(request), requestId, request.protocol().value(), System.currentTimeMillis());
             var stageVariables = settings.http().stageVariables();
-            var event = route.payloadFormat() == PayloadFormat.V2
-                    ? eventsV2.toBytes(eventsV2.build(incoming, found.entry(), found.pathParameters(), httpApiStage(), stageVariables, authorizerClaims))
-                    : events.toBytes(events.build(incoming, found.entry(), found.pathParameters(), settings.http().stage(), stageVariables, authorizerClaims));
+            boolean httpApi = route.payloadFormat() == PayloadFormat.V2;
+            ProxyEvents builder = httpApi ? eventsV2 : events;
+            var stage = httpApi ? httpApiStage() : settings.http().stage();
+            var event = builder.toBytes(builder.build(incoming, found.entry(), found.pathParameters(), stage, stageVariables, authorizerClaims));
             return invoke(function, new Invocation(event, requestId)).thenApply(result -> {
                 var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
                 if (outcome instanceof LambdaOutcome.Success success) {
