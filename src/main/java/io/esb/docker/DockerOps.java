@@ -149,7 +149,17 @@ public final class DockerOps {
 
     /** Whether the kernel killed the container for exceeding its memory limit. */
     public static DockerOperation<Boolean> wasOomKilled(String containerId) {
-        return client -> Boolean.TRUE.equals(client.inspectContainerCmd(containerId).exec().getState().getOOMKilled());
+        return client -> {
+            // The connection drops the moment the kernel kills the process; Docker records the exit a moment later.
+            for (int attempt = 0; attempt < 20; attempt++) {
+                var state = client.inspectContainerCmd(containerId).exec().getState();
+                if (!Boolean.TRUE.equals(state.getRunning())) {
+                    return Boolean.TRUE.equals(state.getOOMKilled());
+                }
+                Thread.sleep(100);
+            }
+            return false; // still running: whatever dropped the connection, it was not the kernel's OOM killer
+        };
     }
 
     private static void removeQuietly(com.github.dockerjava.api.DockerClient client, String id) {

@@ -37,7 +37,7 @@ public final class Bench {
 
     // ---- options ----
     int reps = 5;
-    double warmupSeconds = 3;
+    double warmupSeconds = 5;
     double measureSeconds = 5;
     int callers = 32;
     int poolSize = 10;
@@ -46,6 +46,8 @@ public final class Bench {
     int burstReps = 3;
     int burstSize = 200;
     int startupReps = 5;
+    int queueDepth = 256;
+    int sleepMs = 20;
     boolean profile;
     boolean perf;
     Path work = Path.of("target/bench");
@@ -85,6 +87,8 @@ public final class Bench {
                 case "--burst-reps" -> burstReps = Integer.parseInt(value);
                 case "--burst" -> burstSize = Integer.parseInt(value);
                 case "--startup" -> startupReps = Integer.parseInt(value);
+                case "--queue-depth" -> queueDepth = Integer.parseInt(value);
+                case "--sleep-ms" -> sleepMs = Integer.parseInt(value);
                 case "--jar" -> jar = Path.of(value);
                 case "--work" -> work = Path.of(value);
                 case "--report" -> report = Path.of(value);
@@ -110,7 +114,7 @@ public final class Bench {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a
                         + " (options: --reps --warmup --seconds --callers --pool --cold --cold-poll-ms --burst-reps --burst"
-                        + " --startup --jar --work --report --id --only warm,cold,burst,startup --gateway-opts '...' --profile --perf --quick)");
+                        + " --startup --queue-depth --sleep-ms --jar --work --report --id --only warm,cold,burst,startup --gateway-opts '...' --profile --perf --quick)");
             }
             if (consumed) {
                 k++;
@@ -137,8 +141,8 @@ public final class Bench {
         var meta = meta(started);
         out.put("meta", meta);
         out.put("options", options());
-        System.out.printf("esb benchmark %s, id %s%n  machine: %s%n  gateway: %s (%s) %s%n  docker: %s, image %s%n%n",
-                started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), id, meta.get("machine"), jar, meta.get("git"),
+        System.out.printf("esb benchmark %s, id %s%n  machine: %s%n  gateway: %s (built %s; tree %s) %s%n  docker: %s, image %s%n%n",
+                started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), id, meta.get("machine"), jar, meta.get("jarModified"), meta.get("git"),
                 gatewayJvmOptions.isEmpty() ? "(default JVM options)" : gatewayJvmOptions, meta.get("docker"), IMAGE);
         if (!docker.imageExists(IMAGE)) {
             throw new IllegalStateException(IMAGE + " is missing: run docker/build-images.sh");
@@ -290,7 +294,10 @@ public final class Bench {
                 new Case("route-c" + callers, "route (v1)", callers, poolSize, new Load.PerCaller(gw, RawHttp.request("POST", "/w10", "application/json", PAYLOAD), callers), true),
                 // Extra: the one container saturated by all callers (the gateway queues; direct callers take turns).
                 new Case("direct-sat1", "direct", callers, 1, new Load.Pooled(w1, RawHttp.request("POST", INVOKE_PATH, "application/json", PAYLOAD)), false),
-                new Case("invoke-sat1", "Invoke API", callers, 1, new Load.PerCaller(gw, invokeRequest("w1"), callers), true));
+                new Case("invoke-sat1", "Invoke API", callers, 1, new Load.PerCaller(gw, invokeRequest("w1"), callers), true),
+                // Extra: a function that takes sleepMs, so scaling over containers is not capped by the machine's 2 cores.
+                new Case("sleep-c1", "Invoke sleep", 1, 1, new Load.PerCaller(gw, sleepRequest("w1"), 1), true),
+                new Case("sleep-c" + callers, "Invoke sleep", callers, poolSize, new Load.PerCaller(gw, sleepRequest("w10"), callers), true));
 
         for (var c : cases) {
             var r = Load.run(c.target(), c.callers(), (long) (warmupSeconds * 1e9), Bench::echoed);
@@ -456,7 +463,7 @@ public final class Bench {
                 ratios.put(via + "/direct " + level, m);
             }
         }
-        for (var via : List.of("direct", "invoke", "route")) {
+        for (var via : List.of("direct", "invoke", "route", "sleep")) {
             var one = perCase.get(via + "-c1");
             var many = perCase.get(via + "-" + c32);
             var x = new ArrayList<Double>();
@@ -466,7 +473,7 @@ public final class Bench {
             var m = new LinkedHashMap<String, Object>();
             m.put("scaling", median(x));
             m.put("perRep", x);
-            ratios.put(via + " " + c32 + "/c1 throughput", m);
+            ratios.put((via.equals("sleep") ? "invoke sleep " + sleepMs + " ms" : via) + " " + c32 + "/c1 throughput", m);
         }
         var warm = new LinkedHashMap<String, Object>();
         warm.put("medians", medians);
@@ -481,11 +488,11 @@ public final class Bench {
         cost.put("peakRssAfterWarmMb", gateway.statusKb("VmHWM") / 1024.0);
 
         // table
-        System.out.printf("%n  %-12s %7s %5s %8s %8s %8s %9s %6s %10s %8s %10s %11s %8s%n", "case", "callers", "cont", "p50 ms", "mean ms",
+        System.out.printf("%n  %-14s %7s %5s %8s %8s %8s %9s %6s %10s %8s %10s %11s %8s%n", "case", "callers", "cont", "p50 ms", "mean ms",
                 "p99 ms", "req/s", "errors", "gw us/req", "gw cores", "gw csw/req", "loadgen us", "busy %");
         for (var e : medians.entrySet()) {
             var m = e.getValue();
-            System.out.printf("  %-12s %7d %5d %8.3f %8.3f %8.3f %9.0f %6d %10.1f %8.2f %10.1f %11.1f %8.0f%n", m.get("label"), m.get("callers"),
+            System.out.printf("  %-14s %7d %5d %8.3f %8.3f %8.3f %9.0f %6d %10.1f %8.2f %10.1f %11.1f %8.0f%n", m.get("label"), m.get("callers"),
                     m.get("containers"), num(m, "p50Ms"), num(m, "meanMs"), num(m, "p99Ms"), num(m, "rps"), m.get("errors"),
                     num(m, "gatewayCpuUsPerReq"), num(m, "gatewayCores"), num(m, "gatewayContextSwitchesPerReq"), num(m, "loadgenCpuUsPerReq"),
                     num(m, "machineBusyPct"));
@@ -536,6 +543,10 @@ public final class Bench {
             target(callers + " callers / " + poolSize + " containers >= 5x one container (" + via + ")", String.format("%.2fx", num(s, "scaling")),
                     num(s, "scaling") >= 5);
         }
+        @SuppressWarnings("unchecked")
+        var sleepScaling = (Map<String, Object>) ratios.get("invoke sleep " + sleepMs + " ms " + c32 + "/c1 throughput");
+        target(callers + " callers / " + poolSize + " containers >= 5x one container (invoke, function sleeping " + sleepMs + " ms)",
+                String.format("%.2fx", num(sleepScaling, "scaling")), num(sleepScaling, "scaling") >= 5);
         target("gateway RSS under load <= 300 MB", String.format("%.0f MB", rssMaxMb), rssMaxMb <= 300);
     }
 
@@ -827,6 +838,11 @@ public final class Bench {
         return ports;
     }
 
+    private byte[] sleepRequest(String function) {
+        return RawHttp.request("POST", "/2015-03-31/functions/" + function + "/invocations", "application/json",
+                ("{\"action\":\"sleep\",\"ms\":" + sleepMs + "}").getBytes(StandardCharsets.UTF_8));
+    }
+
     private static byte[] invokeRequest(String function) {
         return RawHttp.request("POST", "/2015-03-31/functions/" + function + "/invocations", "application/json", PAYLOAD);
     }
@@ -839,8 +855,8 @@ public final class Bench {
         sb.append("esb.http.interface = \"127.0.0.1\"\nesb.http.port = ").append(port).append('\n');
         sb.append("esb.docker.instance-id = \"").append(instance).append("\"\n");
         sb.append("esb.containers.idle-timeout = 60m\n");
-        sb.append("# a burst queues up to ").append(burstSize).append(" calls per function (the default of 100 would answer the rest 429)\n");
-        sb.append("esb.containers.max-queue-depth = ").append(Math.max(256, burstSize)).append('\n');
+        sb.append("# a burst queues up to ").append(burstSize).append(" calls per function (with the default of 100 the rest are answered 429)\n");
+        sb.append("esb.containers.max-queue-depth = ").append(queueDepth).append('\n');
         sb.append("esb.containers.max-total = 200\n");
         sb.append("esb.shutdown.remove-containers = true\nesb.shutdown.drain-timeout = 5s\n");
         sb.append("esb.functions {\n");
@@ -908,6 +924,7 @@ public final class Bench {
         if (gateway != null) {
             gateway.close();
         }
+        GatewayProcess.stopAll();
         int n = docker.removeLabelled("esb.instance=" + id) + docker.removeLabelled("esb.bench=" + id);
         if (n > 0) {
             System.out.println("cleanup: removed " + n + " container(s) left by this run");
@@ -926,6 +943,8 @@ public final class Bench {
         m.put("burstReps", burstReps);
         m.put("burstSize", burstSize);
         m.put("startupReps", startupReps);
+        m.put("queueDepth", queueDepth);
+        m.put("sleepMs", sleepMs);
         m.put("gatewayJvmOptions", gatewayJvmOptions);
         m.put("profile", profile);
         m.put("id", id);
@@ -959,6 +978,11 @@ public final class Bench {
         }
         m.put("git", git());
         m.put("jar", jar.toString());
+        try {
+            m.put("jarModified", Files.getLastModifiedTime(jar).toInstant().toString());
+        } catch (IOException e) {
+            m.put("jarModified", "?");
+        }
         return m;
     }
 

@@ -15,6 +15,23 @@ import java.util.concurrent.TimeUnit;
  */
 final class GatewayProcess implements AutoCloseable {
     static final long CLOCK_TICKS_PER_SECOND = clockTicks();
+    /** Every gateway this harness started, so an interrupted run can stop them all (and only them). */
+    static final java.util.Set<Process> LAUNCHED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static void stopAll() {
+        for (var p : LAUNCHED) {
+            if (p.isAlive()) {
+                p.destroy();
+                try {
+                    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                    }
+                } catch (InterruptedException e) {
+                    p.destroyForcibly();
+                }
+            }
+        }
+    }
 
     final Process process;
     final int port;
@@ -42,6 +59,7 @@ final class GatewayProcess implements AutoCloseable {
         builder.environment().remove("ESB_HTTP_PORT"); // the config file says where to listen
         long t0 = System.nanoTime();
         var process = builder.start();
+        LAUNCHED.add(process);
         return new GatewayProcess(process, port, t0, logFile);
     }
 

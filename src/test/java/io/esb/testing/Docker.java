@@ -20,12 +20,16 @@ public final class Docker {
         return lines(run("ps", "-q", "--no-trunc", "--filter", "label=esb.instance=" + instanceId));
     }
 
+    /** Removes the instance's containers; one the gateway is removing at the same moment is left to finish. */
     public static void removeAll(String instanceId) {
-        var ids = containers(instanceId);
-        if (!ids.isEmpty()) {
-            var args = new ArrayList<>(List.of("rm", "-f"));
-            args.addAll(ids);
-            run(args.toArray(String[]::new));
+        for (var id : containers(instanceId)) {
+            try {
+                run("rm", "-f", id);
+            } catch (IllegalStateException e) {
+                if (!e.getMessage().contains("already in progress") && !e.getMessage().contains("No such container")) {
+                    throw e;
+                }
+            }
         }
     }
 
