@@ -9,4 +9,5 @@ docker/build-images.sh
 if [[ ! -f target/esb.jar || -n "$(find src pom.xml -newer target/esb.jar -print -quit)" ]]; then
   mvn -B -q -DskipTests package
 fi
-exec java -jar target/esb.jar
+# A bounded heap keeps the gateway's memory small and predictable; override with JAVA_OPTS.
+exec java ${JAVA_OPTS:--Xms64m -Xmx256m} -jar target/esb.jar
