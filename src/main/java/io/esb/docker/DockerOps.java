@@ -147,14 +147,18 @@ public final class DockerOps {
         };
     }
 
-    /** Whether the kernel killed the container for exceeding its memory limit. */
+    /**
+     * Whether the kernel killed the container for exceeding its memory limit: Docker's OOMKilled flag, or a SIGKILL
+     * exit (137) the gateway did not cause (it removes containers only after it has given up on them), since some
+     * engines on cgroup v2 miss the flag.
+     */
     public static DockerOperation<Boolean> wasOomKilled(String containerId) {
         return client -> {
             // The connection drops the moment the kernel kills the process; Docker records the exit a moment later.
             for (int attempt = 0; attempt < 20; attempt++) {
                 var state = client.inspectContainerCmd(containerId).exec().getState();
                 if (!Boolean.TRUE.equals(state.getRunning())) {
-                    return Boolean.TRUE.equals(state.getOOMKilled());
+                    return Boolean.TRUE.equals(state.getOOMKilled()) || Long.valueOf(137).equals(state.getExitCodeLong());
                 }
                 Thread.sleep(100);
             }

@@ -446,8 +446,9 @@ public final class GatewayHttp {
     private CompletionStage<byte[]> readBody(HttpRequest request, long limit) {
         var declared = request.entity().getContentLengthOption();
         if (declared.isPresent() && declared.getAsLong() > limit) {
-            discard(request);
-            return CompletableFuture.completedFuture(null);
+            // Drained before answering: a client still sending its body would otherwise hit a closed connection
+            // (broken pipe) instead of reading the 413. Akka's own max-content-length bounds how much is drained.
+            return Stages.plain(request.discardEntityBytes(materializer).completionStage()).handle((done, error) -> null);
         }
         return Stages.plain(request.entity().withSizeLimit(limit).toStrict(settings.containers().readinessTimeout().toMillis(), materializer))
                 .thenApply(strict -> strict.getData().toArray())

@@ -52,8 +52,7 @@ class GatewayIT {
         assertThat(first.headers().firstValue("Content-Type")).hasValue("application/json");
         var firstBody = json(first);
         assertThat(firstBody.get("message").asText()).isEqualTo("Hello, Ada!");
-        var containerIds = Docker.runningContainers(INSTANCE).stream()
-                .filter(id -> Docker.run("inspect", "-f", "{{index .Config.Labels \"esb.function\"}}", id).strip().equals("hello")).toList();
+        var containerIds = Docker.runningContainers(INSTANCE, "hello");
         assertThat(containerIds).hasSize(1);
         assertThat(containerIds.get(0)).startsWith(firstBody.get("container").asText());
 
@@ -61,8 +60,7 @@ class GatewayIT {
         assertThat(second.statusCode()).isEqualTo(200);
         assertThat(json(second).get("message").asText()).isEqualTo("Hello, Grace!");
         assertThat(json(second).get("container").asText()).isEqualTo(firstBody.get("container").asText());
-        var afterWarm = Docker.runningContainers(INSTANCE).stream()
-                .filter(id -> Docker.run("inspect", "-f", "{{index .Config.Labels \"esb.function\"}}", id).strip().equals("hello")).toList();
+        var afterWarm = Docker.runningContainers(INSTANCE, "hello");
         assertThat(afterWarm).isEqualTo(containerIds);
 
         var access = logs.withMessage("GET /api/hello 200").stream().map(LogCapture::fields).toList();
@@ -77,8 +75,7 @@ class GatewayIT {
         var env = json(response);
         assertThat(env.toString()).contains("\"AWS_LAMBDA_FUNCTION_NAME\":\"fx\"", "\"AWS_LAMBDA_FUNCTION_TIMEOUT\":\"3\"",
                 "\"AWS_LAMBDA_FUNCTION_MEMORY_SIZE\":\"128\"", "\"AWS_LAMBDA_FUNCTION_VERSION\":\"$LATEST\"", "\"GREETING\":\"Hi\"");
-        var id = Docker.runningContainers(INSTANCE).stream()
-                .filter(c -> Docker.run("inspect", "-f", "{{index .Config.Labels \"esb.function\"}}", c).strip().equals("fx")).findFirst().orElseThrow();
+        var id = Docker.runningContainers(INSTANCE, "fx").get(0);
         assertThat(Docker.run("inspect", "-f", "{{.HostConfig.Memory}}", id).strip()).isEqualTo(String.valueOf(128L * 1024 * 1024));
         assertThat(Docker.run("inspect", "-f", "{{(index (index .HostConfig.PortBindings \"8080/tcp\") 0).HostIp}}", id).strip()).isEqualTo("127.0.0.1");
     }

@@ -901,9 +901,7 @@ class ResilienceIT {
 
     /** Containers of one function of the instance, running or not, from the daemon itself. */
     private static List<String> functionContainers(String instanceId, String function) {
-        return Docker.containers(instanceId).stream()
-                .filter(id -> Docker.run("inspect", "-f", "{{index .Config.Labels \"esb.function\"}}", id).strip().equals(function))
-                .toList();
+        return Docker.containers(instanceId, function);
     }
 
     private static int knownContainers(JsonNode status, List<String> functions) {

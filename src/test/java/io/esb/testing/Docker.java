@@ -16,6 +16,15 @@ public final class Docker {
         return lines(run("ps", "-aq", "--no-trunc", "--filter", "label=esb.instance=" + instanceId));
     }
 
+    /** One function's containers of the instance, running or not, in one listing (no inspect that could race a removal). */
+    public static List<String> containers(String instanceId, String function) {
+        return lines(run("ps", "-aq", "--no-trunc", "--filter", "label=esb.instance=" + instanceId, "--filter", "label=esb.function=" + function));
+    }
+
+    public static List<String> runningContainers(String instanceId, String function) {
+        return lines(run("ps", "-q", "--no-trunc", "--filter", "label=esb.instance=" + instanceId, "--filter", "label=esb.function=" + function));
+    }
+
     public static List<String> runningContainers(String instanceId) {
         return lines(run("ps", "-q", "--no-trunc", "--filter", "label=esb.instance=" + instanceId));
     }

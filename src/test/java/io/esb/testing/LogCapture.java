@@ -14,7 +14,14 @@ import java.util.regex.Pattern;
 /** Captures the log events of the gateway's loggers, with their threads, MDC and structured fields. */
 public final class LogCapture implements AutoCloseable {
     private static final Pattern KEY_VALUE = Pattern.compile("^([^=]+)=(.*)$", Pattern.DOTALL);
-    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>() {
+        @Override
+        protected void append(ILoggingEvent event) {
+            // Logback names an event's thread lazily; fix it (and the MDC) now, on the thread that logged.
+            event.prepareForDeferredProcessing();
+            super.append(event);
+        }
+    };
     private final Logger root = (Logger) LoggerFactory.getLogger("io.esb");
 
     public LogCapture() {
