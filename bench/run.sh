@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The "Scale and speed" benchmark (see BENCHMARKS.md). One command:
+#
+#   bench/run.sh                 # full run, ~7 min: prints the table, writes target/bench-report.json
+#   bench/run.sh --quick         # smoke run, ~1.5 min (fewer and shorter repetitions)
+#   bench/run.sh --profile       # also records JFR of the gateway -> target/bench/gateway.jfr; then bench/profile.sh
+#   bench/run.sh --only warm,cold --reps 7 --seconds 10 --gateway-opts '-Xmx256m'   # options: see Bench.java
+#
+# Needs: a Docker daemon (started via docker/start-dockerd.sh if none answers), esb-fixture:latest (built via
+# docker/build-images.sh if missing), target/esb.jar (built if missing; REBUILD=1 rebuilds it). The gateway runs
+# as its own process from a copy of the jar (target/bench/esb.jar), so a concurrent `mvn package` cannot pull it
+# out from under the run. The harness (src/test/java/io/esb/bench) is compiled with plain javac: JDK only.
+# Not part of `mvn verify`; it reports, it never fails on a missed target.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+docker info >/dev/null 2>&1 || docker/start-dockerd.sh
+docker image inspect esb-fixture:latest >/dev/null 2>&1 || docker/build-images.sh
+# Measure the current code: (re)build the jar when it is missing or older than the sources. If that build fails
+# (someone's work in progress), say so and measure the jar that is there.
+if [[ ! -f target/esb.jar || ${REBUILD:-0} == 1 || -n $(find src/main pom.xml -newer target/esb.jar -type f -print -quit) ]]; then
+  echo "bench: building target/esb.jar (mvn -B -q -Dmaven.test.skip=true package) ..."
+  if ! mvn -B -q -Dstyle.color=never -Dmaven.test.skip=true package; then
+    [[ -f target/esb.jar ]] || { echo "bench: build failed and there is no target/esb.jar" >&2; exit 1; }
+    echo "bench: WARNING: build failed; measuring the existing target/esb.jar, which is older than the sources" >&2
+  fi
+fi
+
+work=target/bench
+mkdir -p "$work"
+cp -p target/esb.jar "$work/esb.jar"   # -p keeps the mtime, so a CDS archive made for it stays valid
+rm -rf "$work/classes"
+javac -nowarn -d "$work/classes" src/test/java/io/esb/bench/*.java
+
+id="bench-$(date +%s)-$$"
+cleanup() {
+  # Normally the harness removes everything itself; this covers a killed harness.
+  if [[ -s $work/gateway.pid ]]; then
+    pid=$(cat "$work/gateway.pid")
+    if kill -0 "$pid" 2>/dev/null && grep -qa "$work/esb.jar" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+    fi
+    rm -f "$work/gateway.pid"
+  fi
+  left=$( { docker ps -aq --filter "label=esb.instance=$id"; docker ps -aq --filter "label=esb.bench=$id"; } | sort -u)
+  if [[ -n $left ]]; then docker rm -f $left >/dev/null || true; fi
+}
+trap cleanup EXIT
+
+java ${BENCH_JAVA_OPTS:-} -cp "$work/classes" io.esb.bench.Bench --id "$id" "$@"
