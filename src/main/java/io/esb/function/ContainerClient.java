@@ -29,6 +29,11 @@ public final class ContainerClient {
     private final Materializer materializer;
     private final ActorSystem<?> system;
     private final ConnectionPoolSettings poolSettings;
+    /**
+     * Readiness probes get their own pool: a refused connect makes a pool back off (100 ms and more by default),
+     * which would delay noticing a container that has just started listening.
+     */
+    private final ConnectionPoolSettings probePoolSettings;
     private final ContainerSettings settings;
     private final long maxResponseBytes;
 
@@ -41,6 +46,9 @@ public final class ContainerClient {
         var connection = ClientConnectionSettings.create(system.classicSystem()).withConnectingTimeout(
                 scala.concurrent.duration.FiniteDuration.create(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS));
         this.poolSettings = ConnectionPoolSettings.create(system.classicSystem()).withMaxRetries(0).withConnectionSettings(connection);
+        this.probePoolSettings = poolSettings
+                .withBaseConnectionBackoff(scala.concurrent.duration.FiniteDuration.create(1, TimeUnit.MILLISECONDS))
+                .withMaxConnectionBackoff(scala.concurrent.duration.FiniteDuration.create(5, TimeUnit.MILLISECONDS));
     }
 
     public static String invokeUrl(int hostPort) {
@@ -54,7 +62,7 @@ public final class ContainerClient {
                 .addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
         long deadline = timeout.toMillis();
         return Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings, system.classicSystem().log()))
-                .thenCompose(response -> Stages.plain(response.entity().toStrict(deadline, maxResponseBytes, materializer))
+                .thenCompose(response -> strictEntity(response, deadline)
                         .thenApply(strict -> (InvokeOutcome) new InvokeOutcome.Answered(
                                 response.status().intValue(), strict.getData().toArray(), strict.getContentType().toString())))
                 .orTimeout(deadline, TimeUnit.MILLISECONDS)
@@ -72,7 +80,7 @@ public final class ContainerClient {
 
     private CompletionStage<Boolean> probe(int hostPort, long giveUpAt, Duration pause) {
         var request = HttpRequest.GET("http://127.0.0.1:" + hostPort + "/");
-        var attempt = Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings, system.classicSystem().log()))
+        var attempt = Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), probePoolSettings, system.classicSystem().log()))
                 .thenApply(response -> {
                     response.discardEntityBytes(materializer);
                     return true;
@@ -90,6 +98,15 @@ public final class ContainerClient {
             return Stages.plain(akka.pattern.Patterns.after(pause, system.classicSystem().scheduler(), system.executionContext(),
                     () -> probe(hostPort, giveUpAt, pause)));
         });
+    }
+
+    /** Small answers arrive already complete; only a streamed one needs a stream to collect it. */
+    private CompletableFuture<akka.http.javadsl.model.HttpEntity.Strict> strictEntity(HttpResponse response, long deadlineMillis) {
+        var entity = response.entity();
+        if (entity.isStrict() && entity.getContentLengthOption().orElse(Long.MAX_VALUE) <= maxResponseBytes) {
+            return CompletableFuture.completedFuture((akka.http.javadsl.model.HttpEntity.Strict) entity);
+        }
+        return Stages.plain(entity.toStrict(deadlineMillis, maxResponseBytes, materializer));
     }
 
     private static InvokeOutcome classify(Throwable error, Duration timeout) {
