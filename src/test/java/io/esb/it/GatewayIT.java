@@ -36,13 +36,7 @@ class GatewayIT {
 
     @AfterAll
     static void stop() {
-        if (gw != null) {
-            gw.close();
-        }
-        if (logs != null) {
-            logs.close();
-        }
-        Docker.removeAll(INSTANCE);
+        GatewayUnderTest.stopAndClean(gw, logs, INSTANCE);
     }
 
     @Test

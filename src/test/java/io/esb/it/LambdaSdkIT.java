@@ -68,13 +68,7 @@ class LambdaSdkIT {
         if (lambda != null) {
             lambda.close();
         }
-        if (gw != null) {
-            gw.close();
-        }
-        if (logs != null) {
-            logs.close();
-        }
-        Docker.removeAll(INSTANCE);
+        GatewayUnderTest.stopAndClean(gw, logs, INSTANCE);
     }
 
     private static InvokeResponse invoke(String function, String payload) {

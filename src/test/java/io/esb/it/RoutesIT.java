@@ -55,13 +55,7 @@ class RoutesIT {
 
     @AfterAll
     static void stop() {
-        if (gw != null) {
-            gw.close();
-        }
-        if (logs != null) {
-            logs.close();
-        }
-        Docker.removeAll(INSTANCE);
+        GatewayUnderTest.stopAndClean(gw, logs, INSTANCE);
     }
 
     private static HttpResponse<byte[]> send(HttpRequest.Builder builder) throws Exception {

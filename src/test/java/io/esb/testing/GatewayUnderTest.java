@@ -101,6 +101,17 @@ public final class GatewayUnderTest implements AutoCloseable {
         }
     }
 
+    /** A test class's shared gateway: stop it (when it started), detach its log capture, remove its containers. */
+    public static void stopAndClean(GatewayUnderTest gateway, LogCapture logs, String instanceId) {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (logs != null) {
+            logs.close();
+        }
+        Docker.removeAll(instanceId);
+    }
+
     @Override
     public void close() {
         gateway.close();
