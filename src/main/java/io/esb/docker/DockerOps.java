@@ -7,10 +7,13 @@ import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 
 import java.util.List;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
 import java.util.Map;
 
 /** The Docker calls the gateway makes. Each is a blocking {@link DockerOperation} that only the supervisor runs. */
 public final class DockerOps {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DockerOps.class);
     static final int RIE_PORT = 8080;
 
     private DockerOps() {}
@@ -136,11 +139,18 @@ public final class DockerOps {
 
     /** Removes every container of this gateway instance; answers how many. */
     public static DockerOperation<Integer> removeAll(String instanceId) {
+        return removeWhere(instanceId, container -> true, "shutdown");
+    }
+
+    /** Removes this instance's containers that match {@code stale}, logging each with {@code reason}; answers how many. */
+    public static DockerOperation<Integer> removeWhere(String instanceId, java.util.function.Predicate<ManagedContainer> stale, String reason) {
         return client -> {
             int removed = 0;
             for (var container : listManaged(instanceId, null).run(client)) {
-                if (remove(container.id()).run(client)) {
+                if (stale.test(container) && remove(container.id()).run(client)) {
                     removed++;
+                    log.info("Removed container", kv("container_id", container.id()), kv("function_name", container.function()),
+                            kv("reason", reason));
                 }
             }
             return removed;

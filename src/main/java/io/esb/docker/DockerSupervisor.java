@@ -288,19 +288,11 @@ public final class DockerSupervisor {
         private void reconcile() {
             var instance = settings.docker().instanceId();
             var functions = settings.functions();
-            DockerOperation<Object> call = c -> {
-                int removed = 0;
-                for (var container : DockerOps.listManaged(instance, null).run(c)) {
-                    var fn = container.function() == null ? null : functions.get(container.function());
-                    boolean stale = !container.running() || fn == null || !fn.containerSpecHash().equals(container.specHash());
-                    if (stale) {
-                        DockerOps.remove(container.id()).run(c);
-                        removed++;
-                        log.info("Removed stale container", kv("container_id", container.id()), kv("function_name", container.function()));
-                    }
-                }
-                return removed;
-            };
+            DockerOperation<Integer> removeStale = DockerOps.removeWhere(instance, container -> {
+                var fn = container.function() == null ? null : functions.get(container.function());
+                return !container.running() || fn == null || !fn.containerSpecHash().equals(container.specHash());
+            }, "reconcile: stopped, unknown function or changed spec");
+            DockerOperation<Object> call = c -> removeStale.run(c);
             ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class, reply ->
                     reply instanceof DockerReply.Ok<Object> ok
                             ? new ReconcileDone((Integer) ok.value(), null)

@@ -545,7 +545,6 @@ public final class GatewayHttp {
                 result.add(Map.entry(header.name(), header.value()));
             }
         }
-        request.entity().getContentType();
         if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
             result.add(Map.entry("Content-Type", request.entity().getContentType().toString()));
         }
