@@ -55,6 +55,18 @@ public final class FunctionActor {
     /** From the {@link ContainerBudget}: give up the least recently used idle container, if any. */
     public record EvictIdle() implements Command {}
 
+    /**
+     * Live reload removed or replaced this function: take no container back into the pool, let busy and queued
+     * invocations finish, remove every container, then stop once nothing has arrived for {@code grace}. Calls that
+     * still arrive (a request that looked the function up just before the reload) are served meanwhile.
+     */
+    public record Drain(Duration grace) implements Command {}
+
+    /** Live reload changed settings that do not shape containers (routes, max-concurrency, min-warm). */
+    public record Reconfigure(FunctionSettings function) implements Command {}
+
+    private enum DrainTick implements Command { INSTANCE }
+
     private record OomChecked(Container container, Pending pending, boolean coldStart, InvokeOutcome.Lost lost,
                               DockerReply<Boolean> reply) implements Command {}
 
@@ -102,6 +114,19 @@ public final class FunctionActor {
                 .plus(settings.docker().clientTimeout()).plusSeconds(5);
     }
 
+    /**
+     * {@code adoptRunning = false}: this function's running containers are not adopted when the actor starts, because
+     * they belong to a predecessor that is draining (live reload removed and re-added the function).
+     */
+    public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
+                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget, boolean adoptRunning) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            var actor = new FunctionActor(ctx, timers, function, settings, docker, client, budget);
+            actor.skipAdoption = !adoptRunning;
+            return actor.behavior();
+        }));
+    }
+
     /** Without a gateway-wide container cap. */
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings,
                                            ActorRef<DockerSupervisor.Command> docker, ContainerClient client) {
@@ -115,7 +140,7 @@ public final class FunctionActor {
     }
 
     private final ActorContext<Command> ctx;
-    private final FunctionSettings function;
+    private FunctionSettings function;
     private final EsbSettings settings;
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
@@ -137,6 +162,13 @@ public final class FunctionActor {
     private boolean daemonDown;
     private boolean daemonUp;
     private long reportedOldestIdle = Long.MIN_VALUE;
+    /** Live reload: see {@link Drain}. */
+    private boolean draining;
+    private Duration drainGrace = Duration.ZERO;
+    private long drainedSinceNanos = -1;
+    /** Docker calls asked and not yet answered; a draining actor waits for them (log tails, removals). */
+    private int dockerCalls;
+    private boolean skipAdoption;
 
     private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function, EsbSettings settings,
                           ActorRef<DockerSupervisor.Command> docker, ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
@@ -170,6 +202,9 @@ public final class FunctionActor {
                 .onMessage(StartPermitted.class, this::onStartPermitted)
                 .onMessage(EvictIdle.class, this::onEvictIdle)
                 .onMessage(OomChecked.class, this::onOomChecked)
+                .onMessage(Drain.class, this::onDrain)
+                .onMessage(Reconfigure.class, this::onReconfigure)
+                .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
                 .onMessageEquals(QueueTick.INSTANCE, this::onQueueTick)
                 .onMessageEquals(ReapTick.INSTANCE, this::onReapTick)
                 .build();
@@ -261,7 +296,7 @@ public final class FunctionActor {
     }
 
     private int demand() {
-        return queue.size() + Math.max(0, function.minWarm() - idle.size() - busy.size() - adopting);
+        return queue.size() + (draining ? 0 : Math.max(0, function.minWarm() - idle.size() - busy.size() - adopting));
     }
 
     private Behavior<Command> onStartPermitted(StartPermitted permit) {
@@ -400,6 +435,8 @@ public final class FunctionActor {
         var next = dequeue();
         if (next != null) {
             dispatch(container, next);
+        } else if (draining) {
+            discard(container);
         } else {
             idle.push(container);
             reportIdle();
@@ -592,8 +629,10 @@ public final class FunctionActor {
             releasePermit();
         }
         reportIdle();
+        boolean adopt = !draining && !skipAdoption;
+        skipAdoption = false; // the predecessor's containers are gone or draining by the daemon's next comeback
         for (var container : ok.value()) {
-            if (container.running() && container.hostPort() > 0 && !knownOrReadying(container.id())
+            if (adopt && container.running() && container.hostPort() > 0 && !knownOrReadying(container.id())
                     && function.containerSpecHash().equals(container.specHash())) {
                 var started = new StartedContainer(container.id(), container.name(), container.hostPort());
                 adopting++;
@@ -602,6 +641,46 @@ public final class FunctionActor {
             }
         }
         startContainersForQueue(); // min-warm at boot and after the daemon returns
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onDrain(Drain drain) {
+        if (!draining) {
+            draining = true;
+            drainGrace = drain.grace();
+            log.info("Draining function", kv("function_name", function.name()), kv("busy", busy.size()), kv("queued", queue.size()),
+                    kv("idle", idle.size()), kv("starting", starting));
+            for (var container : List.copyOf(idle)) {
+                discard(container);
+            }
+            cancelUnneededPermitWaits(); // min-warm no longer asks for containers
+            timers.startTimerWithFixedDelay(DrainTick.INSTANCE, Duration.ofMillis(100));
+        }
+        return Behaviors.same();
+    }
+
+    /** Stops once nothing is left: no container, call, start or Docker call, for the whole grace period. */
+    private Behavior<Command> onDrainTick() {
+        if (!idle.isEmpty() || !busy.isEmpty() || !queue.isEmpty() || starting > 0 || adopting > 0 || dockerCalls > 0) {
+            drainedSinceNanos = -1;
+            return Behaviors.same();
+        }
+        long now = System.nanoTime();
+        if (drainedSinceNanos < 0) {
+            drainedSinceNanos = now;
+            log.info("Function drained; its containers are removed", kv("function_name", function.name()), kv("cold_starts", coldStarts));
+        }
+        return now - drainedSinceNanos >= drainGrace.toNanos() ? Behaviors.stopped() : Behaviors.same();
+    }
+
+    private Behavior<Command> onReconfigure(Reconfigure reconfigure) {
+        if (!draining) {
+            function = reconfigure.function();
+            reportedOldestIdle = Long.MIN_VALUE; // min-warm may have changed what counts as evictable
+            reportIdle();
+            startContainersForQueue(); // a higher min-warm
+            cancelUnneededPermitWaits(); // a lower one
+        }
         return Behaviors.same();
     }
 
@@ -617,10 +696,14 @@ public final class FunctionActor {
     private <T> void askDocker(String operation, String requestId, DockerOperation<T> call,
                                java.util.function.Function<DockerReply<T>, Command> toCommand) {
         Class<DockerReply<T>> replyClass = (Class<DockerReply<T>>) (Class<?>) DockerReply.class;
+        dockerCalls++;
         ctx.ask(replyClass, docker, dockerAskTimeout,
                 replyTo -> new DockerSupervisor.Run<>(operation, requestId, call, replyTo),
-                (reply, error) -> toCommand.apply(reply != null ? reply
-                        : new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.TIMEOUT, operation,
-                                "Docker operation '" + operation + "' got no answer: " + error.getMessage()))));
+                (reply, error) -> {
+                    dockerCalls--; // runs in this actor, as the answer arrives
+                    return toCommand.apply(reply != null ? reply
+                            : new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.TIMEOUT, operation,
+                                    "Docker operation '" + operation + "' got no answer: " + error.getMessage())));
+                });
     }
 }
