@@ -15,21 +15,20 @@ import io.esb.docker.DockerSupervisor;
 import io.esb.function.AsyncInvoker;
 import io.esb.function.ContainerBudget;
 import io.esb.function.ContainerClient;
-import io.esb.function.FunctionActor;
-import io.esb.http.ConfiguredRoutes;
+import io.esb.function.FunctionRegistry;
+import io.esb.function.FunctionTable;
 import io.esb.http.GatewayHttp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * The root of the actor tree. From here: the DockerSupervisor ("docker"), one FunctionActor per function
- * ("function-&lt;name&gt;"), and the HTTP binding that routes requests to them.
+ * The root of the actor tree. From here: the DockerSupervisor ("docker"), the FunctionRegistry ("functions") with one
+ * FunctionActor per function ("function-&lt;name&gt;-&lt;generation&gt;"), and the HTTP binding that routes requests to them.
  */
 public final class Guardian {
     private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -38,35 +37,44 @@ public final class Guardian {
 
     /** Completes with the HTTP binding once the gateway listens, or with the bind failure. */
     public static Behavior<Void> create(EsbSettings settings, CompletableFuture<ServerBinding> bound) {
+        return create(settings, bound, new CompletableFuture<>());
+    }
+
+    /** {@code registry} completes with the actor that applies live reloads. */
+    public static Behavior<Void> create(EsbSettings settings, CompletableFuture<ServerBinding> bound,
+                                        CompletableFuture<ActorRef<FunctionRegistry.Command>> registry) {
         return Behaviors.setup(ctx -> {
             var dockerState = DockerSupervisor.sharedState(settings);
             var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
-            Map<String, ActorRef<FunctionActor.Command>> functions = new LinkedHashMap<>();
-            for (var function : settings.functions().values()) {
-                functions.put(function.name(), ctx.spawn(FunctionActor.create(function, settings, docker, client, budget),
-                        "function-" + function.name()));
-            }
-            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings), "async-invoker");
-            var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), asyncInvoker, ConfiguredRoutes.build(settings.functions().values()), dockerState);
-            Http.get(ctx.getSystem()).newServerAt(settings.http().iface(), settings.http().port())
+            var table = new AtomicReference<FunctionTable>();
+            var tablePublished = new CompletableFuture<FunctionTable>();
+            // A request reads the table once; a call arriving at a drained actor has this long to come (its body read).
+            var drainGrace = settings.containers().readinessTimeout().plusSeconds(2);
+            registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, client, budget, dockerState, table, tablePublished,
+                    drainGrace), "functions"));
+            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, table::get), "async-invoker");
+            var http = new GatewayHttp(ctx.getSystem(), settings, table::get, asyncInvoker, dockerState);
+            var system = ctx.getSystem();
+            var functions = settings.functions().keySet();
+            tablePublished.thenCompose(first -> Http.get(system).newServerAt(settings.http().iface(), settings.http().port())
                     .bind(http::handle)
                     .whenComplete((binding, error) -> {
                         if (error != null) {
                             log.error("Could not bind the HTTP port", kv("interface", settings.http().iface()),
                                     kv("port", settings.http().port()), kv("error_detail", error.getMessage()));
                             bound.completeExceptionally(error);
-                            ctx.getSystem().terminate();
+                            system.terminate();
                         } else {
                             // SIGTERM: unbind, then let in-flight requests finish within the drain timeout.
-                            binding.addToCoordinatedShutdown(settings.shutdown().drainTimeout(), ctx.getSystem());
+                            binding.addToCoordinatedShutdown(settings.shutdown().drainTimeout(), system);
                             log.info("Gateway listening", kv("address", "http://" + binding.localAddress().getHostString() + ":"
-                                    + binding.localAddress().getPort()), kv("functions", functions.keySet()),
+                                    + binding.localAddress().getPort()), kv("functions", functions),
                                     kv("docker_host", settings.docker().host()));
                             bound.complete(binding);
                         }
-                    });
+                    }));
             if (settings.shutdown().removeContainers()) {
                 removeContainersOnShutdown(ctx.getSystem(), settings, docker);
             }

@@ -18,10 +18,12 @@ public record FunctionSettings(
 
     /**
      * Identifies everything that shapes a container of this function. A container carries it as a label, so a
-     * restarted gateway adopts only containers that still match the configuration.
+     * restarted gateway adopts only containers that still match the configuration, and a live reload that changes any
+     * of it gives the function new containers. A CPU limit counts only when set, so hashes without one are unchanged.
      */
     public String containerSpecHash() {
-        var text = image + "\n" + timeout.toMillis() + "\n" + memoryMb + "\n" + new java.util.TreeMap<>(environment);
+        var text = image + "\n" + timeout.toMillis() + "\n" + memoryMb + "\n" + new java.util.TreeMap<>(environment)
+                + (cpus > 0 ? "\ncpus=" + cpus : "");
         try {
             var digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return java.util.HexFormat.of().formatHex(digest, 0, 8);

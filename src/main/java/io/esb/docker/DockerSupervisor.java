@@ -93,8 +93,22 @@ public final class DockerSupervisor {
             return t;
         });
 
+        /**
+         * Function name → spec hashes its live containers may carry. Reconcile keeps only those; live reload replaces
+         * it (a draining function keeps its old hash until its actor stops).
+         */
+        private volatile Map<String, Set<String>> liveSpecs = Map.of();
+
         Shared(String host) {
             state = new AtomicReference<>(new DaemonState(DaemonState.Status.UNKNOWN, host, null, Instant.now()));
+        }
+
+        public void liveSpecs(Map<String, Set<String>> specs) {
+            liveSpecs = Map.copyOf(specs);
+        }
+
+        public Map<String, Set<String>> liveSpecs() {
+            return liveSpecs;
         }
 
         public DaemonState daemonState() {
@@ -107,7 +121,11 @@ public final class DockerSupervisor {
     }
 
     public static Shared sharedState(EsbSettings settings) {
-        return new Shared(settings.docker().host());
+        var shared = new Shared(settings.docker().host());
+        var specs = new HashMap<String, Set<String>>();
+        settings.functions().values().forEach(fn -> specs.put(fn.name(), Set.of(fn.containerSpecHash())));
+        shared.liveSpecs(specs);
+        return shared;
     }
 
     public static Behavior<Command> create(EsbSettings settings, Shared shared) {
@@ -287,10 +305,10 @@ public final class DockerSupervisor {
         /** Removes this instance's stopped containers and those of functions no longer configured. Never touches others. */
         private void reconcile() {
             var instance = settings.docker().instanceId();
-            var functions = settings.functions();
+            var specs = shared.liveSpecs;
             DockerOperation<Integer> removeStale = DockerOps.removeWhere(instance, container -> {
-                var fn = container.function() == null ? null : functions.get(container.function());
-                return !container.running() || fn == null || !fn.containerSpecHash().equals(container.specHash());
+                var live = container.function() == null ? null : specs.get(container.function());
+                return !container.running() || live == null || !live.contains(container.specHash());
             }, "reconcile: stopped, unknown function or changed spec");
             DockerOperation<Object> call = c -> removeStale.run(c);
             ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class, reply ->

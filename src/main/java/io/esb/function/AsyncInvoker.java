@@ -36,7 +36,19 @@ public final class AsyncInvoker {
     private record Job(FunctionSettings function, ActorRef<FunctionActor.Command> target, Invocation invocation, int attempt) {}
 
     public static Behavior<Command> create(EsbSettings settings) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AsyncInvoker(ctx, timers, settings).behavior()));
+        return create(settings, null);
+    }
+
+    /**
+     * {@code functions}: the current functions, looked up at each attempt, so an event queued or waiting for a retry
+     * across a live reload goes to the function as configured then (and is dropped, logged, when it was removed).
+     */
+    public static Behavior<Command> create(EsbSettings settings, java.util.function.Supplier<FunctionTable> functions) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            var invoker = new AsyncInvoker(ctx, timers, settings);
+            invoker.functions = functions;
+            return invoker.behavior();
+        }));
     }
 
     private final ActorContext<Command> ctx;
@@ -46,6 +58,7 @@ public final class AsyncInvoker {
     private final ArrayDeque<Job> ready = new ArrayDeque<>();
     private int running;
     private int waitingForRetry;
+    private java.util.function.Supplier<FunctionTable> functions;
 
     private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings) {
         this.ctx = ctx;
@@ -75,7 +88,10 @@ public final class AsyncInvoker {
 
     private void startReady() {
         while (running < async.maxConcurrent() && !ready.isEmpty()) {
-            var job = ready.poll();
+            var job = current(ready.poll());
+            if (job == null) {
+                continue;
+            }
             running++;
             var bound = FunctionActor.invocationBound(job.function(), settings);
             ctx.ask(InvocationResult.class, job.target(), bound,
@@ -84,6 +100,22 @@ public final class AsyncInvoker {
                             : new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "no answer within " + bound.toSeconds() + " s", false),
                             job.invocation().requestId(), job.function().timeout().toSeconds())));
         }
+    }
+
+    /** The job aimed at the function's current actor and settings; null (logged) when the function is gone. */
+    private Job current(Job job) {
+        if (functions == null) {
+            return job;
+        }
+        var table = functions.get();
+        var name = job.function().name();
+        var ref = table.ref(name);
+        if (ref == null) {
+            logWith(job, () -> log.error("Async invocation dropped: the function is no longer configured", kv("function_name", name),
+                    kv("request_id", job.invocation().requestId()), kv("attempts", job.attempt() - 1)));
+            return null;
+        }
+        return ref.equals(job.target()) ? job : new Job(table.function(name), ref, job.invocation(), job.attempt());
     }
 
     private Behavior<Command> onAttempted(Attempted attempted) {

@@ -66,7 +66,8 @@ public final class ContainerBudget {
         final int maxTotal;
         int total;
         final ArrayDeque<Acquire> waiting = new ArrayDeque<>();
-        final Map<String, IdleReport> idle = new HashMap<>();
+        /** By actor, not by name: during a live reload two actors of one function (old draining, new) may report. */
+        final Map<ActorRef<FunctionActor.Command>, IdleReport> idle = new HashMap<>();
 
         State(int maxTotal) {
             this.maxTotal = maxTotal;
@@ -93,8 +94,12 @@ public final class ContainerBudget {
         }
 
         Behavior<Command> idleReport(IdleReport report) {
-            idle.put(report.function(), report);
-            if (!waiting.isEmpty() && report.oldestIdleSinceNanos() != Long.MAX_VALUE) {
+            if (report.oldestIdleSinceNanos() == Long.MAX_VALUE) {
+                idle.remove(report.ref()); // nothing to evict; also forgets actors that drained and stopped
+                return Behaviors.same();
+            }
+            idle.put(report.ref(), report);
+            if (!waiting.isEmpty()) {
                 evictFor(waiting.peek().function());
             }
             return Behaviors.same();
@@ -113,7 +118,7 @@ public final class ContainerBudget {
                 log.info("Container cap reached; evicting the least recently used idle container", kv("function_name", victim.function()),
                         kv("for_function", asker), kv("max_total", maxTotal));
                 // Cleared until the victim reports again, so one eviction is asked per idle container.
-                idle.put(victim.function(), new IdleReport(victim.function(), victim.ref(), Long.MAX_VALUE));
+                idle.remove(victim.ref());
                 victim.ref().tell(new FunctionActor.EvictIdle());
             }
         }

@@ -21,10 +21,10 @@ import io.esb.auth.JwtAuth;
 import io.esb.auth.LoginResult;
 import io.esb.auth.VerifyResult;
 import io.esb.config.FunctionSettings;
-import io.esb.config.RouteSettings;
 import io.esb.docker.DockerSupervisor;
 import io.esb.function.AsyncInvoker;
 import io.esb.function.FunctionActor;
+import io.esb.function.FunctionTable;
 import io.esb.function.LambdaOutcome;
 import io.esb.function.Stages;
 import io.esb.function.FunctionStatus;
@@ -62,31 +62,28 @@ public final class GatewayHttp {
 
     private final ActorSystem<?> system;
     private final EsbSettings settings;
-    private final Map<String, ActorRef<FunctionActor.Command>> functions;
+    /** The current functions, routes and actors; read once per request, so a request sees one version (live reload). */
+    private final java.util.function.Supplier<FunctionTable> functions;
     private final ActorRef<AsyncInvoker.Command> asyncInvoker;
-    private final RouteTable routes;
     private final DockerSupervisor.Shared docker;
     private final Materializer materializer;
     private final ObjectMapper mapper = new ObjectMapper();
     private final ApiGatewayV1Events events;
     private final ApiGatewayV2Events eventsV2;
-    private final Map<RouteTable.Entry, RouteSettings> routeSettings;
     private final JwtAuth auth;
     private final ProxyResponseMapper responses;
     private final Instant startedAt = Instant.now();
 
-    public GatewayHttp(ActorSystem<?> system, EsbSettings settings, Map<String, ActorRef<FunctionActor.Command>> functions,
-                       ActorRef<AsyncInvoker.Command> asyncInvoker, RouteTable routes, DockerSupervisor.Shared docker) {
+    public GatewayHttp(ActorSystem<?> system, EsbSettings settings, java.util.function.Supplier<FunctionTable> functions,
+                       ActorRef<AsyncInvoker.Command> asyncInvoker, DockerSupervisor.Shared docker) {
         this.system = system;
         this.settings = settings;
         this.functions = functions;
         this.asyncInvoker = asyncInvoker;
-        this.routes = routes;
         this.docker = docker;
         this.materializer = Materializer.matFromSystem(system);
         this.events = new ApiGatewayV1Events(mapper, settings.accountId(), ApiGatewayV1Events.DEFAULT_API_ID);
         this.eventsV2 = new ApiGatewayV2Events(mapper, settings.accountId(), ApiGatewayV1Events.DEFAULT_API_ID);
-        this.routeSettings = ConfiguredRoutes.settingsByEntry(settings.functions().values());
         this.auth = settings.auth().enabled() ? new JwtAuth(settings.auth(), java.time.Clock.systemUTC()) : null;
         this.responses = new ProxyResponseMapper(mapper);
     }
@@ -113,6 +110,7 @@ public final class GatewayHttp {
     }
 
     private CompletionStage<HttpResponse> route(HttpRequest request, String requestId, AccessLog.Entry access) {
+        var table = functions.get();
         var path = rawPath(request);
         var method = request.method().value();
         if (!routablePath(request)) {
@@ -131,7 +129,7 @@ public final class GatewayHttp {
             if (!method.equals("POST")) {
                 return done(request, JsonResponses.awsError(405, "MethodNotAllowedException", "The Invoke API accepts POST only"));
             }
-            return invokeApi(request, name, requestId, access);
+            return invokeApi(request, table, name, requestId, access);
         }
         if (path.equals(JwtAuth.LOGIN_PATH) && method.equals("POST")) {
             return login(request);
@@ -141,9 +139,9 @@ public final class GatewayHttp {
             return done(request, JsonResponses.error(404, "No route for " + method + " " + path
                     + ": routes are served under " + settings.http().basePath()));
         }
-        var match = routes.lookup(method, routePath);
+        var match = table.routes().lookup(method, routePath);
         if (match instanceof RouteTable.Found found) {
-            return apiRoute(request, found, routePath, requestId, access);
+            return apiRoute(request, table, found, routePath, requestId, access);
         }
         if (match instanceof RouteTable.MethodNotAllowed notAllowed) {
             return done(request, JsonResponses.error(405, "Method " + method + " not allowed on " + path,
@@ -154,8 +152,9 @@ public final class GatewayHttp {
 
     // ---- Lambda Invoke API ----
 
-    private CompletionStage<HttpResponse> invokeApi(HttpRequest request, String name, String requestId, AccessLog.Entry access) {
-        var function = name == null ? null : settings.functions().get(name);
+    private CompletionStage<HttpResponse> invokeApi(HttpRequest request, FunctionTable table, String name, String requestId,
+                                                    AccessLog.Entry access) {
+        var function = name == null ? null : table.function(name);
         var qualifier = request.getUri().query().get("Qualifier").orElse("$LATEST");
         if (function == null || !qualifier.equals("$LATEST")) {
             discard(request);
@@ -190,9 +189,9 @@ public final class GatewayHttp {
             }
             var invocation = new Invocation(event, requestId, tail);
             if (async) {
-                return enqueueEvent(function, invocation, requestId);
+                return enqueueEvent(function, table.ref(function.name()), invocation, requestId);
             }
-            return invoke(function, invocation).thenApply(result -> {
+            return invoke(table.ref(function.name()), function, invocation).thenApply(result -> {
                 var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
@@ -210,9 +209,10 @@ public final class GatewayHttp {
         });
     }
 
-    private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, Invocation invocation, String requestId) {
+    private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, ActorRef<FunctionActor.Command> ref,
+                                                       Invocation invocation, String requestId) {
         return Stages.plain(AskPattern.<AsyncInvoker.Command, Boolean>ask(asyncInvoker,
-                        replyTo -> new AsyncInvoker.Enqueue(function, functions.get(function.name()), invocation, replyTo),
+                        replyTo -> new AsyncInvoker.Enqueue(function, ref, invocation, replyTo),
                         Duration.ofSeconds(5), system.scheduler()))
                 .thenApply(accepted -> accepted
                         ? HttpResponse.create().withStatus(202).addHeader(RawHeader.create("X-Amzn-RequestId", requestId))
@@ -316,11 +316,11 @@ public final class GatewayHttp {
         });
     }
 
-    private CompletionStage<HttpResponse> apiRoute(HttpRequest request, RouteTable.Found found, String routePath, String requestId,
-                                                   AccessLog.Entry access) {
-        var function = settings.functions().get(found.entry().functionName());
+    private CompletionStage<HttpResponse> apiRoute(HttpRequest request, FunctionTable table, RouteTable.Found found, String routePath,
+                                                   String requestId, AccessLog.Entry access) {
+        var function = table.function(found.entry().functionName());
         access.functionName(function.name());
-        var route = routeSettings.get(found.entry());
+        var route = table.route(found.entry());
         Map<String, String> claims = null;
         if (route.jwtAuth()) {
             var verified = auth.verify(request.getHeader("Authorization").map(h -> h.value()).orElse(null));
@@ -343,7 +343,7 @@ public final class GatewayHttp {
             ProxyEvents builder = httpApi ? eventsV2 : events;
             var stage = httpApi ? httpApiStage() : settings.http().stage();
             var event = builder.toBytes(builder.build(incoming, found.entry(), found.pathParameters(), stage, stageVariables, authorizerClaims));
-            return invoke(function, new Invocation(event, requestId)).thenApply(result -> {
+            return invoke(table.ref(function.name()), function, new Invocation(event, requestId)).thenApply(result -> {
                 var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
@@ -416,7 +416,7 @@ public final class GatewayHttp {
         }
         var functionsNode = body.putObject("functions");
         var asks = new ArrayList<CompletableFuture<FunctionStatus>>();
-        for (var ref : functions.values()) {
+        for (var ref : functions.get().refs().values()) {
             asks.add(Stages.plain(AskPattern.<FunctionActor.Command, FunctionStatus>ask(ref, FunctionActor.GetStatus::new,
                     Duration.ofSeconds(2), system.scheduler())));
         }
@@ -434,8 +434,7 @@ public final class GatewayHttp {
 
     // ---- plumbing ----
 
-    private CompletionStage<InvocationResult> invoke(FunctionSettings function, Invocation invocation) {
-        var ref = functions.get(function.name());
+    private CompletionStage<InvocationResult> invoke(ActorRef<FunctionActor.Command> ref, FunctionSettings function, Invocation invocation) {
         var bound = FunctionActor.invocationBound(function, settings);
         return Stages.plain(AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
                 bound, system.scheduler())).exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,

@@ -1,0 +1,191 @@
+package io.esb.function;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import io.esb.config.EsbSettings;
+import io.esb.config.FunctionSettings;
+import io.esb.docker.DockerSupervisor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Owns the FunctionActors and publishes the {@link FunctionTable} the HTTP layer reads. On {@link Apply} (a live
+ * reload) it diffs the functions: new ones get an actor, removed ones drain, ones whose containers change get a new
+ * actor while the old one drains, and the rest take their new settings in place. The new table is published before
+ * any actor is told to drain, so from then on new calls never reach a draining actor.
+ *
+ * <p>Actors are named {@code function-<name>-<generation>}: a replaced function's old and new actors live side by
+ * side until the old one has drained.
+ */
+public final class FunctionRegistry {
+    private static final Logger log = LoggerFactory.getLogger(FunctionRegistry.class);
+
+    public sealed interface Command {}
+
+    /** Applies new settings; only their functions are used (everything else needs a restart). */
+    public record Apply(EsbSettings settings, ActorRef<Result> replyTo) implements Command {}
+
+    public sealed interface Result {}
+
+    /** {@code generation} is the table now published (unchanged when the diff is empty). */
+    public record Applied(long generation, FunctionDiff diff) implements Result {}
+
+    public record NotApplied(String reason) implements Result {}
+
+    private record Stopped(String name, ActorRef<FunctionActor.Command> ref) implements Command {}
+
+    /**
+     * @param published  where the current table is published; set before {@code started} completes
+     * @param started    completes once the startup functions have actors and the first table is published
+     * @param drainGrace how long a drained actor lingers for calls from requests that looked the function up just
+     *                   before a reload (their body was still arriving)
+     */
+    public static Behavior<Command> create(EsbSettings settings, ActorRef<DockerSupervisor.Command> docker, ContainerClient client,
+                                           ActorRef<ContainerBudget.Command> budget, DockerSupervisor.Shared dockerState,
+                                           AtomicReference<FunctionTable> published, CompletableFuture<FunctionTable> started,
+                                           Duration drainGrace) {
+        return Behaviors.setup(ctx -> {
+            var registry = new FunctionRegistry(ctx, settings, docker, client, budget, dockerState, published, drainGrace);
+            started.complete(published.get());
+            return registry.behavior();
+        });
+    }
+
+    private final ActorContext<Command> ctx;
+    private final ActorRef<DockerSupervisor.Command> docker;
+    private final ContainerClient client;
+    private final ActorRef<ContainerBudget.Command> budget;
+    private final DockerSupervisor.Shared dockerState;
+    private final AtomicReference<FunctionTable> published;
+    private final Duration drainGrace;
+    private EsbSettings settings;
+    private long generation = 1;
+    private Map<String, ActorRef<FunctionActor.Command>> live = new LinkedHashMap<>();
+    /** Actors told to drain, with the settings they run under, until they stop. */
+    private final Map<ActorRef<FunctionActor.Command>, FunctionSettings> draining = new HashMap<>();
+
+    private FunctionRegistry(ActorContext<Command> ctx, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
+                             ContainerClient client, ActorRef<ContainerBudget.Command> budget, DockerSupervisor.Shared dockerState,
+                             AtomicReference<FunctionTable> published, Duration drainGrace) {
+        this.ctx = ctx;
+        this.settings = settings;
+        this.docker = docker;
+        this.client = client;
+        this.budget = budget;
+        this.dockerState = dockerState;
+        this.published = published;
+        this.drainGrace = drainGrace;
+        for (var function : settings.functions().values()) {
+            live.put(function.name(), spawn(function, true));
+        }
+        published.set(FunctionTable.of(generation, settings.functions(), live));
+        publishSpecs();
+    }
+
+    private Behavior<Command> behavior() {
+        return Behaviors.receive(Command.class)
+                .onMessage(Apply.class, this::onApply)
+                .onMessage(Stopped.class, this::onStopped)
+                .build();
+    }
+
+    private Behavior<Command> onApply(Apply apply) {
+        var next = apply.settings();
+        var diff = FunctionDiff.between(settings.functions(), next.functions());
+        if (diff.isEmpty()) {
+            apply.replyTo().tell(new Applied(generation, diff));
+            return Behaviors.same();
+        }
+        long nextGeneration = generation + 1;
+        try {
+            // Validated already; built before anything is spawned all the same, so a surprise here changes nothing.
+            io.esb.http.ConfiguredRoutes.build(next.functions().values());
+        } catch (IllegalArgumentException e) {
+            apply.replyTo().tell(new NotApplied(e.getMessage()));
+            return Behaviors.same();
+        }
+        var previous = settings.functions();
+        var refs = new LinkedHashMap<String, ActorRef<FunctionActor.Command>>();
+        var toDrain = new LinkedHashMap<ActorRef<FunctionActor.Command>, FunctionSettings>();
+        generation = nextGeneration;
+        settings = next;
+        for (var function : next.functions().values()) {
+            var name = function.name();
+            if (diff.added().contains(name) || diff.replaced().contains(name)) {
+                refs.put(name, spawn(function, !drainingWithSpec(name, function.containerSpecHash())));
+                if (live.containsKey(name)) {
+                    toDrain.put(live.get(name), previous.get(name));
+                }
+            } else {
+                refs.put(name, live.get(name));
+                if (diff.updated().contains(name)) {
+                    live.get(name).tell(new FunctionActor.Reconfigure(function));
+                }
+            }
+        }
+        for (var name : diff.removed()) {
+            toDrain.put(live.get(name), previous.get(name));
+        }
+        // Published first: from here on no new call reaches an actor that is about to drain.
+        published.set(FunctionTable.of(generation, next.functions(), refs));
+        live = refs;
+        toDrain.forEach((ref, function) -> {
+            draining.put(ref, function);
+            ref.tell(new FunctionActor.Drain(drainGrace));
+        });
+        publishSpecs();
+        apply.replyTo().tell(new Applied(generation, diff));
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onStopped(Stopped stopped) {
+        if (draining.remove(stopped.ref()) != null) {
+            log.debug("Drained function actor stopped", kv("function_name", stopped.name()), kv("actor", stopped.ref().path().name()));
+            publishSpecs();
+        } else if (stopped.ref().equals(live.get(stopped.name()))) {
+            log.error("Function actor stopped unexpectedly; calls to the function fail until the gateway restarts",
+                    kv("function_name", stopped.name()), kv("actor", stopped.ref().path().name()));
+        }
+        return Behaviors.same();
+    }
+
+    private ActorRef<FunctionActor.Command> spawn(FunctionSettings function, boolean adoptRunning) {
+        var ref = ctx.spawn(FunctionActor.create(function, settings, docker, client, budget, adoptRunning),
+                "function-" + function.name() + "-" + generation);
+        ctx.watchWith(ref, new Stopped(function.name(), ref));
+        return ref;
+    }
+
+    /** A predecessor of this name with these containers is still draining: its running containers are its own. */
+    private boolean drainingWithSpec(String name, String specHash) {
+        return draining.values().stream().anyMatch(f -> f.name().equals(name) && f.containerSpecHash().equals(specHash));
+    }
+
+    /** Tells reconcile which containers are live: the configured functions' and those still draining. */
+    private void publishSpecs() {
+        if (dockerState == null) {
+            return;
+        }
+        var specs = new HashMap<String, Set<String>>();
+        for (var function : settings.functions().values()) {
+            specs.computeIfAbsent(function.name(), n -> new HashSet<>()).add(function.containerSpecHash());
+        }
+        for (var function : draining.values()) {
+            specs.computeIfAbsent(function.name(), n -> new HashSet<>()).add(function.containerSpecHash());
+        }
+        dockerState.liveSpecs(specs);
+    }
+}
