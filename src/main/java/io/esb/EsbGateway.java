@@ -4,18 +4,31 @@ import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.esb.config.ConfigSource;
 import io.esb.config.EsbSettings;
 import io.esb.config.SettingsLoader;
+import io.esb.function.FunctionRegistry;
+import io.esb.reload.ConfigReloader;
+import io.esb.reload.ConfigWatcher;
+import io.esb.reload.ReloadSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 /** A running gateway: settings validated first, then the actor system, then the HTTP binding. */
 public final class EsbGateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EsbGateway.class);
     private final ActorSystem<Void> system;
     private final ServerBinding binding;
     private final EsbSettings settings;
+    /** Live reload; null when started from a bare Config. */
+    private volatile ConfigReloader reloader;
+    private volatile ConfigWatcher watcher;
 
     private EsbGateway(ActorSystem<Void> system, ServerBinding binding, EsbSettings settings) {
         this.system = system;
@@ -25,17 +38,25 @@ public final class EsbGateway implements AutoCloseable {
 
     /** Loads {@code ./application.conf} when present (or {@code -Dconfig.file}), then reference.conf. */
     public static Config loadConfig() {
-        ConfigFactory.invalidateCaches();
-        if (System.getProperty("config.file") == null && System.getProperty("config.resource") == null
-                && new java.io.File("application.conf").isFile()) {
-            return ConfigFactory.load(ConfigFactory.parseFile(new java.io.File("application.conf")));
-        }
-        return ConfigFactory.load();
+        return ConfigSource.fromSystem().load();
     }
 
-    /** Throws {@link io.esb.config.ConfigException} before anything starts when the configuration is bad. */
+    /** Throws {@link io.esb.config.ConfigException} before anything starts when the configuration is bad. No live reload. */
     public static EsbGateway start(Config config) throws Exception {
+        return start(config, null);
+    }
+
+    /**
+     * Like {@link #start(Config)}, with live reload: {@link #reload} reads {@code source} again, and its files are
+     * watched when {@code esb.reload.watch} is on.
+     */
+    public static EsbGateway start(ConfigSource source) throws Exception {
+        return start(source.load(), source);
+    }
+
+    private static EsbGateway start(Config config, ConfigSource source) throws Exception {
         var settings = SettingsLoader.load(config);
+        var reloadSettings = ReloadSettings.fromConfig(config);
         // The Docker dispatcher's size comes from esb.docker.max-workers (and so from ESB_DOCKER_MAX_WORKERS).
         // Values derived from the settings: the Docker dispatcher's size, and shutdown phases long enough for the drain.
         var withDispatcher = ConfigFactory.parseMap(java.util.Map.of(
@@ -44,13 +65,70 @@ public final class EsbGateway implements AutoCloseable {
                 "akka.coordinated-shutdown.phases.service-stop.timeout", (settings.docker().clientTimeout().toMillis() + 5000) + "ms"))
                 .withFallback(config);
         var bound = new CompletableFuture<ServerBinding>();
-        var system = ActorSystem.create(Guardian.create(settings, bound), "esb", withDispatcher);
+        var registry = new CompletableFuture<akka.actor.typed.ActorRef<FunctionRegistry.Command>>();
+        var system = ActorSystem.create(Guardian.create(settings, bound, registry), "esb", withDispatcher);
+        EsbGateway gateway;
         try {
-            return new EsbGateway(system, bound.get(30, TimeUnit.SECONDS), settings);
+            gateway = new EsbGateway(system, bound.get(30, TimeUnit.SECONDS), settings);
         } catch (Exception e) {
             system.terminate();
             throw e;
         }
+        if (source != null) {
+            gateway.startReload(source, config, reloadSettings, registry.get(5, TimeUnit.SECONDS));
+        }
+        return gateway;
+    }
+
+    private void startReload(ConfigSource source, Config config, ReloadSettings reloadSettings,
+                             akka.actor.typed.ActorRef<FunctionRegistry.Command> registry) {
+        reloader = new ConfigReloader(source, config, settings, registry, system);
+        if (reloadSettings.watch() && !source.watchedFiles().isEmpty()) {
+            try {
+                watcher = ConfigWatcher.start(source.watchedFiles(), reloadSettings.debounce(), () -> reload("file-change"));
+            } catch (java.io.IOException | RuntimeException e) {
+                log.warn("Cannot watch the configuration file; SIGHUP still reloads", kv("files", source.watchedFiles().toString()),
+                        kv("error_detail", String.valueOf(e)));
+            }
+        }
+        system.getWhenTerminated().thenRun(this::stopReload);
+    }
+
+    private void stopReload() {
+        var w = watcher;
+        if (w != null) {
+            w.close();
+        }
+        var r = reloader;
+        if (r != null) {
+            r.close();
+        }
+    }
+
+    /**
+     * Reads the configuration again and applies its functions and routes (see README, "Live reload"). Only for a
+     * gateway started from a {@link ConfigSource}.
+     */
+    public CompletableFuture<ConfigReloader.Outcome> reload(String trigger) {
+        var r = reloader;
+        if (r == null) {
+            throw new IllegalStateException("this gateway was started without a ConfigSource, so it cannot reload");
+        }
+        return r.reload(trigger);
+    }
+
+    /**
+     * SIGHUP reloads the configuration (instead of the JVM's default, which is to exit). The signal handler is
+     * process-wide; closing the returned handle puts the previous one back.
+     */
+    @SuppressWarnings("removal")
+    public AutoCloseable installSighupHandler() {
+        var hup = new sun.misc.Signal("HUP");
+        var previous = sun.misc.Signal.handle(hup, signal -> {
+            log.info("SIGHUP received; reloading the configuration");
+            reload("SIGHUP");
+        });
+        return () -> sun.misc.Signal.handle(hup, previous);
     }
 
     public int port() {
@@ -67,6 +145,7 @@ public final class EsbGateway implements AutoCloseable {
 
     @Override
     public void close() {
+        stopReload();
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);

@@ -9,7 +9,7 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         EsbGateway gateway;
         try {
-            gateway = EsbGateway.start(EsbGateway.loadConfig());
+            gateway = EsbGateway.start(io.esb.config.ConfigSource.fromSystem());
         } catch (ConfigException e) {
             System.err.println("esb: " + e.getMessage());
             System.exit(2);
@@ -18,6 +18,12 @@ public final class Main {
             System.err.println("esb: could not start: " + e.getCause().getMessage());
             System.exit(1);
             return;
+        }
+        try {
+            gateway.installSighupHandler(); // SIGHUP reloads the configuration
+        } catch (IllegalArgumentException e) {
+            org.slf4j.LoggerFactory.getLogger(Main.class).warn("SIGHUP cannot be handled here (is the JVM running with -Xrs?); "
+                    + "configuration changes apply through the file watch only", net.logstash.logback.argument.StructuredArguments.kv("error_detail", e.getMessage()));
         }
         // Log lines go out through an async appender; flush it once CoordinatedShutdown has run on SIGTERM.
         akka.actor.CoordinatedShutdown.get(gateway.system()).addJvmShutdownHook(() ->
