@@ -35,7 +35,10 @@ public final class FunctionRegistry {
 
     public sealed interface Command {}
 
-    /** Applies new settings; only their functions are used (everything else needs a restart). */
+    /**
+     * Applies new settings. Only their functions may differ from the running ones: the reloader keeps everything
+     * else as the gateway started (those keys need a restart), and new actors are created with these settings.
+     */
     public record Apply(EsbSettings settings, ActorRef<Result> replyTo) implements Command {}
 
     public sealed interface Result {}

@@ -53,6 +53,9 @@ public final class ConfigReloader implements AutoCloseable {
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         var thread = new Thread(r, "esb-config-reload");
         thread.setDaemon(true);
+        // Created by whichever thread asks first, maybe the JVM's signal thread, which has no context class loader;
+        // Typesafe Config needs one to find reference.conf.
+        thread.setContextClassLoader(ConfigReloader.class.getClassLoader());
         return thread;
     });
 

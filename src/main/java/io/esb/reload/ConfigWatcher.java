@@ -55,6 +55,7 @@ public final class ConfigWatcher implements AutoCloseable {
         }
         this.thread = new Thread(this::run, "esb-config-watch");
         thread.setDaemon(true);
+        thread.setContextClassLoader(ConfigWatcher.class.getClassLoader());
     }
 
     public static ConfigWatcher start(List<Path> files, Duration debounce, Runnable onChange) throws IOException {

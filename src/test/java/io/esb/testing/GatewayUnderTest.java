@@ -64,6 +64,14 @@ public final class GatewayUnderTest implements AutoCloseable {
         return new GatewayUnderTest(instanceId, EsbGateway.start(config));
     }
 
+    /**
+     * A gateway started from a configuration file, with live reload (watched as {@code esb.reload.*} says). The file
+     * sets the port (0) and {@code esb.docker.instance-id = instanceId} itself.
+     */
+    public static GatewayUnderTest startFromFile(String instanceId, java.nio.file.Path file) throws Exception {
+        return new GatewayUnderTest(instanceId, EsbGateway.start(io.esb.config.ConfigSource.ofFile(file)));
+    }
+
     public String url(String pathAndQuery) {
         return "http://127.0.0.1:" + gateway.port() + pathAndQuery;
     }
