@@ -13,6 +13,7 @@ import java.util.Map;
 
 /** The Docker calls the gateway makes. Each is a blocking {@link DockerOperation} that only the supervisor runs. */
 public final class DockerOps {
+    private static final int PARALLEL_REMOVALS = 8;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DockerOps.class);
     static final int RIE_PORT = 8080;
 
@@ -142,18 +143,47 @@ public final class DockerOps {
         return removeWhere(instanceId, container -> true, "shutdown");
     }
 
-    /** Removes this instance's containers that match {@code stale}, logging each with {@code reason}; answers how many. */
+    /**
+     * Removes this instance's containers that match {@code stale}, logging each with {@code reason}; answers how many.
+     * Removals run a few at a time: a forced remove waits for the container to die, about a second for a JVM, which
+     * made removing a few dozen one by one outlast a shutdown.
+     */
     public static DockerOperation<Integer> removeWhere(String instanceId, java.util.function.Predicate<ManagedContainer> stale, String reason) {
         return client -> {
-            int removed = 0;
-            for (var container : listManaged(instanceId, null).run(client)) {
-                if (stale.test(container) && remove(container.id()).run(client)) {
-                    removed++;
-                    log.info("Removed container", kv("container_id", container.id()), kv("function_name", container.function()),
-                            kv("reason", reason));
-                }
+            var doomed = listManaged(instanceId, null).run(client).stream().filter(stale).toList();
+            if (doomed.isEmpty()) {
+                return 0;
             }
-            return removed;
+            var removers = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_REMOVALS, doomed.size()), runnable -> {
+                var thread = new Thread(runnable, Thread.currentThread().getName() + "-remove");
+                thread.setDaemon(true);
+                return thread;
+            });
+            try {
+                var removals = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+                for (var container : doomed) {
+                    removals.add(removers.submit(() -> {
+                        boolean gone = remove(container.id()).run(client);
+                        if (gone) {
+                            log.info("Removed container", kv("container_id", container.id()), kv("function_name", container.function()),
+                                    kv("reason", reason));
+                        }
+                        return gone;
+                    }));
+                }
+                int removed = 0;
+                for (var removal : removals) {
+                    try {
+                        removed += removal.get() ? 1 : 0;
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw e.getCause() instanceof Exception cause ? cause : e;
+                    }
+                }
+                return removed;
+            } finally {
+                // Interrupted too when the supervisor gives up on this operation at its deadline.
+                removers.shutdownNow();
+            }
         };
     }
 
