@@ -118,8 +118,12 @@ final class ContainerConnection implements Closeable {
         var watchdog = Watchdog.closeAt(deadlineNanos, channel);
         try {
             writeAll(buffers, total);
-        } catch (java.nio.channels.AsynchronousCloseException e) {
-            throw new SocketTimeoutException("request not accepted by the container within its deadline");
+        } catch (IOException e) {
+            if (watchdog.isDone()) {
+                // The watchdog closed the channel: whatever the write reports, the cause is the deadline.
+                throw new SocketTimeoutException("request not accepted by the container within its deadline");
+            }
+            throw e;
         } finally {
             watchdog.cancel(false);
         }
