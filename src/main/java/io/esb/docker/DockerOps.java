@@ -95,6 +95,27 @@ public final class DockerOps {
         };
     }
 
+    /**
+     * Removes one function's containers (of this instance) that run another image than {@code imageId}, a full or
+     * short id; answers how many. Run after a build, so containers of the previous build are not adopted.
+     */
+    public static DockerOperation<Integer> removeOtherImages(String instanceId, String function, String imageId) {
+        return client -> {
+            var wanted = imageId.replace("sha256:", "");
+            int removed = 0;
+            var labels = Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instanceId, Labels.FUNCTION, function);
+            for (var container : client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec()) {
+                var image = container.getImageId() == null ? "" : container.getImageId().replace("sha256:", "");
+                if (!wanted.isEmpty() && !image.startsWith(wanted) && remove(container.getId()).run(client)) {
+                    removed++;
+                    log.info("Removed container", kv("container_id", container.getId()), kv("function_name", function),
+                            kv("reason", "runs an older image than the one just built"));
+                }
+            }
+            return removed;
+        };
+    }
+
     /** Force-removes a container; one that is already gone counts as removed. */
     public static DockerOperation<Boolean> remove(String containerId) {
         return client -> {

@@ -23,7 +23,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * Builds the images of functions that come with a Dockerfile (SAM {@code Metadata}), one build at a time, through the
  * DockerSupervisor with the {@code esb.docker.build-timeout} deadline. While the daemon is unavailable a build waits
- * and is retried every probe interval; any other failure is final until the next start.
+ * and is retried every probe interval; any other failure is final until the next start. After a build, the function's
+ * containers that run an earlier image (same tag, same settings, so they would be adopted) are removed.
  *
  * <p>Such a function's actor is a {@link #gate}: until its image is built it answers every invocation 503 with the
  * reason (being built, waiting for Docker, or the build's error); once built, it starts the function's ordinary
@@ -38,6 +39,8 @@ public final class ImageBuilds {
     public record Build(FunctionSettings function, ImageBuild build, ActorRef<Outcome> replyTo) implements Command {}
 
     private record Finished(Build build, DockerReply<String> reply, long startNanos) implements Command {}
+
+    private record StaleRemoved(Build build, String imageId, DockerReply<Integer> reply) implements Command {}
 
     private enum Retry implements Command { INSTANCE }
 
@@ -81,6 +84,7 @@ public final class ImageBuilds {
                         return Behaviors.same();
                     })
                     .onMessage(Finished.class, this::onFinished)
+                    .onMessage(StaleRemoved.class, this::onStaleRemoved)
                     .onMessageEquals(Retry.INSTANCE, () -> {
                         attempt();
                         return Behaviors.same();
@@ -124,8 +128,7 @@ public final class ImageBuilds {
             if (finished.reply() instanceof DockerReply.Ok<String> ok) {
                 log.info("Image build finished", kv("function_name", name), kv("image", tag), kv("image_id", ok.value()),
                         kv("duration_ms", Duration.ofNanos(System.nanoTime() - finished.startNanos()).toMillis()));
-                request.replyTo().tell(new Built(ok.value()));
-                next();
+                removeStaleContainers(request, ok.value());
                 return Behaviors.same();
             }
             var failure = ((DockerReply.Failed<String>) finished.reply()).failure();
@@ -142,6 +145,30 @@ public final class ImageBuilds {
             log.error("Image build failed for function '{}'", name, kv("function_name", name), kv("image", tag),
                     kv("error_detail", failure.message()));
             request.replyTo().tell(new BuildFailed(failure.message()));
+            next();
+            return Behaviors.same();
+        }
+
+        /**
+         * Containers of an earlier build carry the same tag and settings, so the function would adopt them; they are
+         * removed before the function starts, so every invocation runs the image just built.
+         */
+        @SuppressWarnings("unchecked")
+        private void removeStaleContainers(Build request, String imageId) {
+            Class<DockerReply<Integer>> replyClass = (Class<DockerReply<Integer>>) (Class<?>) DockerReply.class;
+            ctx.ask(replyClass, docker, settings.docker().clientTimeout().plusSeconds(5),
+                    replyTo -> new DockerSupervisor.Run<>("remove-stale-containers", null,
+                            DockerOps.removeOtherImages(settings.docker().instanceId(), request.function().name(), imageId), replyTo),
+                    (reply, error) -> new StaleRemoved(request, imageId, reply != null ? reply : new DockerReply.Failed<>(new DockerFailure(
+                            DockerFailure.Kind.TIMEOUT, "remove-stale-containers", "no answer: " + error.getMessage()))));
+        }
+
+        private Behavior<Command> onStaleRemoved(StaleRemoved removed) {
+            if (removed.reply() instanceof DockerReply.Failed<Integer> failed) {
+                log.warn("Could not remove containers of the function's earlier image; they may be adopted",
+                        kv("function_name", removed.build().function().name()), kv("error_detail", failed.failure().message()));
+            }
+            removed.build().replyTo().tell(new Built(removed.imageId()));
             next();
             return Behaviors.same();
         }

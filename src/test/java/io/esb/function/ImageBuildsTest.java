@@ -122,6 +122,11 @@ class ImageBuildsTest {
 
         var retry = expectBuildRun(docker); // again after the probe interval
         reply(retry, new DockerReply.Ok<>("sha256:a"));
+        // Containers of an earlier image are removed before the function may adopt them; a failure there only warns.
+        var stale = docker.expectMessageClass(DockerSupervisor.Run.class, WAIT);
+        assertThat(stale.operation()).isEqualTo("remove-stale-containers");
+        gateA.expectNoMessage(Duration.ofMillis(100));
+        reply(stale, new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.UNAVAILABLE, "remove-stale-containers", "gone")));
         assertThat(gateA.receiveMessage(WAIT)).isEqualTo(new ImageBuilds.Built("sha256:a"));
 
         var second = expectBuildRun(docker);

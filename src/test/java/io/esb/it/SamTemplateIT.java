@@ -3,6 +3,8 @@ package io.esb.it;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import io.esb.config.SettingsLoader;
 import io.esb.testing.Docker;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.LogCapture;
@@ -35,18 +37,25 @@ class SamTemplateIT {
     static final String TAG = "it-" + UUID.randomUUID().toString().substring(0, 8);
     static final String BUILT_IMAGE = "built:" + TAG;
     static Path template;
+    static String staleContainer;
     static GatewayUnderTest gw;
     static LogCapture logs;
 
     @BeforeAll
     static void start() throws Exception {
         template = Path.of(SamTemplateIT.class.getResource("/sam/template.yaml").toURI());
-        logs = new LogCapture();
-        gw = GatewayUnderTest.start(INSTANCE, """
+        var config = """
                 esb.sam.template = "%s"
                 esb.sam.parameters { Stage = "prod", BuildTag = "%s" }
                 esb.aws.region = "eu-west-1"
-                """.formatted(template, TAG));
+                """.formatted(template, TAG);
+        // A running container "of an earlier build": same tag, same settings, so it would be adopted, but another image.
+        var spec = SettingsLoader.load(ConfigFactory.parseString(config + "esb.docker.instance-id = \"" + INSTANCE + "\"")
+                .withFallback(ConfigFactory.load())).functions().get("Built").containerSpecHash();
+        staleContainer = Docker.run("run", "-d", "-p", "127.0.0.1::8080", "--label", "esb.managed=true", "--label", "esb.instance=" + INSTANCE,
+                "--label", "esb.function=Built", "--label", "esb.spec=" + spec, "esb-fixture:latest").strip();
+        logs = new LogCapture();
+        gw = GatewayUnderTest.start(INSTANCE, config);
     }
 
     @AfterAll
@@ -127,6 +136,11 @@ class SamTemplateIT {
                 .allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(Level.INFO))
                 .allSatisfy(e -> assertThat(LogCapture.fields(e)).containsEntry("image", BUILT_IMAGE));
         assertThat(Docker.run("images", "-q", BUILT_IMAGE)).isNotBlank();
+        var removed = logs.events().stream().filter(e -> about(e, "Removed container", "Built")).toList();
+        assertThat(removed).hasSize(1);
+        assertThat(LogCapture.fields(removed.get(0))).containsEntry("container_id", staleContainer)
+                .containsEntry("reason", "runs an older image than the one just built");
+        assertThat(Docker.containers(INSTANCE, "Built")).doesNotContain(staleContainer);
 
         var body = proxyBody(gw.get("/sam/v2/orders/7?q=a"));
         var event = body.get("echo");
