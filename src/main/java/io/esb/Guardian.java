@@ -16,6 +16,7 @@ import io.esb.function.AsyncInvoker;
 import io.esb.function.ContainerBudget;
 import io.esb.function.ContainerClient;
 import io.esb.function.FunctionActor;
+import io.esb.function.ImageBuilds;
 import io.esb.http.ConfiguredRoutes;
 import io.esb.http.GatewayHttp;
 import org.slf4j.Logger;
@@ -44,9 +45,14 @@ public final class Guardian {
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
             Map<String, ActorRef<FunctionActor.Command>> functions = new LinkedHashMap<>();
+            settings.sam().logSummary();
+            var builds = settings.sam().builds().isEmpty() ? null : ctx.spawn(ImageBuilds.create(settings, docker), "image-builds");
             for (var function : settings.functions().values()) {
-                functions.put(function.name(), ctx.spawn(FunctionActor.create(function, settings, docker, client, budget),
-                        "function-" + function.name()));
+                var behavior = FunctionActor.create(function, settings, docker, client, budget);
+                var build = settings.sam().builds().get(function.name());
+                // A function built from a Dockerfile answers 503 behind a gate until its image exists.
+                functions.put(function.name(), build == null ? ctx.spawn(behavior, "function-" + function.name())
+                        : ctx.spawn(ImageBuilds.gate(function, build, builds, behavior), "function-" + function.name()).narrow());
             }
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings), "async-invoker");
             var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), asyncInvoker, ConfiguredRoutes.build(settings.functions().values()), dockerState);

@@ -68,6 +68,55 @@ public final class DockerOps {
         };
     }
 
+    /**
+     * Builds {@code build}'s image from its Dockerfile and context, never pulling, and tags it; answers the image id.
+     * Each build step is logged at INFO. A build still running after {@code timeout} has its stream closed, which
+     * aborts it, and fails naming {@code esb.docker.build-timeout}.
+     */
+    public static DockerOperation<String> buildImage(String function, io.esb.config.ImageBuild build, java.time.Duration timeout) {
+        return client -> {
+            var progress = new BuildProgress(function, build.tag());
+            var command = client.buildImageCmd()
+                    .withBaseDirectory(build.context().toFile())
+                    .withDockerfile(build.dockerfile().toFile())
+                    .withTags(java.util.Set.of(build.tag()))
+                    .withPull(false)
+                    .withForcerm(true); // intermediate containers go, even after a failed step
+            build.buildArgs().forEach(command::withBuildArg);
+            if (build.target() != null) {
+                command.withTarget(build.target());
+            }
+            try (var running = command.exec(progress)) {
+                if (!running.awaitCompletion(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    throw new BuildProgress.ImageBuildFailed("the build did not finish within " + timeout.toSeconds()
+                            + " s (esb.docker.build-timeout) and was aborted after " + progress.steps() + " steps");
+                }
+                return running.result();
+            }
+        };
+    }
+
+    /**
+     * Removes one function's containers (of this instance) that run another image than {@code imageId}, a full or
+     * short id; answers how many. Run after a build, so containers of the previous build are not adopted.
+     */
+    public static DockerOperation<Integer> removeOtherImages(String instanceId, String function, String imageId) {
+        return client -> {
+            var wanted = imageId.replace("sha256:", "");
+            int removed = 0;
+            var labels = Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instanceId, Labels.FUNCTION, function);
+            for (var container : client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec()) {
+                var image = container.getImageId() == null ? "" : container.getImageId().replace("sha256:", "");
+                if (!wanted.isEmpty() && !image.startsWith(wanted) && remove(container.getId()).run(client)) {
+                    removed++;
+                    log.info("Removed container", kv("container_id", container.getId()), kv("function_name", function),
+                            kv("reason", "runs an older image than the one just built"));
+                }
+            }
+            return removed;
+        };
+    }
+
     /** Force-removes a container; one that is already gone counts as removed. */
     public static DockerOperation<Boolean> remove(String containerId) {
         return client -> {
