@@ -30,6 +30,8 @@ fi
 work=target/bench
 mkdir -p "$work"
 cp -p target/esb.jar "$work/esb.jar"   # -p keeps the mtime, so a CDS archive made for it stays valid
+# The class-data-sharing archive bin/esb starts the gateway with; the startup case measures with and without it.
+ESB_JAR="$work/esb.jar" bin/esb --cds-only || echo "bench: WARNING: no CDS archive; startup is measured with java -jar only" >&2
 rm -rf "$work/classes"
 javac -nowarn -d "$work/classes" src/test/java/io/esb/bench/*.java
 

@@ -82,12 +82,18 @@ public final class EsbGateway implements AutoCloseable {
 
     private void startReload(ConfigSource source, Config config, ReloadSettings reloadSettings,
                              akka.actor.typed.ActorRef<FunctionRegistry.Command> registry) {
-        reloader = new ConfigReloader(source, config, settings, registry, system);
-        if (reloadSettings.watch() && !source.watchedFiles().isEmpty()) {
+        reloader = new ConfigReloader(source, config, settings, registry, system, files -> {
+            var w = watcher;
+            if (w != null) {
+                w.watch(files);
+            }
+        });
+        var files = source.watchedFiles(settings);
+        if (reloadSettings.watch() && !files.isEmpty()) {
             try {
-                watcher = ConfigWatcher.start(source.watchedFiles(), reloadSettings.debounce(), () -> reload("file-change"));
+                watcher = ConfigWatcher.start(files, reloadSettings.debounce(), () -> reload("file-change"));
             } catch (java.io.IOException | RuntimeException e) {
-                log.warn("Cannot watch the configuration file; SIGHUP still reloads", kv("files", source.watchedFiles().toString()),
+                log.warn("Cannot watch the configuration file; SIGHUP still reloads", kv("files", files.toString()),
                         kv("error_detail", String.valueOf(e)));
             }
         }

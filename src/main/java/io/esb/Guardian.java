@@ -17,6 +17,7 @@ import io.esb.function.ContainerBudget;
 import io.esb.function.ContainerClient;
 import io.esb.function.FunctionRegistry;
 import io.esb.function.FunctionTable;
+import io.esb.function.ImageBuilds;
 import io.esb.http.GatewayHttp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,12 +49,15 @@ public final class Guardian {
             var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
+            settings.sam().logSummary();
+            // Builds the images of functions that come with a Dockerfile (SAM); idle unless one is configured.
+            var builds = ctx.spawn(ImageBuilds.create(settings, docker), "image-builds");
             var table = new AtomicReference<FunctionTable>();
             var tablePublished = new CompletableFuture<FunctionTable>();
             // A request reads the table once; a call arriving at a drained actor has this long to come (its body read).
             var drainGrace = settings.containers().readinessTimeout().plusSeconds(2);
-            registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, client, budget, dockerState, table, tablePublished,
-                    drainGrace), "functions"));
+            registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, client, budget, builds, dockerState, table,
+                    tablePublished, drainGrace), "functions"));
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, table::get), "async-invoker");
             var http = new GatewayHttp(ctx.getSystem(), settings, table::get, asyncInvoker, dockerState);
             var system = ctx.getSystem();

@@ -21,6 +21,18 @@ public interface ConfigSource {
     /** Files whose changes should trigger a reload; empty when nothing can be watched. */
     List<Path> watchedFiles();
 
+    /**
+     * The files to watch once {@code loaded} has been read from this source: {@link #watchedFiles()} and the files the
+     * configuration itself names, such as the SAM template ({@code esb.sam.template}).
+     */
+    default List<Path> watchedFiles(EsbSettings loaded) {
+        var files = new java.util.ArrayList<>(watchedFiles());
+        if (loaded.sam().present()) {
+            files.add(loaded.sam().path().toAbsolutePath().normalize());
+        }
+        return List.copyOf(files);
+    }
+
     /** For log lines: where the configuration is read from. */
     String description();
 

@@ -12,4 +12,6 @@ public record EsbSettings(
         io.esb.auth.AuthSettings auth,
         String region,
         String accountId,
-        Map<String, FunctionSettings> functions) {}
+        Map<String, FunctionSettings> functions,
+        /** The SAM template's functions (already in {@code functions}), their image builds and what it ignores. */
+        io.esb.config.sam.SamTemplate sam) {}

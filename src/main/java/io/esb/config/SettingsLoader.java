@@ -55,7 +55,8 @@ public final class SettingsLoader {
                 positiveDuration(esb, "docker.probe-timeout"),
                 positiveDuration(esb, "docker.restart-backoff.min"),
                 positiveDuration(esb, "docker.restart-backoff.max"),
-                labelValue(esb, "docker.instance-id"));
+                labelValue(esb, "docker.instance-id"),
+                positiveDuration(esb, "docker.build-timeout"));
         if (docker.restartMaxBackoff().compareTo(docker.restartMinBackoff()) < 0) {
             throw new ConfigException("esb.docker.restart-backoff.max", "must not be smaller than esb.docker.restart-backoff.min");
         }
@@ -80,7 +81,8 @@ public final class SettingsLoader {
         var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
                 List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"));
         var auth = io.esb.auth.AuthSettings.fromConfig(esb);
-        var functions = readFunctions(esb);
+        var sam = readSam(esb);
+        var functions = withSamFunctions(readFunctions(esb), sam);
         validateRoutes(functions);
         for (var function : functions.values()) {
             for (var route : function.routes()) {
@@ -89,7 +91,47 @@ public final class SettingsLoader {
                 }
             }
         }
-        return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions);
+        return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam);
+    }
+
+    /** {@code esb.sam.*}: the SAM template's functions, or none when {@code esb.sam.template} is empty. */
+    private static io.esb.config.sam.SamTemplate readSam(Config esb) {
+        var template = esb.getString("sam.template").trim();
+        if (template.isEmpty()) {
+            return io.esb.config.sam.SamTemplate.NONE;
+        }
+        var pseudo = io.esb.config.sam.SamTemplate.pseudoParameters(nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"),
+                nonBlank(esb, "sam.stack-name"));
+        try {
+            return io.esb.config.sam.SamTemplate.read(java.nio.file.Path.of(template), stringMap(esb, "sam.parameters"), pseudo);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException("esb.sam.template", "is not a file path (got '" + template + "')");
+        }
+    }
+
+    /** A function defined both in esb.functions and in the SAM template would be ambiguous. */
+    private static Map<String, FunctionSettings> withSamFunctions(Map<String, FunctionSettings> configured, io.esb.config.sam.SamTemplate sam) {
+        var all = new LinkedHashMap<>(configured);
+        for (var function : sam.functions().values()) {
+            if (all.containsKey(function.name())) {
+                throw new ConfigException("esb.functions." + function.name(), "function '" + function.name() + "' is also defined in SAM template "
+                        + sam.path() + " at 'Resources." + function.name() + "'; define it in one place only");
+            }
+            all.put(function.name(), function);
+        }
+        return Collections.unmodifiableMap(all);
+    }
+
+    /**
+     * Reads one function shaped like {@code esb.functions.<name>}, with the same defaults and limits; errors name
+     * {@code prefix} plus the key. The SAM template reader builds its functions through this.
+     */
+    public static FunctionSettings function(String name, Config fn, String prefix) {
+        try {
+            return readFunction(name, fn, prefix);
+        } catch (com.typesafe.config.ConfigException e) {
+            throw translate(e, prefix);
+        }
     }
 
     private static Map<String, FunctionSettings> readFunctions(Config esb) {

@@ -13,6 +13,7 @@ import java.util.Map;
 
 /** The Docker calls the gateway makes. Each is a blocking {@link DockerOperation} that only the supervisor runs. */
 public final class DockerOps {
+    private static final int PARALLEL_REMOVALS = 8;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DockerOps.class);
     static final int RIE_PORT = 8080;
 
@@ -64,6 +65,55 @@ public final class DockerOps {
                 removeQuietly(client, id);
                 throw e;
             }
+        };
+    }
+
+    /**
+     * Builds {@code build}'s image from its Dockerfile and context, never pulling, and tags it; answers the image id.
+     * Each build step is logged at INFO. A build still running after {@code timeout} has its stream closed, which
+     * aborts it, and fails naming {@code esb.docker.build-timeout}.
+     */
+    public static DockerOperation<String> buildImage(String function, io.esb.config.ImageBuild build, java.time.Duration timeout) {
+        return client -> {
+            var progress = new BuildProgress(function, build.tag());
+            var command = client.buildImageCmd()
+                    .withBaseDirectory(build.context().toFile())
+                    .withDockerfile(build.dockerfile().toFile())
+                    .withTags(java.util.Set.of(build.tag()))
+                    .withPull(false)
+                    .withForcerm(true); // intermediate containers go, even after a failed step
+            build.buildArgs().forEach(command::withBuildArg);
+            if (build.target() != null) {
+                command.withTarget(build.target());
+            }
+            try (var running = command.exec(progress)) {
+                if (!running.awaitCompletion(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    throw new BuildProgress.ImageBuildFailed("the build did not finish within " + timeout.toSeconds()
+                            + " s (esb.docker.build-timeout) and was aborted after " + progress.steps() + " steps");
+                }
+                return running.result();
+            }
+        };
+    }
+
+    /**
+     * Removes one function's containers (of this instance) that run another image than {@code imageId}, a full or
+     * short id; answers how many. Run after a build, so containers of the previous build are not adopted.
+     */
+    public static DockerOperation<Integer> removeOtherImages(String instanceId, String function, String imageId) {
+        return client -> {
+            var wanted = imageId.replace("sha256:", "");
+            int removed = 0;
+            var labels = Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instanceId, Labels.FUNCTION, function);
+            for (var container : client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec()) {
+                var image = container.getImageId() == null ? "" : container.getImageId().replace("sha256:", "");
+                if (!wanted.isEmpty() && !image.startsWith(wanted) && remove(container.getId()).run(client)) {
+                    removed++;
+                    log.info("Removed container", kv("container_id", container.getId()), kv("function_name", function),
+                            kv("reason", "runs an older image than the one just built"));
+                }
+            }
+            return removed;
         };
     }
 
@@ -142,18 +192,47 @@ public final class DockerOps {
         return removeWhere(instanceId, container -> true, "shutdown");
     }
 
-    /** Removes this instance's containers that match {@code stale}, logging each with {@code reason}; answers how many. */
+    /**
+     * Removes this instance's containers that match {@code stale}, logging each with {@code reason}; answers how many.
+     * Removals run a few at a time: a forced remove waits for the container to die, about a second for a JVM, which
+     * made removing a few dozen one by one outlast a shutdown.
+     */
     public static DockerOperation<Integer> removeWhere(String instanceId, java.util.function.Predicate<ManagedContainer> stale, String reason) {
         return client -> {
-            int removed = 0;
-            for (var container : listManaged(instanceId, null).run(client)) {
-                if (stale.test(container) && remove(container.id()).run(client)) {
-                    removed++;
-                    log.info("Removed container", kv("container_id", container.id()), kv("function_name", container.function()),
-                            kv("reason", reason));
-                }
+            var doomed = listManaged(instanceId, null).run(client).stream().filter(stale).toList();
+            if (doomed.isEmpty()) {
+                return 0;
             }
-            return removed;
+            var removers = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_REMOVALS, doomed.size()), runnable -> {
+                var thread = new Thread(runnable, Thread.currentThread().getName() + "-remove");
+                thread.setDaemon(true);
+                return thread;
+            });
+            try {
+                var removals = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+                for (var container : doomed) {
+                    removals.add(removers.submit(() -> {
+                        boolean gone = remove(container.id()).run(client);
+                        if (gone) {
+                            log.info("Removed container", kv("container_id", container.id()), kv("function_name", container.function()),
+                                    kv("reason", reason));
+                        }
+                        return gone;
+                    }));
+                }
+                int removed = 0;
+                for (var removal : removals) {
+                    try {
+                        removed += removal.get() ? 1 : 0;
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw e.getCause() instanceof Exception cause ? cause : e;
+                    }
+                }
+                return removed;
+            } finally {
+                // Interrupted too when the supervisor gives up on this operation at its deadline.
+                removers.shutdownNow();
+            }
         };
     }
 

@@ -44,9 +44,19 @@ public final class DockerSupervisor {
 
     public sealed interface Command {}
 
-    /** Runs {@code operation} and answers {@code replyTo} with its result or a typed failure. */
-    public record Run<T>(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo)
-            implements Command {}
+    /**
+     * Runs {@code operation} and answers {@code replyTo} with its result or a typed failure, within {@code deadline}
+     * (null: {@code esb.docker.client-timeout}).
+     */
+    public record Run<T>(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo,
+                         Deadline deadline) implements Command {
+        public Run(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo) {
+            this(operation, requestId, call, replyTo, null);
+        }
+    }
+
+    /** A longer deadline for a call that is slow by nature (an image build), and the setting it comes from. */
+    public record Deadline(Duration after, String key) {}
 
     /**
      * Answers the daemon's state if it is already known. Subscribers to the event stream ask once at start, so a
@@ -150,7 +160,7 @@ public final class DockerSupervisor {
         private String abortReason = "the gateway is stopping";
         private boolean reconciledSinceUp;
 
-        private record Pending(String operation, ActorRef<DockerReply<Object>> replyTo, long startNanos) {}
+        private record Pending(String operation, ActorRef<DockerReply<Object>> replyTo, long startNanos, Deadline deadline) {}
 
         Incarnation(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, Shared shared) {
             this.ctx = ctx;
@@ -192,22 +202,28 @@ public final class DockerSupervisor {
                         "Docker daemon unavailable at " + state.dockerHost() + ": " + state.lastError())));
                 return Behaviors.same();
             }
-            submit(run.operation(), run.requestId(), (DockerOperation<Object>) run.call(), replyTo);
+            submit(run.operation(), run.requestId(), (DockerOperation<Object>) run.call(), replyTo, run.deadline());
             return Behaviors.same();
         }
 
         private void submit(String operation, String requestId, DockerOperation<Object> call, ActorRef<DockerReply<Object>> replyTo) {
+            submit(operation, requestId, call, replyTo, null);
+        }
+
+        private void submit(String operation, String requestId, DockerOperation<Object> call, ActorRef<DockerReply<Object>> replyTo,
+                            Deadline requested) {
+            var deadline = requested != null ? requested : new Deadline(settings.docker().clientTimeout(), "esb.docker.client-timeout");
             if (shared.inFlight.get() >= settings.docker().maxPendingOperations()) {
                 replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.OVERLOADED, operation,
                         "Docker is overloaded: " + shared.inFlight.get() + " operations pending (esb.docker.max-pending-operations)")));
                 return;
             }
             long id = shared.ids.incrementAndGet();
-            pending.put(id, new Pending(operation, replyTo, System.nanoTime()));
+            pending.put(id, new Pending(operation, replyTo, System.nanoTime(), deadline));
             shared.inFlight.incrementAndGet();
             var future = CompletableFuture.supplyAsync(() -> runLogged(operation, requestId, call), dockerExecutor);
             ctx.pipeToSelf(future, (value, error) -> new Completed(id, value, error));
-            timers.startSingleTimer(new DeadlinePassed(id), settings.docker().clientTimeout());
+            timers.startSingleTimer(new DeadlinePassed(id), deadline.after());
         }
 
         /** Runs on a Docker dispatcher thread, so these log lines show which thread did the Docker work. */
@@ -251,9 +267,9 @@ public final class DockerSupervisor {
             if (call == null) {
                 return Behaviors.same();
             }
-            var timeout = settings.docker().clientTimeout();
+            var timeout = call.deadline().after();
             call.replyTo().tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.TIMEOUT, call.operation(),
-                    "Docker operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms (esb.docker.client-timeout)")));
+                    "Docker operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms (" + call.deadline().key() + ")")));
             log.error("Docker operation timed out; closing the client to free its thread",
                     kv("operation", call.operation()), kv("timeout_ms", timeout.toMillis()));
             markDown("operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms");

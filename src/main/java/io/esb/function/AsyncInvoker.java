@@ -10,7 +10,6 @@ import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.util.ArrayDeque;
 
@@ -111,8 +110,8 @@ public final class AsyncInvoker {
         var name = job.function().name();
         var ref = table.ref(name);
         if (ref == null) {
-            logWith(job, () -> log.error("Async invocation dropped: the function is no longer configured", kv("function_name", name),
-                    kv("request_id", job.invocation().requestId()), kv("attempts", job.attempt() - 1)));
+            log.error("Async invocation dropped: the function is no longer configured", kv("function_name", name),
+                    kv("request_id", job.invocation().requestId()), kv("attempts", job.attempt() - 1));
             return null;
         }
         return ref.equals(job.target()) ? job : new Job(table.function(name), ref, job.invocation(), job.attempt());
@@ -128,14 +127,14 @@ public final class AsyncInvoker {
             var retries = async.retryDelays();
             if (job.attempt() <= retries.size()) {
                 var delay = retries.get(job.attempt() - 1);
-                logWith(job, () -> log.warn("Async invocation failed; retrying", kv("function_name", job.function().name()),
+                log.warn("Async invocation failed; retrying", kv("function_name", job.function().name()),
                         kv("request_id", job.invocation().requestId()), kv("attempt", job.attempt()), kv("error_type", errorType),
-                        kv("retry_in_ms", delay.toMillis())));
+                        kv("retry_in_ms", delay.toMillis()));
                 waitingForRetry++;
                 timers.startSingleTimer(new RetryDue(new Job(job.function(), job.target(), job.invocation(), job.attempt() + 1)), delay);
             } else {
-                logWith(job, () -> log.error("Async invocation failed after all retries", kv("function_name", job.function().name()),
-                        kv("request_id", job.invocation().requestId()), kv("attempts", job.attempt()), kv("error_type", errorType)));
+                log.error("Async invocation failed after all retries", kv("function_name", job.function().name()),
+                        kv("request_id", job.invocation().requestId()), kv("attempts", job.attempt()), kv("error_type", errorType));
             }
         }
         startReady();
@@ -147,14 +146,5 @@ public final class AsyncInvoker {
         ready.add(due.job());
         startReady();
         return Behaviors.same();
-    }
-
-    private static void logWith(Job job, Runnable logging) {
-        MDC.put("request_id", job.invocation().requestId());
-        try {
-            logging.run();
-        } finally {
-            MDC.remove("request_id");
-        }
     }
 }

@@ -1,54 +1,53 @@
 package io.esb.function;
 
 import akka.actor.typed.ActorSystem;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.model.ContentTypes;
-import akka.http.javadsl.model.HttpRequest;
-import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.headers.RawHeader;
-import akka.http.javadsl.settings.ClientConnectionSettings;
-import akka.http.javadsl.settings.ConnectionPoolSettings;
-import akka.stream.Materializer;
 import io.esb.config.ContainerSettings;
 
+import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Talks the RIE protocol to function containers over Akka HTTP's non-blocking client. Connections to a container
- * are pooled by its address, so warm calls reuse one keep-alive connection.
+ * Talks the RIE protocol to function containers: one kept-alive HTTP/1.1 connection per container, and each exchange
+ * blocking on a thread of its own pool ({@code esb-container-io-N}), never on an Akka dispatcher. The caller's stage
+ * completes on that thread.
+ *
+ * <p>Why not Akka HTTP's client: profiled under load, its host pool took about 40% of the gateway's CPU and a dozen
+ * thread hand-offs per call (see BENCHMARKS.md). A container serves one invocation at a time, so one connection and one
+ * thread per busy container is all a call needs.
  */
-public final class ContainerClient {
+public final class ContainerClient implements AutoCloseable {
     static final String INVOKE_PATH = "/2015-03-31/functions/function/invocations";
+    /** A refused connect costs microseconds, so polling often shortens every cold start at no real cost. */
+    private static final long PROBE_PAUSE_MILLIS = 2;
 
-    private final Http http;
-    private final Materializer materializer;
-    private final ActorSystem<?> system;
-    private final ConnectionPoolSettings poolSettings;
-    /**
-     * Readiness probes get their own pool: a refused connect makes a pool back off (100 ms and more by default),
-     * which would delay noticing a container that has just started listening.
-     */
-    private final ConnectionPoolSettings probePoolSettings;
     private final ContainerSettings settings;
     private final long maxResponseBytes;
+    private final ThreadPoolExecutor io;
+    /** The idle connection of each container, by published port; taken out while an exchange uses it. */
+    private final ConcurrentHashMap<Integer, ContainerConnection> idleConnections = new ConcurrentHashMap<>();
 
     public ContainerClient(ActorSystem<?> system, ContainerSettings settings, long maxResponseBytes) {
-        this.system = system;
-        this.http = Http.get(system);
-        this.materializer = Materializer.matFromSystem(system);
         this.settings = settings;
         this.maxResponseBytes = maxResponseBytes;
-        var connection = ClientConnectionSettings.create(system.classicSystem()).withConnectingTimeout(
-                scala.concurrent.duration.FiniteDuration.create(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        this.poolSettings = ConnectionPoolSettings.create(system.classicSystem()).withMaxRetries(0).withConnectionSettings(connection);
-        this.probePoolSettings = poolSettings
-                .withBaseConnectionBackoff(scala.concurrent.duration.FiniteDuration.create(1, TimeUnit.MILLISECONDS))
-                .withMaxConnectionBackoff(scala.concurrent.duration.FiniteDuration.create(5, TimeUnit.MILLISECONDS));
+        var threads = new AtomicInteger();
+        // One thread per busy or starting container at most; idle threads linger a minute so warm calls reuse them.
+        this.io = new ThreadPoolExecutor(0, settings.maxTotal() * 2 + 16, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+            var thread = new Thread(runnable, "esb-container-io-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        system.getWhenTerminated().thenRun(this::close);
     }
 
     public static String invokeUrl(int hostPort) {
@@ -57,83 +56,124 @@ public final class ContainerClient {
 
     /** Sends one event. Never fails the stage: every failure becomes an {@link InvokeOutcome}. */
     public CompletionStage<InvokeOutcome> invoke(int hostPort, byte[] event, String requestId, Duration timeout) {
-        var request = HttpRequest.POST(invokeUrl(hostPort))
-                .withEntity(ContentTypes.APPLICATION_JSON, event)
-                .addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
-        long deadline = timeout.toMillis();
-        return Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings, system.classicSystem().log()))
-                .thenCompose(response -> strictEntity(response, deadline)
-                        .thenApply(strict -> (InvokeOutcome) new InvokeOutcome.Answered(
-                                response.status().intValue(), strict.getData().toArray(), strict.getContentType().toString())))
-                .orTimeout(deadline, TimeUnit.MILLISECONDS)
-                .exceptionally(error -> classify(unwrap(error), timeout));
+        return onIoThread(() -> exchange(hostPort, event, requestId, timeout),
+                new InvokeOutcome.NotDelivered("Overloaded", "no container I/O thread free"));
     }
 
     /**
      * Waits until the container's server answers HTTP at all. The RIE has no health endpoint, so any HTTP answer to a
-     * GET (which it does not treat as an invocation) proves it is listening.
+     * GET (which it does not treat as an invocation) proves it is listening. The probe's connection is kept for the
+     * first invocation.
      */
     public CompletionStage<Boolean> awaitReady(int hostPort, Duration within) {
-        long giveUpAt = System.nanoTime() + within.toNanos();
-        return probe(hostPort, giveUpAt, Duration.ofMillis(5));
+        return onIoThread(() -> probeUntilReady(hostPort, System.nanoTime() + within.toNanos()), false);
     }
 
-    private CompletionStage<Boolean> probe(int hostPort, long giveUpAt, Duration pause) {
-        var request = HttpRequest.GET("http://127.0.0.1:" + hostPort + "/");
-        var attempt = Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), probePoolSettings, system.classicSystem().log()))
-                .thenApply(response -> {
-                    response.discardEntityBytes(materializer);
-                    return true;
-                })
-                .orTimeout(settings.pingTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .exceptionally(error -> false);
-        return attempt.thenCompose(ready -> {
-            if (ready) {
-                return CompletableFuture.completedFuture(true);
-            }
-            if (System.nanoTime() + pause.toNanos() >= giveUpAt) {
-                return CompletableFuture.completedFuture(false);
-            }
-            // A refused connect costs microseconds, so polling often shortens every cold start at no real cost.
-            return Stages.plain(akka.pattern.Patterns.after(pause, system.classicSystem().scheduler(), system.executionContext(),
-                    () -> probe(hostPort, giveUpAt, pause)));
-        });
-    }
-
-    /** Small answers arrive already complete; only a streamed one needs a stream to collect it. */
-    private CompletableFuture<akka.http.javadsl.model.HttpEntity.Strict> strictEntity(HttpResponse response, long deadlineMillis) {
-        var entity = response.entity();
-        if (entity.isStrict() && entity.getContentLengthOption().orElse(Long.MAX_VALUE) <= maxResponseBytes) {
-            return CompletableFuture.completedFuture((akka.http.javadsl.model.HttpEntity.Strict) entity);
+    /** Closes the container's idle connection; call it when the container is discarded. */
+    public void release(int hostPort) {
+        var connection = idleConnections.remove(hostPort);
+        if (connection != null) {
+            connection.close();
         }
-        return Stages.plain(entity.toStrict(deadlineMillis, maxResponseBytes, materializer));
     }
 
-    private static InvokeOutcome classify(Throwable error, Duration timeout) {
-        if (error instanceof TimeoutException) {
+    @Override
+    public void close() {
+        io.shutdownNow();
+        idleConnections.values().forEach(ContainerConnection::close);
+        idleConnections.clear();
+    }
+
+    private <T> CompletionStage<T> onIoThread(java.util.function.Supplier<T> work, T whenRejected) {
+        var result = new CompletableFuture<T>();
+        try {
+            io.execute(() -> result.complete(work.get()));
+        } catch (RejectedExecutionException e) {
+            result.complete(whenRejected);
+        }
+        return result;
+    }
+
+    private InvokeOutcome exchange(int hostPort, byte[] event, String requestId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ContainerConnection connection;
+        try {
+            connection = connection(hostPort);
+        } catch (IOException e) {
+            return new InvokeOutcome.NotDelivered(e.getClass().getSimpleName(), describe(e));
+        }
+        try {
+            var response = connection.exchange("POST", INVOKE_PATH,
+                    "Content-Type: application/json\r\nX-Amzn-RequestId: " + requestId + "\r\n", event, deadline, maxResponseBytes);
+            keepOrClose(hostPort, connection, response.keepAlive());
+            return new InvokeOutcome.Answered(response.status(), response.body(), response.contentType());
+        } catch (SocketTimeoutException e) {
+            connection.close();
             return new InvokeOutcome.Lost("Timeout", "no answer within " + timeout.toMillis() + " ms", true);
+        } catch (IOException e) {
+            connection.close();
+            return new InvokeOutcome.Lost(e.getClass().getSimpleName(), describe(e), false);
         }
-        var type = error.getClass().getSimpleName();
-        var detail = String.valueOf(error.getMessage());
-        if (causedBy(error, ConnectException.class) || detail.contains("Connection refused") || detail.contains("Connect(")) {
-            return new InvokeOutcome.NotDelivered(type, detail);
-        }
-        return new InvokeOutcome.Lost(type, detail, false);
     }
 
-    private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
-        for (var e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
-            if (type.isInstance(e)) {
+    private boolean probeUntilReady(int hostPort, long giveUpAt) {
+        while (true) {
+            long probeDeadline = Math.min(giveUpAt, System.nanoTime() + settings.pingTimeout().toNanos());
+            ContainerConnection connection = null;
+            try {
+                connection = ContainerConnection.open(address(hostPort), (int) Math.max(1, settings.pingTimeout().toMillis()));
+                var response = connection.exchange("GET", "/", "", null, probeDeadline, 64 * 1024);
+                keepOrClose(hostPort, connection, response.keepAlive());
                 return true;
+            } catch (IOException e) {
+                if (connection != null) {
+                    connection.close();
+                }
+            }
+            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PROBE_PAUSE_MILLIS) >= giveUpAt) {
+                return false;
+            }
+            try {
+                Thread.sleep(PROBE_PAUSE_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
         }
-        return false;
     }
 
-    private static Throwable unwrap(Throwable error) {
-        while (error instanceof java.util.concurrent.CompletionException && error.getCause() != null) {
-            error = error.getCause();
+    /** The container's kept-alive connection if it is still good, else a new one. */
+    private ContainerConnection connection(int hostPort) throws IOException {
+        var kept = idleConnections.remove(hostPort);
+        if (kept != null) {
+            if (kept.reusable()) {
+                return kept;
+            }
+            kept.close();
         }
-        return error;
+        return ContainerConnection.open(address(hostPort), (int) Math.max(1, settings.connectTimeout().toMillis()));
+    }
+
+    private void keepOrClose(int hostPort, ContainerConnection connection, boolean keepAlive) {
+        if (keepAlive) {
+            var previous = idleConnections.put(hostPort, connection);
+            if (previous != null && previous != connection) {
+                previous.close();
+            }
+        } else {
+            connection.close();
+        }
+    }
+
+    private static InetSocketAddress address(int hostPort) {
+        return new InetSocketAddress("127.0.0.1", hostPort);
+    }
+
+    private static String describe(IOException e) {
+        var message = e.getMessage();
+        if (e instanceof ConnectException && (message == null || message.isBlank())) {
+            return "Connection refused";
+        }
+        return message == null ? e.getClass().getSimpleName() : message;
     }
 }

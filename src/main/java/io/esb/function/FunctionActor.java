@@ -76,7 +76,9 @@ public final class FunctionActor {
 
     private record ReadinessChecked(StartedContainer container, boolean ready, boolean adopted) implements Command {}
 
-    private record InvocationDone(Container container, Pending pending, boolean coldStart, InvokeOutcome outcome) implements Command {}
+    /** {@code replied}: the caller already has its answer, sent straight from the I/O thread that received it. */
+    private record InvocationDone(Container container, Pending pending, boolean coldStart, InvokeOutcome outcome, boolean replied)
+            implements Command {}
 
     private record DaemonChanged(DaemonState state) implements Command {}
 
@@ -458,9 +460,22 @@ public final class FunctionActor {
         boolean coldStart = !container.served;
         container.served = true;
         var invocation = pending.invocation();
-        ctx.pipeToSelf(client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE)),
-                (outcome, error) -> new InvocationDone(container, pending, coldStart,
-                        outcome != null ? outcome : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false)));
+        var self = ctx.getSelf();
+        var containerId = container.id;
+        client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE))
+                .whenComplete((answer, error) -> {
+                    var outcome = answer != null ? answer
+                            : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false);
+                    // A plain answer goes to the caller from here, not after a trip through this actor's mailbox;
+                    // the actor only learns that the container is free.
+                    boolean replied = !invocation.tailLogs() && outcome instanceof InvokeOutcome.Answered answered && !leftInUnknownState(answered);
+                    if (replied) {
+                        var answered = (InvokeOutcome.Answered) outcome;
+                        pending.replyTo().tell(new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
+                                coldStart, containerId, null));
+                    }
+                    self.tell(new InvocationDone(container, pending, coldStart, outcome, replied));
+                });
     }
 
     private Behavior<Command> onInvocationDone(InvocationDone done) {
@@ -470,15 +485,17 @@ public final class FunctionActor {
         var requestId = pending.invocation().requestId();
         var outcome = done.outcome();
         if (outcome instanceof InvokeOutcome.Answered answered) {
-            var completed = new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
-                    done.coldStart(), container.id, null);
-            if (pending.invocation().tailLogs()) {
-                // Log lines from before this invocation's dispatch are cut away by its request id.
-                long since = java.time.Instant.now().minus(function.timeout()).minusSeconds(2).getEpochSecond();
-                askDocker("invocation-logs", requestId, DockerOps.invocationLogs(container.id, since, requestId),
-                        reply -> new LogsFetched(completed, pending.replyTo(), reply));
-            } else {
-                pending.replyTo().tell(completed);
+            if (!done.replied()) {
+                var completed = new InvocationResult.Completed(answered.status(), answered.body(), answered.contentType(),
+                        done.coldStart(), container.id, null);
+                if (pending.invocation().tailLogs()) {
+                    // Log lines from before this invocation's dispatch are cut away by its request id.
+                    long since = java.time.Instant.now().minus(function.timeout()).minusSeconds(2).getEpochSecond();
+                    askDocker("invocation-logs", requestId, DockerOps.invocationLogs(container.id, since, requestId),
+                            reply -> new LogsFetched(completed, pending.replyTo(), reply));
+                } else {
+                    pending.replyTo().tell(completed);
+                }
             }
             if (leftInUnknownState(answered)) {
                 // A timed-out or crashed runtime is never reused; the next call gets a fresh container.
@@ -553,6 +570,7 @@ public final class FunctionActor {
     }
 
     private void discard(Container container) {
+        client.release(container.port);
         idle.remove(container);
         busy.remove(container.id);
         remove(container.id);

@@ -13,8 +13,8 @@ import java.util.TreeSet;
  * @param added     new functions
  * @param removed   functions no longer configured: they drain and go
  * @param replaced  functions whose containers change (image, timeout, memory, environment or CPU limit, as
- *                  {@link FunctionSettings#containerSpecHash()} sees them): a new actor and new containers; the old
- *                  actor drains
+ *                  {@link FunctionSettings#containerSpecHash()} sees them, or how their image is built): a new actor
+ *                  and new containers; the old actor drains
  * @param updated   functions whose containers stay as they are while other settings change (routes,
  *                  max-concurrency, min-warm): the same actor takes the new settings
  */
@@ -28,6 +28,12 @@ public record FunctionDiff(List<String> added, List<String> removed, List<String
     }
 
     public static FunctionDiff between(Map<String, FunctionSettings> before, Map<String, FunctionSettings> after) {
+        return between(before, after, Map.of(), Map.of());
+    }
+
+    /** {@code buildsBefore}/{@code buildsAfter}: how functions' images are built (SAM Dockerfiles), by name. */
+    public static FunctionDiff between(Map<String, FunctionSettings> before, Map<String, FunctionSettings> after,
+                                       Map<String, ?> buildsBefore, Map<String, ?> buildsAfter) {
         var added = new ArrayList<String>();
         var removed = new ArrayList<String>();
         var replaced = new ArrayList<String>();
@@ -41,7 +47,8 @@ public record FunctionDiff(List<String> added, List<String> removed, List<String
                 added.add(name);
             } else if (now == null) {
                 removed.add(name);
-            } else if (!old.containerSpecHash().equals(now.containerSpecHash())) {
+            } else if (!old.containerSpecHash().equals(now.containerSpecHash())
+                    || !java.util.Objects.equals(buildsBefore.get(name), buildsAfter.get(name))) {
                 replaced.add(name);
             } else if (!old.equals(now)) {
                 updated.add(name);

@@ -51,17 +51,18 @@ public final class FunctionRegistry {
     private record Stopped(String name, ActorRef<FunctionActor.Command> ref) implements Command {}
 
     /**
+     * @param builds     builds the images of functions that come with a Dockerfile (SAM); null when none can
      * @param published  where the current table is published; set before {@code started} completes
      * @param started    completes once the startup functions have actors and the first table is published
      * @param drainGrace how long a drained actor lingers for calls from requests that looked the function up just
      *                   before a reload (their body was still arriving)
      */
     public static Behavior<Command> create(EsbSettings settings, ActorRef<DockerSupervisor.Command> docker, ContainerClient client,
-                                           ActorRef<ContainerBudget.Command> budget, DockerSupervisor.Shared dockerState,
-                                           AtomicReference<FunctionTable> published, CompletableFuture<FunctionTable> started,
-                                           Duration drainGrace) {
+                                           ActorRef<ContainerBudget.Command> budget, ActorRef<ImageBuilds.Command> builds,
+                                           DockerSupervisor.Shared dockerState, AtomicReference<FunctionTable> published,
+                                           CompletableFuture<FunctionTable> started, Duration drainGrace) {
         return Behaviors.setup(ctx -> {
-            var registry = new FunctionRegistry(ctx, settings, docker, client, budget, dockerState, published, drainGrace);
+            var registry = new FunctionRegistry(ctx, settings, docker, client, budget, builds, dockerState, published, drainGrace);
             started.complete(published.get());
             return registry.behavior();
         });
@@ -71,6 +72,7 @@ public final class FunctionRegistry {
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
     private final ActorRef<ContainerBudget.Command> budget;
+    private final ActorRef<ImageBuilds.Command> builds;
     private final DockerSupervisor.Shared dockerState;
     private final AtomicReference<FunctionTable> published;
     private final Duration drainGrace;
@@ -81,13 +83,14 @@ public final class FunctionRegistry {
     private final Map<ActorRef<FunctionActor.Command>, FunctionSettings> draining = new HashMap<>();
 
     private FunctionRegistry(ActorContext<Command> ctx, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
-                             ContainerClient client, ActorRef<ContainerBudget.Command> budget, DockerSupervisor.Shared dockerState,
-                             AtomicReference<FunctionTable> published, Duration drainGrace) {
+                             ContainerClient client, ActorRef<ContainerBudget.Command> budget, ActorRef<ImageBuilds.Command> builds,
+                             DockerSupervisor.Shared dockerState, AtomicReference<FunctionTable> published, Duration drainGrace) {
         this.ctx = ctx;
         this.settings = settings;
         this.docker = docker;
         this.client = client;
         this.budget = budget;
+        this.builds = builds;
         this.dockerState = dockerState;
         this.published = published;
         this.drainGrace = drainGrace;
@@ -107,7 +110,7 @@ public final class FunctionRegistry {
 
     private Behavior<Command> onApply(Apply apply) {
         var next = apply.settings();
-        var diff = FunctionDiff.between(settings.functions(), next.functions());
+        var diff = FunctionDiff.between(settings.functions(), next.functions(), settings.sam().builds(), next.sam().builds());
         if (diff.isEmpty()) {
             apply.replyTo().tell(new Applied(generation, diff));
             return Behaviors.same();
@@ -128,7 +131,11 @@ public final class FunctionRegistry {
         for (var function : next.functions().values()) {
             var name = function.name();
             if (diff.added().contains(name) || diff.replaced().contains(name)) {
-                refs.put(name, spawn(function, !drainingWithSpec(name, function.containerSpecHash())));
+                // Running containers of this name and spec belong to a predecessor that drains (already, or from now on).
+                var predecessor = previous.get(name);
+                boolean predecessorsContainers = drainingWithSpec(name, function.containerSpecHash())
+                        || (predecessor != null && predecessor.containerSpecHash().equals(function.containerSpecHash()));
+                refs.put(name, spawn(function, !predecessorsContainers));
                 if (live.containsKey(name)) {
                     toDrain.put(live.get(name), previous.get(name));
                 }
@@ -166,8 +173,12 @@ public final class FunctionRegistry {
     }
 
     private ActorRef<FunctionActor.Command> spawn(FunctionSettings function, boolean adoptRunning) {
-        var ref = ctx.spawn(FunctionActor.create(function, settings, docker, client, budget, adoptRunning),
-                "function-" + function.name() + "-" + generation);
+        var name = "function-" + function.name() + "-" + generation;
+        var behavior = FunctionActor.create(function, settings, docker, client, budget, adoptRunning);
+        var build = settings.sam().builds().get(function.name());
+        // A function built from a Dockerfile answers 503 behind a gate until its image exists.
+        ActorRef<FunctionActor.Command> ref = build == null || builds == null ? ctx.spawn(behavior, name)
+                : ctx.spawn(ImageBuilds.gate(function, build, builds, behavior, adoptRunning), name).narrow();
         ctx.watchWith(ref, new Stopped(function.name(), ref));
         return ref;
     }

@@ -22,6 +22,8 @@ public sealed interface InvocationResult {
         /** No answer within the function's timeout; the container was discarded: 504. */
         TIMED_OUT,
         /** The function's queue is full: 429. */
-        THROTTLED
+        THROTTLED,
+        /** The function's image is still being built, or its build failed: 503 with the reason. */
+        IMAGE_NOT_READY
     }
 }

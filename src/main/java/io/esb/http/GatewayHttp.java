@@ -250,6 +250,7 @@ public final class GatewayHttp {
             case DOCKER_UNAVAILABLE -> JsonResponses.awsError(503, "ServiceException", failed.message().startsWith("Docker daemon unavailable")
                     ? failed.message() : "Docker daemon unavailable: " + failed.message());
             case START_FAILED -> JsonResponses.awsError(503, "ServiceException", "Function container could not be started: " + failed.message());
+            case IMAGE_NOT_READY -> JsonResponses.awsError(503, "ServiceException", failed.message());
             case TIMED_OUT, RUNTIME_EXITED, OUT_OF_MEMORY, CONTAINER_FAILED -> JsonResponses.awsError(502, "ServiceException", failed.message());
         };
     }
@@ -391,6 +392,7 @@ public final class GatewayHttp {
             case THROTTLED -> JsonResponses.error(429, "Too Many Requests", "reason", failed.message());
             case DOCKER_UNAVAILABLE -> JsonResponses.error(503, "Docker daemon unavailable", "reason", failed.message());
             case START_FAILED -> JsonResponses.error(503, "Function container could not be started", "reason", failed.message());
+            case IMAGE_NOT_READY -> JsonResponses.error(503, "Function image is not ready", "reason", failed.message());
             case TIMED_OUT -> JsonResponses.error(504, "Endpoint request timed out");
             case RUNTIME_EXITED, OUT_OF_MEMORY, CONTAINER_FAILED -> JsonResponses.error(502, "Internal server error");
         };

@@ -2,7 +2,6 @@ package io.esb.observability;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.util.concurrent.TimeUnit;
 
@@ -43,18 +42,14 @@ public final class AccessLog {
 
     public static void write(Entry e, int status, long elapsedNanos) {
         double latencyMs = TimeUnit.NANOSECONDS.toMicros(elapsedNanos) / 1000.0;
-        MDC.put("request_id", e.requestId);
-        try {
-            if (e.functionName == null) {
-                log.info("{} {} {}", e.method, e.path, status, kv("method", e.method), kv("path", e.path), kv("status", status),
-                        kv("latency_ms", latencyMs), kv("client_ip", e.clientIp), kv("user_agent", e.userAgent), kv("request_id", e.requestId));
-            } else {
-                log.info("{} {} {}", e.method, e.path, status, kv("method", e.method), kv("path", e.path), kv("status", status),
-                        kv("latency_ms", latencyMs), kv("client_ip", e.clientIp), kv("user_agent", e.userAgent), kv("request_id", e.requestId),
-                        kv("function_name", e.functionName), kv("cold_start", e.coldStart != null && e.coldStart));
-            }
-        } finally {
-            MDC.remove("request_id");
+        // request_id is a field of its own here, not MDC as well: JSON output would carry the key twice.
+        if (e.functionName == null) {
+            log.info("{} {} {}", e.method, e.path, status, kv("method", e.method), kv("path", e.path), kv("status", status),
+                    kv("latency_ms", latencyMs), kv("client_ip", e.clientIp), kv("user_agent", e.userAgent), kv("request_id", e.requestId));
+        } else {
+            log.info("{} {} {}", e.method, e.path, status, kv("method", e.method), kv("path", e.path), kv("status", status),
+                    kv("latency_ms", latencyMs), kv("client_ip", e.clientIp), kv("user_agent", e.userAgent), kv("request_id", e.requestId),
+                    kv("function_name", e.functionName), kv("cold_start", e.coldStart != null && e.coldStart));
         }
     }
 }

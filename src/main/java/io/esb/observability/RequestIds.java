@@ -9,7 +9,18 @@ public final class RequestIds {
 
     private RequestIds() {}
 
+    /**
+     * A random (version 4) UUID, as Lambda's request ids are. It needs to be unique, not unguessable, so it comes from
+     * ThreadLocalRandom rather than {@link UUID#randomUUID()}'s SecureRandom, which profiled at about 5% of a warm call.
+     */
+    public static String newId() {
+        var random = java.util.concurrent.ThreadLocalRandom.current();
+        long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+        long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new UUID(high, low).toString();
+    }
+
     public static String fromHeaderOrNew(String header) {
-        return header != null && SAFE.matcher(header).matches() ? header : UUID.randomUUID().toString();
+        return header != null && SAFE.matcher(header).matches() ? header : newId();
     }
 }

@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * Reads the configuration again and applies what can change live: {@code esb.functions} (functions and their
- * routes). A configuration that fails validation is rejected as a whole and the running one stays. Other changed keys
+ * Reads the configuration again and applies what can change live: the functions and their routes, from
+ * {@code esb.functions} and the SAM template ({@code esb.sam.*}). A configuration that fails validation is rejected as a whole and the running one stays. Other changed keys
  * are reported as needing a restart and otherwise ignored. Reloads run one at a time on their own thread (reading
  * files blocks), never on an Akka dispatcher.
  */
@@ -50,6 +50,9 @@ public final class ConfigReloader implements AutoCloseable {
     private final EsbSettings settings;
     private final ActorRef<FunctionRegistry.Command> registry;
     private final ActorSystem<?> system;
+    private final java.util.function.Consumer<List<java.nio.file.Path>> filesRead;
+    /** The SAM template as last applied; its summary is logged again when it changes. */
+    private io.esb.config.sam.SamTemplate sam;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         var thread = new Thread(r, "esb-config-reload");
         thread.setDaemon(true);
@@ -62,15 +65,18 @@ public final class ConfigReloader implements AutoCloseable {
     /**
      * @param running  the configuration the gateway started with: changes to anything but the functions are
      *                 compared against it
-     * @param settings the settings the gateway started with
+     * @param settings  the settings the gateway started with
+     * @param filesRead told, after each applied reload, which files the configuration now reads (to watch them)
      */
     public ConfigReloader(ConfigSource source, Config running, EsbSettings settings, ActorRef<FunctionRegistry.Command> registry,
-                          ActorSystem<?> system) {
+                          ActorSystem<?> system, java.util.function.Consumer<List<java.nio.file.Path>> filesRead) {
         this.source = source;
         this.running = running;
         this.settings = settings;
         this.registry = registry;
         this.system = system;
+        this.filesRead = filesRead;
+        this.sam = settings.sam();
     }
 
     /** Queues a reload; {@code trigger} (e.g. "file-change", "SIGHUP") goes into its log lines. */
@@ -96,7 +102,7 @@ public final class ConfigReloader implements AutoCloseable {
         }
         var needsRestart = changedOutsideFunctions(running, config);
         var effective = new EsbSettings(settings.http(), settings.docker(), settings.containers(), settings.shutdown(), settings.async(),
-                settings.auth(), settings.region(), settings.accountId(), next.functions());
+                settings.auth(), settings.region(), settings.accountId(), next.functions(), next.sam());
         FunctionRegistry.Result result;
         try {
             result = AskPattern.<FunctionRegistry.Command, FunctionRegistry.Result>ask(registry,
@@ -109,6 +115,11 @@ public final class ConfigReloader implements AutoCloseable {
             return rejected(trigger, null, notApplied.reason());
         }
         var applied = (FunctionRegistry.Applied) result;
+        if (!next.sam().equals(sam)) {
+            sam = next.sam();
+            sam.logSummary();
+        }
+        filesRead.accept(source.watchedFiles(next));
         if (!needsRestart.isEmpty()) {
             log.warn("Configuration change needs a restart; ignored until then", kv("keys", needsRestart), kv("trigger", trigger));
         }
@@ -146,7 +157,8 @@ public final class ConfigReloader implements AutoCloseable {
     }
 
     /**
-     * Keys under {@code esb} other than the functions whose value differs from the running configuration, sorted.
+     * Keys under {@code esb} whose value differs from the running configuration, sorted; the functions and the SAM
+     * template they may come from are left out, as they change live.
      * Names of users and API keys are not secrets' values, but stay out of logs all the same.
      */
     static List<String> changedOutsideFunctions(Config before, Config after) {
@@ -166,7 +178,7 @@ public final class ConfigReloader implements AutoCloseable {
     private static Map<String, Object> leaves(Config root) {
         var result = new HashMap<String, Object>();
         if (root.hasPath("esb")) {
-            var esb = root.getConfig("esb").withoutPath("functions").withoutPath("docker-dispatcher");
+            var esb = root.getConfig("esb").withoutPath("functions").withoutPath("sam").withoutPath("docker-dispatcher");
             esb.entrySet().forEach(e -> result.put(e.getKey(), e.getValue().unwrapped()));
         }
         return result;

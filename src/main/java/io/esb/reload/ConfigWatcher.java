@@ -11,8 +11,6 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,8 +27,8 @@ public final class ConfigWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
 
     private final WatchService watchService;
-    private final Map<WatchKey, Path> directories = new HashMap<>();
-    private final Set<Path> files = new LinkedHashSet<>();
+    private final Map<WatchKey, Path> directories = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<Path> files = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Duration debounce;
     private final Runnable onChange;
     private final Thread thread;
@@ -40,15 +38,7 @@ public final class ConfigWatcher implements AutoCloseable {
         this.onChange = onChange;
         this.watchService = FileSystems.getDefault().newWatchService();
         try {
-            for (var file : watched) {
-                var absolute = file.toAbsolutePath().normalize();
-                files.add(absolute);
-                var directory = absolute.getParent();
-                if (!directories.containsValue(directory)) {
-                    directories.put(directory.register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
-                            StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE), directory);
-                }
-            }
+            register(watched);
         } catch (IOException | RuntimeException e) {
             watchService.close();
             throw e;
@@ -64,6 +54,38 @@ public final class ConfigWatcher implements AutoCloseable {
         log.info("Watching the configuration for changes", kv("files", watcher.files.stream().map(Path::toString).toList()),
                 kv("debounce_ms", debounce.toMillis()));
         return watcher;
+    }
+
+    /**
+     * Watches these files too, for example a SAM template a reloaded configuration names. Files already watched stay
+     * watched; at worst a file no longer used triggers a reload that changes nothing.
+     */
+    public void watch(List<Path> more) {
+        try {
+            var added = register(more);
+            if (!added.isEmpty()) {
+                log.info("Watching more files for configuration changes", kv("files", added.stream().map(Path::toString).toList()));
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("Cannot watch a configuration file; SIGHUP still reloads", kv("files", more.toString()), kv("error_detail", String.valueOf(e)));
+        }
+    }
+
+    private synchronized List<Path> register(List<Path> watched) throws IOException {
+        var added = new java.util.ArrayList<Path>();
+        for (var file : watched) {
+            var absolute = file.toAbsolutePath().normalize();
+            if (!files.add(absolute)) {
+                continue;
+            }
+            added.add(absolute);
+            var directory = absolute.getParent();
+            if (!directories.containsValue(directory)) {
+                directories.put(directory.register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
+                        StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE), directory);
+            }
+        }
+        return added;
     }
 
     private void run() {
@@ -107,13 +129,13 @@ public final class ConfigWatcher implements AutoCloseable {
         for (var event : key.pollEvents()) {
             if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
                 relevant = true;
-            } else if (event.context() instanceof Path name
-                    && (files.contains(directory.resolve(name)) || name.toString().startsWith(".."))) {
+            } else if (event.context() instanceof Path name && (directory == null // registered a moment ago, on another thread
+                    || files.contains(directory.resolve(name)) || name.toString().startsWith(".."))) {
                 relevant = true;
             }
         }
         if (!key.reset()) {
-            log.warn("Stopped watching a configuration directory (it is gone); SIGHUP still reloads", kv("directory", directory.toString()));
+            log.warn("Stopped watching a configuration directory (it is gone); SIGHUP still reloads", kv("directory", String.valueOf(directory)));
             directories.remove(key);
         }
         return relevant;

@@ -64,7 +64,8 @@ class SettingsLoaderTest {
         assertThat(settings.http().maxRouteBodyBytes()).isEqualTo(10L * 1024 * 1024);
 
         assertThat(settings.docker()).isEqualTo(new DockerSettings("unix:///var/run/docker.sock", 4, Duration.ofSeconds(5),
-                200, Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(2), "unit-1"));
+                200, Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(2), "unit-1",
+                Duration.ofMinutes(10)));
         assertThat(settings.containers()).isEqualTo(new ContainerSettings(Duration.ofMillis(1500), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), Duration.ofSeconds(90), 7, Duration.ofSeconds(30), 50));
 

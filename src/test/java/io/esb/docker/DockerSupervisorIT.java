@@ -204,6 +204,34 @@ class DockerSupervisorIT {
     }
 
     @Test
+    void aRunWithItsOwnDeadlineOutlastsTheClientTimeoutAndNamesItsSetting() {
+        var longSettings = settings(DEADLINE_INSTANCE, "esb.docker { client-timeout = 1s, restart-backoff { min = 100ms, max = 1s } }");
+        var sup = testKit.spawn(DockerSupervisor.create(longSettings, DockerSupervisor.sharedState(longSettings)), "docker-own-deadline");
+        try {
+            DockerOperation<String> slow = client -> {
+                Thread.sleep(1500);
+                return "built";
+            };
+            var probe = testKit.<DockerReply<String>>createTestProbe();
+            sup.tell(new DockerSupervisor.Run<>("slow-build", null, slow, probe.ref(),
+                    new DockerSupervisor.Deadline(Duration.ofSeconds(20), "esb.docker.build-timeout")));
+            assertThat(probe.receiveMessage(Duration.ofSeconds(25))).isEqualTo(new DockerReply.Ok<>("built"));
+
+            DockerOperation<String> stuck = client -> {
+                Thread.sleep(4000);
+                return "too late";
+            };
+            sup.tell(new DockerSupervisor.Run<>("stuck-build", null, stuck, probe.ref(),
+                    new DockerSupervisor.Deadline(Duration.ofMillis(1500), "esb.docker.build-timeout")));
+            var failure = failed(probe.receiveMessage(Duration.ofSeconds(10)));
+            assertThat(failure.kind()).isEqualTo(DockerFailure.Kind.TIMEOUT);
+            assertThat(failure.message()).isEqualTo("Docker operation 'stuck-build' timed out after 1500 ms (esb.docker.build-timeout)");
+        } finally {
+            testKit.stop(sup);
+        }
+    }
+
+    @Test
     void pastMaxPendingOperationsCallersAreTurnedAwayAtOnce() throws Exception {
         var overloadSettings = settings(OVERLOAD_INSTANCE, "esb.docker.max-pending-operations = 1");
         var shared = DockerSupervisor.sharedState(overloadSettings);

@@ -47,7 +47,7 @@ class FunctionRegistryTest {
         var dockerState = DockerSupervisor.sharedState(boot);
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, dockerState, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, null, dockerState, table, started,
                 Duration.ofMillis(100)));
 
         var first = started.get(10, TimeUnit.SECONDS);
@@ -113,7 +113,7 @@ class FunctionRegistryTest {
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, null, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, null, null, table, started,
                 Duration.ofSeconds(30)));
         var original = started.get(10, TimeUnit.SECONDS).ref("a");
 
@@ -125,6 +125,42 @@ class FunctionRegistryTest {
         assertThat(table.get().ref("a")).isNotEqualTo(original);
         assertThat(table.get().ref("a").path().name()).isEqualTo("function-a-3");
         testKit.stop(registry); // with its actors, the draining one included
+    }
+
+    @Test
+    void aRebuiltFunctionKeepsItsDrainingPredecessorsContainersUntilTheyFinish() throws Exception {
+        var plain = settings("b { image = \"built:test\" }");
+        var build1 = new io.esb.config.ImageBuild(java.nio.file.Path.of("/ctx/Dockerfile"), java.nio.file.Path.of("/ctx"), "built:test",
+                java.util.Map.of("V", "1"), null);
+        var build2 = new io.esb.config.ImageBuild(build1.dockerfile(), build1.context(), build1.tag(), java.util.Map.of("V", "2"), null);
+        var boot = withBuild(plain, build1);
+        var docker = testKit.<DockerSupervisor.Command>createTestProbe();
+        var builds = testKit.<ImageBuilds.Command>createTestProbe();
+        var table = new AtomicReference<FunctionTable>();
+        var started = new CompletableFuture<FunctionTable>();
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, builds.ref(), null, table, started,
+                Duration.ofSeconds(30)));
+        started.get(10, TimeUnit.SECONDS);
+        // At startup the build removes containers of earlier images, so they are not adopted.
+        var first = (ImageBuilds.Build) builds.receiveMessage(WAIT);
+        assertThat(first.build()).isEqualTo(build1);
+        assertThat(first.removeStale()).isTrue();
+
+        var applied = apply(registry, withBuild(plain, build2));
+
+        assertThat(applied.diff().replaced()).containsExactly("b");
+        // The old actor drains with the same settings: its busy containers run an earlier image and must finish.
+        var second = (ImageBuilds.Build) builds.receiveMessage(WAIT);
+        assertThat(second.build()).isEqualTo(build2);
+        assertThat(second.removeStale()).isFalse();
+        testKit.stop(registry);
+    }
+
+    private static EsbSettings withBuild(EsbSettings settings, io.esb.config.ImageBuild build) {
+        var sam = new io.esb.config.sam.SamTemplate(java.nio.file.Path.of("/ctx/template.yaml"), settings.functions(),
+                java.util.Map.of("b", build), java.util.List.of());
+        return new EsbSettings(settings.http(), settings.docker(), settings.containers(), settings.shutdown(), settings.async(),
+                settings.auth(), settings.region(), settings.accountId(), settings.functions(), sam);
     }
 
     private static FunctionRegistry.Applied apply(ActorRef<FunctionRegistry.Command> registry, EsbSettings settings) {

@@ -1,0 +1,398 @@
+package io.esb.config.sam;
+
+import com.typesafe.config.ConfigValueFactory;
+import io.esb.config.ConfigException;
+import io.esb.config.FunctionSettings;
+import io.esb.config.ImageBuild;
+import io.esb.config.SettingsLoader;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Turns one {@code AWS::Serverless::Function} into {@link FunctionSettings} (validated by the same code as
+ * {@code esb.functions}, so defaults and limits are the same) and, for a {@code Metadata} Dockerfile function, the
+ * {@link ImageBuild} that makes its image.
+ */
+final class SamFunctions {
+    /** Properties esb maps; {@code Description} and {@code Tags} have no effect on a local function and pass silently. */
+    static final Set<String> SUPPORTED_PROPERTIES = Set.of("PackageType", "ImageUri", "Timeout", "MemorySize",
+            "ReservedConcurrentExecutions", "Environment", "Events", "Description", "Tags");
+    private static final Set<String> API_EVENT_PROPERTIES = Set.of("Path", "Method", "RestApiId");
+    private static final Set<String> HTTP_API_EVENT_PROPERTIES = Set.of("Path", "Method", "ApiId", "PayloadFormatVersion");
+    private static final Set<String> ZIP_PROPERTIES = Set.of("Handler", "Runtime", "CodeUri", "InlineCode");
+    private static final Pattern DOCKER_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+    private static final String PREFIX = "sam.";
+
+    /** One function read from the template; {@code build} is null for an ImageUri function. */
+    record Result(FunctionSettings settings, ImageBuild build) {}
+
+    private final String logicalId;
+    private final String base;
+    private final Map<String, Object> own;
+    private final Map<String, Object> properties;
+    private final Map<String, Object> metadata;
+    private final Path templateDir;
+    private final SamIntrinsics intrinsics;
+    private final List<String> unsupported;
+
+    private SamFunctions(String logicalId, Map<String, Object> own, Map<String, Object> globals, Map<String, Object> metadata,
+                         Path templateDir, SamIntrinsics intrinsics, List<String> unsupported) {
+        this.logicalId = logicalId;
+        this.base = "Resources." + logicalId;
+        this.own = own;
+        this.properties = merge(globals, own);
+        this.metadata = metadata;
+        this.templateDir = templateDir;
+        this.intrinsics = intrinsics;
+        this.unsupported = unsupported;
+    }
+
+    static Result read(String logicalId, Map<String, Object> resource, Map<String, Object> globals, Path templateDir,
+                       SamIntrinsics intrinsics, List<String> unsupported) {
+        var own = map(resource.get("Properties"), "Resources." + logicalId + ".Properties");
+        var metadata = map(resource.get("Metadata"), "Resources." + logicalId + ".Metadata");
+        return new SamFunctions(logicalId, own, globals, metadata, templateDir, intrinsics, unsupported).read();
+    }
+
+    private Result read() {
+        for (var key : own.keySet()) {
+            if (!SUPPORTED_PROPERTIES.contains(key)) {
+                unsupported.add(base + ".Properties." + key);
+            }
+        }
+        var build = build();
+        var packageType = scalar("PackageType");
+        if (packageType != null && !packageType.equals("Image")) {
+            throw new SamTemplate.Invalid(where("PackageType"), "PackageType " + packageType
+                    + " is not supported: esb runs container images (PackageType: Image)");
+        }
+        var fn = new LinkedHashMap<String, Object>();
+        fn.put("image", build != null ? build.tag() : imageUri());
+        putWholeNumber(fn, "timeout", "Timeout", "s");
+        putWholeNumber(fn, "memory-mb", "MemorySize", "");
+        putWholeNumber(fn, "max-concurrency", "ReservedConcurrentExecutions", "");
+        fn.put("environment", environment());
+        var routeEvents = new ArrayList<String>();
+        fn.put("routes", routes(routeEvents));
+        try {
+            return new Result(SettingsLoader.function(logicalId, ConfigValueFactory.fromMap(fn).toConfig(), PREFIX), build);
+        } catch (ConfigException e) {
+            throw new SamTemplate.Invalid(locate(e.key(), routeEvents), e.problem());
+        }
+    }
+
+    /** Where a problem the function reader found lies in the template. */
+    private String locate(String key, List<String> routeEvents) {
+        var relative = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
+        var route = Pattern.compile("routes\\[(\\d+)]\\.?(.*)").matcher(relative);
+        if (route.matches()) {
+            var event = routeEvents.get(Integer.parseInt(route.group(1)));
+            return switch (route.group(2)) {
+                case "method" -> event + ".Properties.Method";
+                case "payload-format" -> event + ".Properties.PayloadFormatVersion";
+                default -> event + ".Properties.Path";
+            };
+        }
+        if (relative.startsWith("environment.")) {
+            return envWhere(relative.substring("environment.".length()));
+        }
+        return switch (relative) {
+            case "timeout" -> where("Timeout");
+            case "memory-mb" -> where("MemorySize");
+            case "max-concurrency" -> where("ReservedConcurrentExecutions");
+            case "image" -> where("ImageUri");
+            default -> base + ".Properties";
+        };
+    }
+
+    // ---- image ----
+
+    private ImageBuild build() {
+        if (!metadata.containsKey("Dockerfile") && !metadata.containsKey("DockerContext")) {
+            return null;
+        }
+        var at = base + ".Metadata";
+        var dockerfile = metadataText("Dockerfile");
+        var context = metadataText("DockerContext");
+        if (dockerfile == null || context == null) {
+            throw new SamTemplate.Invalid(at + (dockerfile == null ? ".Dockerfile" : ".DockerContext"),
+                    "a Dockerfile build needs both Dockerfile and DockerContext");
+        }
+        var contextDir = templateDir.resolve(context).normalize();
+        if (!Files.isDirectory(contextDir)) {
+            throw new SamTemplate.Invalid(at + ".DockerContext", "is not a directory: " + contextDir);
+        }
+        var dockerfilePath = contextDir.resolve(dockerfile).normalize();
+        if (!dockerfilePath.startsWith(contextDir)) {
+            throw new SamTemplate.Invalid(at + ".Dockerfile", "must be inside DockerContext " + contextDir + " (got " + dockerfilePath + ")");
+        }
+        if (!Files.isRegularFile(dockerfilePath)) {
+            throw new SamTemplate.Invalid(at + ".Dockerfile", "no such file: " + dockerfilePath);
+        }
+        var dockerTag = metadata.containsKey("DockerTag") ? metadataText("DockerTag") : "latest";
+        if (dockerTag == null || !DOCKER_TAG.matcher(dockerTag).matches()) {
+            throw new SamTemplate.Invalid(at + ".DockerTag", "must be a Docker tag (letters, digits, '_', '.', '-'; at most 128) (got '"
+                    + dockerTag + "')");
+        }
+        var buildArgs = new TreeMap<String, String>();
+        var args = intrinsics.resolve(metadata.get("DockerBuildArgs"), at + ".DockerBuildArgs");
+        if (args instanceof Map<?, ?> argMap) {
+            for (var entry : argMap.entrySet()) {
+                var argWhere = at + ".DockerBuildArgs." + entry.getKey();
+                if (entry.getValue() instanceof SamIntrinsics.Unresolved unresolved) {
+                    unsupported.add(argWhere + " (" + unresolved.what() + "; not passed)");
+                    continue;
+                }
+                var text = SamIntrinsics.text(entry.getValue());
+                if (text == null) {
+                    throw new SamTemplate.Invalid(argWhere, "must be a string");
+                }
+                buildArgs.put(String.valueOf(entry.getKey()), text);
+            }
+        } else if (args != null) {
+            throw new SamTemplate.Invalid(at + ".DockerBuildArgs", "must be a map of build arguments");
+        }
+        var target = metadata.containsKey("DockerBuildTarget") ? metadataText("DockerBuildTarget") : null;
+        // As sam build tags it: the logical id in lower case, then DockerTag.
+        return new ImageBuild(dockerfilePath, contextDir, logicalId.toLowerCase(Locale.ROOT) + ":" + dockerTag,
+                Collections.unmodifiableMap(buildArgs), target);
+    }
+
+    private String metadataText(String key) {
+        var where = base + ".Metadata." + key;
+        var value = intrinsics.resolve(metadata.get(key), where);
+        if (value instanceof SamIntrinsics.Unresolved unresolved) {
+            throw new SamTemplate.Invalid(where, "uses " + unresolved.what() + ", which esb cannot evaluate");
+        }
+        var text = SamIntrinsics.text(value);
+        return text == null || text.isBlank() ? null : text.trim();
+    }
+
+    private String imageUri() {
+        var where = where("ImageUri");
+        if (!properties.containsKey("ImageUri")) {
+            var zip = properties.keySet().stream().filter(ZIP_PROPERTIES::contains).sorted().toList();
+            throw new SamTemplate.Invalid(where, "function '" + logicalId + "' has no image: set PackageType: Image with ImageUri, "
+                    + "or Metadata Dockerfile and DockerContext to build one"
+                    + (zip.isEmpty() ? "" : " (it has " + String.join(", ", zip) + ": Zip functions are not supported, esb runs container images)"));
+        }
+        var value = intrinsics.resolve(properties.get("ImageUri"), where);
+        if (value instanceof SamIntrinsics.Unresolved unresolved) {
+            throw new SamTemplate.Invalid(where, "uses " + unresolved.what() + ", which esb cannot evaluate, so the function has no image");
+        }
+        var text = SamIntrinsics.text(value);
+        if (text == null || text.isBlank()) {
+            throw new SamTemplate.Invalid(where, "must name an image such as orders:latest");
+        }
+        return text.trim();
+    }
+
+    // ---- limits and environment ----
+
+    /** A property as text; null when absent or unresolvable (then listed as unsupported). */
+    private String scalar(String property) {
+        if (!properties.containsKey(property)) {
+            return null;
+        }
+        var where = where(property);
+        var value = intrinsics.resolve(properties.get(property), where);
+        if (value == SamIntrinsics.NO_VALUE) {
+            return null;
+        }
+        if (value instanceof SamIntrinsics.Unresolved unresolved) {
+            unsupported.add(where + " (" + unresolved.what() + "; the default applies)");
+            return null;
+        }
+        var text = SamIntrinsics.text(value);
+        if (text == null) {
+            throw new SamTemplate.Invalid(where, "must be a single value, not a list or map");
+        }
+        return text.trim();
+    }
+
+    private void putWholeNumber(Map<String, Object> fn, String key, String property, String unit) {
+        var text = scalar(property);
+        if (text == null) {
+            return;
+        }
+        try {
+            fn.put(key, Long.parseLong(text) + unit);
+        } catch (NumberFormatException e) {
+            throw new SamTemplate.Invalid(where(property), "must be a whole number (got '" + text + "')");
+        }
+    }
+
+    private Map<String, Object> environment() {
+        var result = new TreeMap<String, Object>();
+        if (!properties.containsKey("Environment")) {
+            return result;
+        }
+        var environment = map(properties.get("Environment"), where("Environment"));
+        for (var key : environment.keySet()) {
+            if (!key.equals("Variables")) {
+                unsupported.add(where("Environment") + "." + key);
+            }
+        }
+        var variables = map(environment.get("Variables"), where("Environment") + ".Variables");
+        for (var entry : variables.entrySet()) {
+            var where = envWhere(entry.getKey());
+            var value = intrinsics.resolve(entry.getValue(), where);
+            if (value == SamIntrinsics.NO_VALUE) {
+                continue;
+            }
+            if (value instanceof SamIntrinsics.Unresolved unresolved) {
+                // As sam local does: a variable whose value cannot be evaluated is set, but empty.
+                unsupported.add(where + " (" + unresolved.what() + "; set to \"\")");
+                result.put(entry.getKey(), "");
+                continue;
+            }
+            var text = SamIntrinsics.text(value);
+            if (text == null) {
+                throw new SamTemplate.Invalid(where, "must be a string, number or boolean");
+            }
+            result.put(entry.getKey(), text);
+        }
+        return result;
+    }
+
+    private String envWhere(String variable) {
+        var ownEnv = own.get("Environment") instanceof Map<?, ?> env && env.get("Variables") instanceof Map<?, ?> vars
+                && vars.containsKey(variable);
+        return (ownEnv || !properties.containsKey("Environment") ? base + ".Properties" : "Globals.Function")
+                + ".Environment.Variables." + variable;
+    }
+
+    // ---- events ----
+
+    private List<Map<String, Object>> routes(List<String> routeEvents) {
+        var routes = new ArrayList<Map<String, Object>>();
+        var events = map(properties.get("Events"), base + ".Properties.Events");
+        for (var entry : events.entrySet()) {
+            var at = base + ".Properties.Events." + entry.getKey();
+            var event = map(entry.getValue(), at);
+            var type = SamIntrinsics.text(intrinsics.resolve(event.get("Type"), at + ".Type"));
+            if (type == null) {
+                throw new SamTemplate.Invalid(at + ".Type", "is required");
+            }
+            if (!type.equals("Api") && !type.equals("HttpApi")) {
+                unsupported.add(at + " (Type " + type + ")");
+                continue;
+            }
+            var props = map(event.get("Properties"), at + ".Properties");
+            var known = type.equals("Api") ? API_EVENT_PROPERTIES : HTTP_API_EVENT_PROPERTIES;
+            for (var key : props.keySet()) {
+                if (!known.contains(key)) {
+                    unsupported.add(at + ".Properties." + key);
+                }
+            }
+            var pathValue = eventValue(props, "Path", at);
+            var methodValue = eventValue(props, "Method", at);
+            var versionValue = type.equals("HttpApi") ? eventValue(props, "PayloadFormatVersion", at) : null;
+            if (pathValue instanceof SamIntrinsics.Unresolved || methodValue instanceof SamIntrinsics.Unresolved) {
+                continue;
+            }
+            var path = (String) pathValue;
+            var method = (String) methodValue;
+            // Api events are REST API proxy events (1.0); HttpApi events default to 2.0, as in AWS.
+            var format = type.equals("Api") ? "1.0" : versionValue instanceof String version ? version : "2.0";
+            if (path == null && method == null && type.equals("HttpApi")) {
+                // No Path and Method: the HTTP API's $default route, which catches every request.
+                routes.add(route("ANY", "/", format));
+                routes.add(route("ANY", "/{proxy+}", format));
+                routeEvents.add(at);
+                routeEvents.add(at);
+                continue;
+            }
+            if (path == null || method == null) {
+                throw new SamTemplate.Invalid(at + ".Properties." + (path == null ? "Path" : "Method"), "is required"
+                        + (type.equals("HttpApi") ? " when " + (path == null ? "Method" : "Path") + " is set" : " for an Api event"));
+            }
+            var upper = method.toUpperCase(Locale.ROOT);
+            routes.add(route(upper.equals("X-AMAZON-APIGATEWAY-ANY-METHOD") ? "ANY" : upper, path, format));
+            routeEvents.add(at);
+        }
+        return routes;
+    }
+
+    /** An event property as text, null when absent, or {@link SamIntrinsics.Unresolved} (listed; the event is skipped). */
+    private Object eventValue(Map<String, Object> props, String key, String at) {
+        if (!props.containsKey(key)) {
+            return null;
+        }
+        var where = at + ".Properties." + key;
+        var value = intrinsics.resolve(props.get(key), where);
+        if (value instanceof SamIntrinsics.Unresolved unresolved) {
+            unsupported.add(where + " (" + unresolved.what() + (key.equals("PayloadFormatVersion") ? "; 2.0 applies)" : "; the event is skipped)"));
+            return unresolved;
+        }
+        var text = SamIntrinsics.text(value);
+        if (text == null || text.isBlank()) {
+            throw new SamTemplate.Invalid(where, "must be a non-empty string");
+        }
+        return text.trim();
+    }
+
+    private static Map<String, Object> route(String method, String path, String format) {
+        var route = new LinkedHashMap<String, Object>();
+        route.put("method", method);
+        route.put("path", path);
+        route.put("payload-format", format);
+        return route;
+    }
+
+    // ---- helpers ----
+
+    /** The template path of a property: the function's own, else the Globals.Function one it inherits. */
+    private String where(String property) {
+        return (own.containsKey(property) || !properties.containsKey(property) ? base + ".Properties." : "Globals.Function.") + property;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> map(Object value, String where) {
+        if (value == null) {
+            return Map.of();
+        }
+        if (!(value instanceof Map<?, ?>)) {
+            throw new SamTemplate.Invalid(where, "must be a mapping");
+        }
+        return (Map<String, Object>) value;
+    }
+
+    /** SAM's Globals rule: the function's own value wins; maps merge key by key; lists are concatenated. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> merge(Map<String, Object> global, Map<String, Object> local) {
+        var result = new LinkedHashMap<>(global);
+        for (var entry : local.entrySet()) {
+            var mine = entry.getValue();
+            var theirs = result.get(entry.getKey());
+            if (mine instanceof Map<?, ?> m && theirs instanceof Map<?, ?> t && !isIntrinsic(m) && !isIntrinsic(t)) {
+                result.put(entry.getKey(), merge((Map<String, Object>) t, (Map<String, Object>) m));
+            } else if (mine instanceof List<?> m && theirs instanceof List<?> t) {
+                var both = new ArrayList<Object>(t);
+                both.addAll(m);
+                result.put(entry.getKey(), both);
+            } else {
+                result.put(entry.getKey(), mine);
+            }
+        }
+        return result;
+    }
+
+    private static boolean isIntrinsic(Map<?, ?> map) {
+        if (map.size() != 1) {
+            return false;
+        }
+        var key = String.valueOf(map.keySet().iterator().next());
+        return key.equals("Ref") || key.startsWith("Fn::");
+    }
+}

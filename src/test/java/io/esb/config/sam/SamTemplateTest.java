@@ -1,0 +1,456 @@
+package io.esb.config.sam;
+
+import ch.qos.logback.classic.Level;
+import com.typesafe.config.ConfigFactory;
+import io.esb.config.ConfigException;
+import io.esb.config.EsbSettings;
+import io.esb.config.FunctionSettings;
+import io.esb.config.ImageBuild;
+import io.esb.config.RouteSettings;
+import io.esb.config.SettingsLoader;
+import io.esb.http.PayloadFormat;
+import io.esb.testing.LogCapture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class SamTemplateTest {
+    @TempDir
+    Path dir;
+
+    /** Every feature esb reads from a SAM template, plus a few it ignores. */
+    private static final String FULL = """
+            AWSTemplateFormatVersion: '2010-09-09'
+            Transform: AWS::Serverless-2016-10-31
+            Description: every feature esb reads
+
+            Parameters:
+              Stage:
+                Type: String
+                Default: dev
+                AllowedValues: [dev, prod]
+              BuildTag:
+                Type: String
+                Default: v1
+              Workers:
+                Type: Number
+                Default: 4
+              Unused:
+                Type: String
+
+            Globals:
+              Function:
+                Timeout: 10
+                MemorySize: 256
+                Tracing: Active
+                Environment:
+                  Variables:
+                    STAGE: !Ref Stage
+                    REGION: !Sub "${AWS::Region}"
+                    SHARED: from-globals
+              Api:
+                Cors: "'*'"
+
+            Resources:
+              Orders:
+                Type: AWS::Serverless::Function
+                Properties:
+                  PackageType: Image
+                  ImageUri: !Sub "orders-${Stage}:latest"
+                  MemorySize: 512
+                  ReservedConcurrentExecutions: !Ref Workers
+                  Description: takes orders
+                  Policies:
+                    - DynamoDBCrudPolicy:
+                        TableName: !Ref OrdersTable
+                  Environment:
+                    Variables:
+                      TABLE: !Ref OrdersTable
+                      TABLE_ARN: !GetAtt OrdersTable.Arn
+                      ACCOUNT: { "Fn::Sub": "${AWS::AccountId}:${AWS::StackName}" }
+                      PARTITION: { Ref: AWS::Partition }
+                      URL: !Sub ["https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}", { Api: my-api }]
+                      JOINED: !Join ["-", [a, !Ref Stage, c]]
+                      DROPPED: !Ref AWS::NoValue
+                      SHARED: own
+                      LITERAL: !Sub "${!NotAVar}"
+                      ODD: !Foo bar
+                      COUNT: 3
+                      DEBUG: true
+                  Events:
+                    GetOrder:
+                      Type: Api
+                      Properties:
+                        Path: /orders/{id}
+                        Method: get
+                    AnyOrder:
+                      Type: Api
+                      Properties:
+                        Path: /orders/admin/{proxy+}
+                        Method: any
+                        Auth:
+                          ApiKeyRequired: true
+                    CreateOrder:
+                      Type: HttpApi
+                      Properties:
+                        Path: /v2/orders
+                        Method: POST
+                    Queue:
+                      Type: SQS
+                      Properties:
+                        Queue: arn:aws:sqs:us-east-1:123456789012:q
+              Builder:
+                Type: AWS::Serverless::Function
+                Properties:
+                  PackageType: Image
+                  Timeout: 30
+                  Environment:
+                    Variables:
+                      MODE: built
+                  Events:
+                    Everything:
+                      Type: HttpApi
+                      Properties:
+                        PayloadFormatVersion: "1.0"
+                Metadata:
+                  Dockerfile: Dockerfile.custom
+                  DockerContext: ./app
+                  DockerTag: !Ref BuildTag
+                  DockerBuildArgs:
+                    STAGE: !Ref Stage
+                    WHERE: !Ref AWS::Region
+                  DockerBuildTarget: runtime
+              OrdersTable:
+                Type: AWS::DynamoDB::Table
+                Properties:
+                  BillingMode: PAY_PER_REQUEST
+            Outputs:
+              Api:
+                Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/"
+            """;
+
+    private Path write(String name, String text) throws IOException {
+        var file = dir.resolve(name);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, text);
+        return file;
+    }
+
+    private EsbSettings load(Path template, String extra) {
+        return SettingsLoader.load(ConfigFactory.parseString("esb.sam.template = \"" + template + "\"\n" + extra)
+                .withFallback(ConfigFactory.defaultReference()).resolve());
+    }
+
+    private EsbSettings loadFull(String extra) throws IOException {
+        write("app/Dockerfile.custom", "FROM esb-fixture:latest\n");
+        return load(write("template.yaml", FULL), """
+                esb.sam.parameters { Stage = "prod" }
+                esb.sam.stack-name = "shop"
+                esb.aws { region = "eu-west-1", account-id = "123456789012" }
+                """ + extra);
+    }
+
+    @Test
+    void everySupportedFeatureBecomesFunctionSettings() throws IOException {
+        var settings = loadFull("esb.functions.plain { image = \"esb-fixture:latest\" }");
+
+        assertThat(settings.functions()).containsOnlyKeys("plain", "Orders", "Builder");
+        var orders = settings.functions().get("Orders");
+        assertThat(orders.name()).isEqualTo("Orders");
+        assertThat(orders.image()).isEqualTo("orders-prod:latest");
+        assertThat(orders.timeout()).isEqualTo(Duration.ofSeconds(10)); // from Globals
+        assertThat(orders.memoryMb()).isEqualTo(512); // its own beats Globals
+        assertThat(orders.maxConcurrency()).isEqualTo(4); // ReservedConcurrentExecutions, a Number parameter
+        assertThat(orders.minWarm()).isZero();
+        assertThat(orders.cpus()).isZero();
+        assertThat(orders.environment()).isEqualTo(Map.ofEntries(
+                Map.entry("STAGE", "prod"),
+                Map.entry("REGION", "eu-west-1"),
+                Map.entry("SHARED", "own"),
+                Map.entry("TABLE", "OrdersTable"),
+                Map.entry("TABLE_ARN", ""),
+                Map.entry("ACCOUNT", "123456789012:shop"),
+                Map.entry("PARTITION", "aws"),
+                Map.entry("URL", "https://my-api.execute-api.eu-west-1.amazonaws.com/prod"),
+                Map.entry("JOINED", "a-prod-c"),
+                Map.entry("LITERAL", "${NotAVar}"),
+                Map.entry("ODD", ""),
+                Map.entry("COUNT", "3"),
+                Map.entry("DEBUG", "true")));
+        assertThat(orders.routes()).containsExactly(
+                new RouteSettings("GET", "/orders/{id}", PayloadFormat.V1, false),
+                new RouteSettings("ANY", "/orders/admin/{proxy+}", PayloadFormat.V1, false),
+                new RouteSettings("POST", "/v2/orders", PayloadFormat.V2, false));
+
+        var builder = settings.functions().get("Builder");
+        assertThat(builder).isEqualTo(new FunctionSettings("Builder", "builder:v1", Duration.ofSeconds(30), 256, 10, 0, 0.0,
+                Map.of("STAGE", "prod", "REGION", "eu-west-1", "SHARED", "from-globals", "MODE", "built"),
+                List.of(new RouteSettings("ANY", "/", PayloadFormat.V1, false),
+                        new RouteSettings("ANY", "/{proxy+}", PayloadFormat.V1, false))));
+
+        var sam = settings.sam();
+        assertThat(sam.path()).isEqualTo(dir.resolve("template.yaml").toAbsolutePath().normalize());
+        assertThat(sam.functions()).containsOnlyKeys("Orders", "Builder");
+        assertThat(sam.builds()).containsOnlyKeys("Builder");
+        assertThat(sam.builds().get("Builder")).isEqualTo(new ImageBuild(dir.resolve("app/Dockerfile.custom").toAbsolutePath().normalize(),
+                dir.resolve("app").toAbsolutePath().normalize(), "builder:v1", Map.of("STAGE", "prod", "WHERE", "eu-west-1"), "runtime"));
+        assertThat(sam.unsupported()).containsExactly(
+                "Globals.Api",
+                "Globals.Function.Tracing",
+                "Resources.Orders.Properties.Policies",
+                "Resources.Orders.Properties.Environment.Variables.TABLE_ARN (Fn::GetAtt; set to \"\")",
+                "Resources.Orders.Properties.Environment.Variables.ODD (!Foo; set to \"\")",
+                "Resources.Orders.Properties.Events.AnyOrder.Properties.Auth",
+                "Resources.Orders.Properties.Events.Queue (Type SQS)",
+                "Resources.OrdersTable (AWS::DynamoDB::Table)");
+    }
+
+    @Test
+    void defaultsApplyWithoutOverridesAndPseudoParametersFollowTheAwsSettings() throws IOException {
+        write("app/Dockerfile.custom", "FROM esb-fixture:latest\n");
+        var settings = load(write("template.yaml", FULL), "");
+        var orders = settings.functions().get("Orders");
+        assertThat(orders.image()).isEqualTo("orders-dev:latest");
+        assertThat(orders.environment()).containsEntry("ACCOUNT", "000000000000:local").containsEntry("REGION", "us-east-1")
+                .containsEntry("URL", "https://my-api.execute-api.us-east-1.amazonaws.com/dev");
+    }
+
+    @Test
+    void pseudoParametersOfOtherPartitions() {
+        assertThat(SamTemplate.pseudoParameters("cn-north-1", "1", "s")).containsEntry("AWS::Partition", "aws-cn")
+                .containsEntry("AWS::URLSuffix", "amazonaws.com.cn")
+                .hasEntrySatisfying("AWS::StackId", id -> assertThat(id).startsWith("arn:aws-cn:cloudformation:cn-north-1:1:stack/s/"));
+        assertThat(SamTemplate.pseudoParameters("us-gov-west-1", "1", "s")).containsEntry("AWS::Partition", "aws-us-gov");
+    }
+
+    @Test
+    void unsupportedItemsAreListedInOneWarn() throws IOException {
+        var settings = loadFull("");
+        try (var logs = new LogCapture()) {
+            settings.sam().logSummary();
+            var warnings = logs.events().stream().filter(e -> e.getLevel() == Level.WARN).toList();
+            assertThat(warnings).hasSize(1);
+            var warn = warnings.get(0);
+            assertThat(warn.getFormattedMessage()).isEqualTo("SAM template has resources and properties esb does not support; they are ignored");
+            var fields = LogCapture.fields(warn);
+            assertThat(fields).containsEntry("template", dir.resolve("template.yaml").toAbsolutePath().normalize().toString())
+                    .containsEntry("unsupported_count", "8");
+            assertThat(fields.get("unsupported")).contains("Resources.OrdersTable (AWS::DynamoDB::Table)", "Resources.Orders.Properties.Policies",
+                    "Globals.Function.Tracing", "Resources.Orders.Properties.Events.Queue (Type SQS)");
+            var info = logs.withMessage("Read functions from SAM template");
+            assertThat(info).hasSize(1);
+            assertThat(LogCapture.fields(info.get(0))).containsEntry("functions", "[Orders, Builder]").containsEntry("image_builds", "[Builder]");
+        }
+    }
+
+    @Test
+    void noWarnWhenEverythingIsSupported() throws IOException {
+        var settings = load(write("t.yaml", """
+                Resources:
+                  Hello:
+                    Type: AWS::Serverless::Function
+                    Properties: { PackageType: Image, ImageUri: "esb-fixture:latest" }
+                """), "");
+        try (var logs = new LogCapture()) {
+            settings.sam().logSummary();
+            assertThat(logs.events()).extracting(e -> e.getLevel()).containsExactly(Level.INFO);
+        }
+        assertThat(settings.functions().get("Hello")).isEqualTo(new FunctionSettings("Hello", "esb-fixture:latest", Duration.ofSeconds(3),
+                128, 10, 0, 0.0, Map.of(), List.of()));
+        assertThat(settings.sam().unsupported()).isEmpty();
+    }
+
+    @Test
+    void jsonTemplatesAndLongFormIntrinsicsWork() throws IOException {
+        var settings = load(write("t.json", """
+                {"Parameters": {"Name": {"Type": "String", "Default": "hello"}},
+                 "Resources": {"Hi": {"Type": "AWS::Serverless::Function",
+                   "Properties": {"PackageType": "Image", "ImageUri": {"Fn::Sub": ["${N}:latest", {"N": {"Ref": "Name"}}]},
+                     "Events": {"Get": {"Type": "HttpApi", "Properties": {"Path": "/hi/{who}", "Method": "get"}}}}}}}
+                """), "");
+        var hi = settings.functions().get("Hi");
+        assertThat(hi.image()).isEqualTo("hello:latest");
+        assertThat(hi.routes()).containsExactly(new RouteSettings("GET", "/hi/{who}", PayloadFormat.V2, false));
+    }
+
+    @Test
+    void noTemplateMeansNoFunctionsFromIt() {
+        var settings = SettingsLoader.load(ConfigFactory.defaultReference().resolve());
+        assertThat(settings.sam()).isSameAs(SamTemplate.NONE);
+        assertThat(settings.sam().present()).isFalse();
+    }
+
+    // ---- errors: each names the file, the resource and the property ----
+
+    private ConfigException failure(String template, String extra) throws IOException {
+        var file = write("template.yaml", template);
+        var error = catchThrowableOfType(ConfigException.class, () -> load(file, extra));
+        assertThat(error).as("expected a ConfigException").isNotNull();
+        return error;
+    }
+
+    private String prefix() {
+        return "Invalid SAM template " + dir.resolve("template.yaml").toAbsolutePath().normalize() + " at '";
+    }
+
+    private static String function(String properties) {
+        return """
+                Resources:
+                  Orders:
+                    Type: AWS::Serverless::Function
+                    Properties:
+                """ + properties.indent(6);
+    }
+
+    @Test
+    void aZipFunctionHasNoImage() throws IOException {
+        var error = failure(function("""
+                Handler: app.handler
+                Runtime: python3.12
+                CodeUri: src/
+                """), "");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.ImageUri': function 'Orders' has no image: set "
+                + "PackageType: Image with ImageUri, or Metadata Dockerfile and DockerContext to build one (it has CodeUri, Handler, Runtime: "
+                + "Zip functions are not supported, esb runs container images)");
+        assertThat(error.key()).isEqualTo("esb.sam.template");
+    }
+
+    @Test
+    void anImageUriThatCannotBeEvaluatedStopsStartup() throws IOException {
+        var error = failure(function("""
+                PackageType: Image
+                ImageUri: !GetAtt Repo.RepositoryUri
+                """), "");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.ImageUri': uses Fn::GetAtt, which esb cannot "
+                + "evaluate, so the function has no image");
+    }
+
+    @Test
+    void explicitZipPackageType() throws IOException {
+        var error = failure(function("PackageType: Zip\nImageUri: x:latest\n"), "");
+        assertThat(error.getMessage()).startsWith(prefix() + "Resources.Orders.Properties.PackageType': PackageType Zip is not supported");
+    }
+
+    @Test
+    void malformedYamlNamesTheLine() throws IOException {
+        var error = failure("Resources:\n  Orders:\n    Type: [unclosed\n", "");
+        assertThat(error.getMessage()).startsWith(prefix() + "line 4, column 1': ");
+    }
+
+    @Test
+    void duplicateKeysAreMalformed() throws IOException {
+        var error = failure("Resources: {}\nResources: {}\n", "");
+        assertThat(error.getMessage()).startsWith(prefix() + "line 2, column 1': ").contains("duplicate key Resources");
+    }
+
+    @Test
+    void missingResources() throws IOException {
+        var error = failure("Parameters: {}\n", "");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources': is required and must map logical ids to resources");
+    }
+
+    @Test
+    void aRefToNothingTheTemplateDefines() throws IOException {
+        var error = failure(function("""
+                ImageUri: x:latest
+                Environment:
+                  Variables:
+                    TABLE: !Ref Missing
+                """), "");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.Environment.Variables.TABLE.Ref': Ref to 'Missing', "
+                + "which is neither a parameter, a pseudo parameter nor a resource of the template");
+    }
+
+    @Test
+    void aParameterWithoutValue() throws IOException {
+        var error = failure("Parameters:\n  Stage: { Type: String }\n" + function("ImageUri: !Sub \"x-${Stage}:latest\"\n"), "");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.ImageUri.Fn::Sub': parameter 'Stage' has no Default; "
+                + "give it a value in esb.sam.parameters.Stage");
+    }
+
+    @Test
+    void overridesMustNameDeclaredParametersAndAllowedValues() throws IOException {
+        var template = "Parameters:\n  Stage: { Type: String, Default: dev, AllowedValues: [dev, prod] }\n" + function("ImageUri: x:latest\n");
+        var unknown = failure(template, "esb.sam.parameters.Stag = prod");
+        assertThat(unknown.key()).isEqualTo("esb.sam.parameters.Stag");
+        assertThat(unknown.getMessage()).contains("is not a parameter of SAM template").contains("[Stage]");
+        var notAllowed = failure(template, "esb.sam.parameters.Stage = test");
+        assertThat(notAllowed.getMessage()).isEqualTo("Invalid configuration at 'esb.sam.parameters.Stage': value 'test' is not one of its "
+                + "AllowedValues [dev, prod]");
+    }
+
+    @Test
+    void badLimitsNameTheirProperty() throws IOException {
+        assertThat(failure(function("ImageUri: x:latest\nTimeout: soon\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.Timeout': must be a whole number (got 'soon')");
+        assertThat(failure(function("ImageUri: x:latest\nTimeout: 901\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.Timeout': must be between 1s and 15m (got PT15M1S)");
+        assertThat(failure(function("ImageUri: x:latest\nMemorySize: 4\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.MemorySize': must be between 16 and 10240 (got 4)");
+        assertThat(failure(function("ImageUri: x:latest\nReservedConcurrentExecutions: 0\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.ReservedConcurrentExecutions': must be between 1 and 1000 (got 0)");
+        assertThat(failure("Globals:\n  Function:\n    Timeout: 0\n" + function("ImageUri: x:latest\n"), "").getMessage())
+                .isEqualTo(prefix() + "Globals.Function.Timeout': must be between 1s and 15m (got PT0S)");
+    }
+
+    @Test
+    void badEventsNameTheirProperty() throws IOException {
+        assertThat(failure(function("""
+                ImageUri: x:latest
+                Events:
+                  Get: { Type: Api, Properties: { Path: /orders } }
+                """), "").getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.Events.Get.Properties.Method': is required for an Api event");
+        assertThat(failure(function("""
+                ImageUri: x:latest
+                Events:
+                  Get: { Type: Api, Properties: { Path: /orders, Method: fetch } }
+                """), "").getMessage()).startsWith(prefix() + "Resources.Orders.Properties.Events.Get.Properties.Method': must be one of");
+        assertThat(failure(function("""
+                ImageUri: x:latest
+                Events:
+                  Get: { Type: HttpApi, Properties: { Path: orders, Method: get } }
+                """), "").getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.Events.Get.Properties.Path': malformed path "
+                + "template 'orders': path must start with '/'");
+    }
+
+    @Test
+    void badDockerMetadataNamesItsKey() throws IOException {
+        var noContext = failure(function("PackageType: Image\n") + "    Metadata:\n      Dockerfile: Dockerfile\n", "");
+        assertThat(noContext.getMessage()).isEqualTo(prefix() + "Resources.Orders.Metadata.DockerContext': a Dockerfile build needs both "
+                + "Dockerfile and DockerContext");
+        Files.createDirectories(dir.resolve("ctx"));
+        var noFile = failure(function("PackageType: Image\n") + "    Metadata:\n      Dockerfile: Dockerfile\n      DockerContext: ctx\n", "");
+        assertThat(noFile.getMessage()).isEqualTo(prefix() + "Resources.Orders.Metadata.Dockerfile': no such file: "
+                + dir.resolve("ctx/Dockerfile").toAbsolutePath().normalize());
+        write("Dockerfile", "FROM scratch\n");
+        var outside = failure(function("PackageType: Image\n") + "    Metadata:\n      Dockerfile: ../Dockerfile\n      DockerContext: ctx\n", "");
+        assertThat(outside.getMessage()).startsWith(prefix() + "Resources.Orders.Metadata.Dockerfile': must be inside DockerContext");
+        var badTag = failure(function("PackageType: Image\n") + "    Metadata:\n      Dockerfile: Dockerfile\n      DockerContext: ctx/..\n"
+                + "      DockerTag: \"a tag\"\n", "");
+        assertThat(badTag.getMessage()).startsWith(prefix() + "Resources.Orders.Metadata.DockerTag': must be a Docker tag");
+    }
+
+    @Test
+    void aNameInBothPlacesNamesBoth() throws IOException {
+        var error = failure(function("ImageUri: x:latest\n"), "esb.functions.Orders { image = \"esb-fixture:latest\" }");
+        assertThat(error.key()).isEqualTo("esb.functions.Orders");
+        assertThat(error.getMessage()).isEqualTo("Invalid configuration at 'esb.functions.Orders': function 'Orders' is also defined in SAM "
+                + "template " + dir.resolve("template.yaml").toAbsolutePath().normalize() + " at 'Resources.Orders'; define it in one place only");
+    }
+
+    @Test
+    void aMissingTemplateFile() {
+        var error = catchThrowableOfType(ConfigException.class, () -> load(dir.resolve("nope.yaml"), ""));
+        assertThat(error.getMessage()).isEqualTo("Invalid configuration at 'esb.sam.template': no such file: "
+                + dir.resolve("nope.yaml").toAbsolutePath().normalize());
+    }
+}
