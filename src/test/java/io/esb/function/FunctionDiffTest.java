@@ -50,6 +50,22 @@ class FunctionDiffTest {
     }
 
     @Test
+    void aChangedImageBuildReplacesTheFunction() {
+        var fns = functions("""
+                built { image = "built:latest" }
+                other { image = "other:latest" }
+                """);
+        var build = new io.esb.config.ImageBuild(java.nio.file.Path.of("/src/Dockerfile"), java.nio.file.Path.of("/src"), "built:latest",
+                Map.of("V", "1"), null);
+        var rebuilt = new io.esb.config.ImageBuild(build.dockerfile(), build.context(), build.tag(), Map.of("V", "2"), null);
+
+        assertThat(FunctionDiff.between(fns, fns, Map.of("built", build), Map.of("built", build)).isEmpty()).isTrue();
+        assertThat(FunctionDiff.between(fns, fns, Map.of("built", build), Map.of("built", rebuilt)).replaced()).containsExactly("built");
+        // Built from a Dockerfile before, now a plain image (or the other way): new containers too.
+        assertThat(FunctionDiff.between(fns, fns, Map.of(), Map.of("other", build)).replaced()).containsExactly("other");
+    }
+
+    @Test
     void identicalSettingsAreNoChange() {
         var text = """
                 a { image = "esb-fixture:latest", environment { X = "1" }, routes = [ { method = "GET", path = "/a" } ] }

@@ -251,6 +251,74 @@ class LiveReloadIT {
     }
 
     @Test
+    void editingTheSamTemplateReloadsItsFunctions() throws Exception {
+        var template = dir.resolve("template.yaml");
+        write(template, samTemplate("hello", false));
+        start("it-reload-sam", "esb.sam.template = \"" + template + "\"", "");
+        var before = gw.get("/sam/one?action=env");
+        assertThat(before.statusCode()).as(before.body()).isEqualTo(200);
+        assertThat(json(before).get("GREETING").asText()).isEqualTo("hello");
+        assertThat(gw.get("/sam/two").statusCode()).isEqualTo(404);
+
+        // Only the template changes; the configuration file stays as it is.
+        int reloads = logs.withMessage(RELOADED).size();
+        write(template, samTemplate("bonjour", true));
+        var reloaded = awaitLog(RELOADED, reloads + 1);
+
+        assertThat(LogCapture.fields(reloaded)).containsEntry("added", "[Two]").containsEntry("changed", "[One]")
+                .containsEntry("trigger", "file-change");
+        var after = gw.get("/sam/one?action=env");
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+        assertThat(json(after).get("GREETING").asText()).isEqualTo("bonjour");
+        assertThat(json(after).get("container").asText()).isNotEqualTo(json(before).get("container").asText());
+        assertThat(gw.get("/sam/two").statusCode()).isEqualTo(200);
+        // A broken template is rejected like a broken configuration file, naming the key and the place in the file.
+        write(template, samTemplate("bonjour", true).replace("ImageUri: esb-fixture:latest\n      Events:\n        Two",
+                "Events:\n        Two"));
+        var rejected = awaitLog(REJECTED, 1);
+        assertThat(LogCapture.fields(rejected)).containsEntry("config_key", "esb.sam.template");
+        assertThat(LogCapture.fields(rejected).get("error_detail")).contains(template.toString()).contains("Resources.Two");
+        assertThat(gw.get("/sam/two").statusCode()).isEqualTo(200);
+    }
+
+    private static String samTemplate(String greeting, boolean withTwo) {
+        var two = """
+                  Two:
+                    Type: AWS::Serverless::Function
+                    Properties:
+                      PackageType: Image
+                      ImageUri: esb-fixture:latest
+                      Events:
+                        Two:
+                          Type: Api
+                          Properties:
+                            Path: /sam/two
+                            Method: get
+                """;
+        return """
+                Transform: AWS::Serverless-2016-10-31
+                Globals:
+                  Function:
+                    Timeout: 5
+                    Environment:
+                      Variables:
+                        GREETING: %s
+                Resources:
+                  One:
+                    Type: AWS::Serverless::Function
+                    Properties:
+                      PackageType: Image
+                      ImageUri: esb-fixture:latest
+                      Events:
+                        One:
+                          Type: Api
+                          Properties:
+                            Path: /sam/one
+                            Method: get
+                %s""".formatted(greeting, withTwo ? two : "");
+    }
+
+    @Test
     void sighupReloadsWhenTheFileIsNotWatched() throws Exception {
         start("it-reload-hup", "esb.reload.watch = off", FX.formatted("Hi"));
         try (var restore = gw.gateway.installSighupHandler()) {

@@ -28,6 +28,7 @@ class ConfigReloaderTest {
                 esb.docker.instance-id = "other"
                 esb.functions.b { image = "y" }
                 esb.docker-dispatcher.thread-pool-executor.fixed-pool-size = 4
+                esb.sam.stack-name = "other"   # the SAM template's functions change live
                 akka.loglevel = DEBUG
                 """).withFallback(ConfigFactory.defaultReference()).resolve();
 
