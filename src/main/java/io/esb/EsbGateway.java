@@ -36,6 +36,7 @@ public final class EsbGateway implements AutoCloseable {
     /** Throws {@link io.esb.config.ConfigException} before anything starts when the configuration is bad. */
     public static EsbGateway start(Config config) throws Exception {
         var settings = SettingsLoader.load(config);
+        io.esb.observability.LogOutput.apply(settings.logging()); // esb.logging.format, now that the config is read
         // The Docker dispatcher's size comes from esb.docker.max-workers (and so from ESB_DOCKER_MAX_WORKERS).
         // Values derived from the settings: the Docker dispatcher's size, and shutdown phases long enough for the drain.
         var withDispatcher = ConfigFactory.parseMap(java.util.Map.of(

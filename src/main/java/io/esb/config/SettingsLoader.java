@@ -91,7 +91,8 @@ public final class SettingsLoader {
                 }
             }
         }
-        return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam);
+        return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam,
+                LoggingSettings.fromConfig(esb));
     }
 
     /** {@code esb.sam.*}: the SAM template's functions, or none when {@code esb.sam.template} is empty. */
