@@ -55,6 +55,9 @@ public final class Guardian {
                         : ctx.spawn(ImageBuilds.gate(function, build, builds, behavior), "function-" + function.name()).narrow());
             }
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings), "async-invoker");
+            if (settings.logging().containerLogs()) {
+                ctx.spawn(io.esb.observability.ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
+            }
             var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), asyncInvoker, ConfiguredRoutes.build(settings.functions().values()), dockerState);
             Http.get(ctx.getSystem()).newServerAt(settings.http().iface(), settings.http().port())
                     .bind(http::handle)
