@@ -30,8 +30,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * Streams the stdout and stderr of this gateway instance's function containers into the gateway's log, one event per
- * line on the {@value #LOGGER} logger, with {@code function_name}, {@code container_id}, {@code stream} and, inside
- * an invocation, {@code request_id}.
+ * line on the {@value #LOGGER} logger, with the fields {@code function_name}, {@code container_id}, {@code stream}
+ * and {@code container_time}, and inside an invocation {@code request_id} (in the MDC, like the gateway's own lines).
  * <p>
  * All of it runs on threads of its own, never on the Docker dispatcher, with a Docker transport of its own (no response
  * timeout: a quiet container is not a hung daemon):
@@ -377,7 +377,8 @@ public final class ContainerLogFollowers implements AutoCloseable {
         fields.add(kv("container_id", followed.shortId));
         fields.add(kv("stream", line.stream().label()));
         if (line.requestId() != null) {
-            fields.add(kv("request_id", line.requestId()));
+            // In the MDC, as the gateway's own lines carry it: the text pattern shows it in brackets and the JSON
+            // encoder writes it as the request_id field (a structured argument too would write that key twice).
             MDC.put("request_id", line.requestId());
         }
         if (line.timestamp() != null) {
