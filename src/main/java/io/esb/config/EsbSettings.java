@@ -14,4 +14,5 @@ public record EsbSettings(
         String accountId,
         Map<String, FunctionSettings> functions,
         /** The SAM template's functions (already in {@code functions}), their image builds and what it ignores. */
-        io.esb.config.sam.SamTemplate sam) {}
+        io.esb.config.sam.SamTemplate sam,
+        MetricsSettings metrics) {}
