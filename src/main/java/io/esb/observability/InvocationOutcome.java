@@ -22,7 +22,9 @@ public enum InvocationOutcome {
     /** Docker could not create, start or ready a container: 503. */
     START_FAILED("start_failed"),
     /** The container could not be reached, even on a fresh one: 502. */
-    CONTAINER_FAILED("container_failed");
+    CONTAINER_FAILED("container_failed"),
+    /** The function's image was still being built, or its build failed: 503. */
+    IMAGE_NOT_READY("image_not_ready");
 
     private final String label;
 
@@ -67,6 +69,8 @@ public enum InvocationOutcome {
                 return RUNTIME_EXITED;
             case OUT_OF_MEMORY:
                 return OUT_OF_MEMORY;
+            case IMAGE_NOT_READY:
+                return IMAGE_NOT_READY;
             case CONTAINER_FAILED:
             default:
                 return CONTAINER_FAILED;

@@ -92,6 +92,7 @@ class GatewayMetricsTest {
                 case OUT_OF_MEMORY -> "out_of_memory";
                 case TIMED_OUT -> "timed_out";
                 case THROTTLED -> "throttled";
+                case IMAGE_NOT_READY -> "image_not_ready";
             });
         }
     }
