@@ -19,6 +19,7 @@ import io.esb.function.FunctionActor;
 import io.esb.function.ImageBuilds;
 import io.esb.http.ConfiguredRoutes;
 import io.esb.http.GatewayHttp;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,24 +42,28 @@ public final class Guardian {
     public static Behavior<Void> create(EsbSettings settings, CompletableFuture<ServerBinding> bound) {
         return Behaviors.setup(ctx -> {
             var dockerState = DockerSupervisor.sharedState(settings);
-            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState), "docker");
+            var metrics = GatewayMetrics.create(settings.metrics());
+            metrics.watchDaemon(dockerState);
+            ctx.getSystem().getWhenTerminated().thenRun(metrics::close);
+            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, metrics.docker()), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
             Map<String, ActorRef<FunctionActor.Command>> functions = new LinkedHashMap<>();
             settings.sam().logSummary();
             var builds = settings.sam().builds().isEmpty() ? null : ctx.spawn(ImageBuilds.create(settings, docker), "image-builds");
             for (var function : settings.functions().values()) {
-                var behavior = FunctionActor.create(function, settings, docker, client, budget);
+                var behavior = FunctionActor.create(function, settings, docker, client, budget, metrics.function(function.name()));
                 var build = settings.sam().builds().get(function.name());
                 // A function built from a Dockerfile answers 503 behind a gate until its image exists.
                 functions.put(function.name(), build == null ? ctx.spawn(behavior, "function-" + function.name())
                         : ctx.spawn(ImageBuilds.gate(function, build, builds, behavior), "function-" + function.name()).narrow());
             }
-            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings), "async-invoker");
+            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, metrics), "async-invoker");
             if (settings.logging().containerLogs()) {
                 ctx.spawn(io.esb.observability.ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
             }
-            var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), asyncInvoker, ConfiguredRoutes.build(settings.functions().values()), dockerState);
+            var http = new GatewayHttp(ctx.getSystem(), settings, Map.copyOf(functions), asyncInvoker, ConfiguredRoutes.build(settings.functions().values()), dockerState,
+                    metrics);
             Http.get(ctx.getSystem()).newServerAt(settings.http().iface(), settings.http().port())
                     .bind(http::handle)
                     .whenComplete((binding, error) -> {

@@ -15,4 +15,5 @@ public record EsbSettings(
         Map<String, FunctionSettings> functions,
         /** The SAM template's functions (already in {@code functions}), their image builds and what it ignores. */
         io.esb.config.sam.SamTemplate sam,
-        LoggingSettings logging) {}
+        LoggingSettings logging,
+        MetricsSettings metrics) {}

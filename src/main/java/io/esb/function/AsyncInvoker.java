@@ -8,6 +8,7 @@ import akka.actor.typed.javadsl.TimerScheduler;
 import io.esb.config.AsyncSettings;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,19 +36,25 @@ public final class AsyncInvoker {
     private record Job(FunctionSettings function, ActorRef<FunctionActor.Command> target, Invocation invocation, int attempt) {}
 
     public static Behavior<Command> create(EsbSettings settings) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AsyncInvoker(ctx, timers, settings).behavior()));
+        return create(settings, GatewayMetrics.disabled());
+    }
+
+    public static Behavior<Command> create(EsbSettings settings, GatewayMetrics metrics) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AsyncInvoker(ctx, timers, settings, metrics).behavior()));
     }
 
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
     private final EsbSettings settings;
     private final AsyncSettings async;
+    private final GatewayMetrics metrics;
     private final ArrayDeque<Job> ready = new ArrayDeque<>();
     private int running;
     private int waitingForRetry;
 
-    private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings) {
+    private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, GatewayMetrics metrics) {
         this.ctx = ctx;
+        this.metrics = metrics;
         this.timers = timers;
         this.settings = settings;
         this.async = settings.async();
@@ -77,11 +84,12 @@ public final class AsyncInvoker {
             var job = ready.poll();
             running++;
             var bound = FunctionActor.invocationBound(job.function(), settings);
+            long started = System.nanoTime();
             ctx.ask(InvocationResult.class, job.target(), bound,
                     replyTo -> new FunctionActor.Invoke(job.invocation(), replyTo),
-                    (result, error) -> new Attempted(job, LambdaOutcome.of(result != null ? result
+                    (result, error) -> new Attempted(job, metrics.invoked(job.function().name(), LambdaOutcome.of(result != null ? result
                             : new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "no answer within " + bound.toSeconds() + " s", false),
-                            job.invocation().requestId(), job.function().timeout().toSeconds())));
+                            job.invocation().requestId(), job.function().timeout().toSeconds()), started)));
         }
     }
 

@@ -18,6 +18,9 @@ import io.esb.docker.DockerSupervisor;
 import io.esb.docker.Labels;
 import io.esb.docker.ManagedContainer;
 import io.esb.docker.StartedContainer;
+import io.esb.observability.AfterEachMessage;
+import io.esb.observability.FunctionMetrics;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -112,8 +115,13 @@ public final class FunctionActor {
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
                                            ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
+        return create(function, settings, docker, client, budget, GatewayMetrics.disabled().function(function.name()));
+    }
+
+    public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
+                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget, FunctionMetrics metrics) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new FunctionActor(ctx, timers, function, settings, docker, client, budget).behavior()));
+                new FunctionActor(ctx, timers, function, settings, docker, client, budget, metrics).behavior()));
     }
 
     private final ActorContext<Command> ctx;
@@ -122,6 +130,7 @@ public final class FunctionActor {
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
     private final ActorRef<ContainerBudget.Command> budget;
+    private final FunctionMetrics metrics;
     private final TimerScheduler<Command> timers;
     /** Most recently used first: warm calls take the head, reaping and eviction take the tail. */
     private final ArrayDeque<Container> idle = new ArrayDeque<>();
@@ -141,8 +150,10 @@ public final class FunctionActor {
     private long reportedOldestIdle = Long.MIN_VALUE;
 
     private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function, EsbSettings settings,
-                          ActorRef<DockerSupervisor.Command> docker, ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
+                          ActorRef<DockerSupervisor.Command> docker, ContainerClient client, ActorRef<ContainerBudget.Command> budget,
+                          FunctionMetrics metrics) {
         this.ctx = ctx;
+        this.metrics = metrics;
         this.timers = timers;
         this.function = function;
         this.settings = settings;
@@ -159,6 +170,15 @@ public final class FunctionActor {
     }
 
     private Behavior<Command> behavior() {
+        return Behaviors.intercept(() -> new AfterEachMessage<>(Command.class, this::publishPool), handlers());
+    }
+
+    /** The pool's sizes for the containers and queue-depth gauges, after every message that may have changed them. */
+    private void publishPool() {
+        metrics.pool(idle.size(), busy.size(), starting, queue.size());
+    }
+
+    private Behavior<Command> handlers() {
         return Behaviors.receive(Command.class)
                 .onMessage(Invoke.class, this::onInvoke)
                 .onMessage(GetStatus.class, this::onGetStatus)
@@ -183,6 +203,7 @@ public final class FunctionActor {
             dispatch(idle.pop(), pending);
             reportIdle();
         } else if (queue.size() >= settings.containers().maxQueueDepth()) {
+            metrics.queueFull();
             invoke.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
                     "Too many requests waiting for function '" + function.name() + "' (esb.containers.max-queue-depth = "
                             + settings.containers().maxQueueDepth() + ")", false));
@@ -230,6 +251,7 @@ public final class FunctionActor {
                 break; // FIFO: everyone behind is younger
             }
             waiters.remove();
+            metrics.queueTimedOut();
             waiter.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
                     "No container of function '" + function.name() + "' became free within "
                             + settings.containers().queueTimeout().toMillis() + " ms (esb.containers.queue-timeout)", false));
@@ -321,6 +343,7 @@ public final class FunctionActor {
         var spec = new ContainerSpec(name, function.image(), containerEnvironment(),
                 Labels.forContainer(settings.docker().instanceId(), function.name(), function.containerSpecHash()),
                 function.memoryMb() * 1024L * 1024L, function.cpus());
+        metrics.coldStartBegan(name);
         askDocker("create-and-start", requestId, DockerOps.createAndStart(spec), StartReplied::new);
     }
 
@@ -369,6 +392,7 @@ public final class FunctionActor {
         }
         starting--;
         readying.remove(started.id());
+        metrics.coldStartEnded(started.name(), checked.ready());
         if (checked.ready() && known(started.id())) {
             // Adopted while its own readiness check ran (the daemon came back meanwhile): already in the pool.
             releasePermit();
@@ -425,7 +449,8 @@ public final class FunctionActor {
         var invocation = pending.invocation();
         var self = ctx.getSelf();
         var containerId = container.id;
-        client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE))
+        long sent = System.nanoTime();
+        metrics.containerCall(client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE)), sent)
                 .whenComplete((answer, error) -> {
                     var outcome = answer != null ? answer
                             : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false);
