@@ -56,6 +56,7 @@ public final class EsbGateway implements AutoCloseable {
 
     private static EsbGateway start(Config config, ConfigSource source) throws Exception {
         var settings = SettingsLoader.load(config);
+        io.esb.observability.LogOutput.apply(settings.logging()); // esb.logging.format, now that the config is read
         var reloadSettings = ReloadSettings.fromConfig(config);
         // The Docker dispatcher's size comes from esb.docker.max-workers (and so from ESB_DOCKER_MAX_WORKERS).
         // Values derived from the settings: the Docker dispatcher's size, and shutdown phases long enough for the drain.

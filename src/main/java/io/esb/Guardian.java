@@ -19,6 +19,7 @@ import io.esb.function.FunctionRegistry;
 import io.esb.function.FunctionTable;
 import io.esb.function.ImageBuilds;
 import io.esb.http.GatewayHttp;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +47,10 @@ public final class Guardian {
                                         CompletableFuture<ActorRef<FunctionRegistry.Command>> registry) {
         return Behaviors.setup(ctx -> {
             var dockerState = DockerSupervisor.sharedState(settings);
-            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState), "docker");
+            var metrics = GatewayMetrics.create(settings.metrics());
+            metrics.watchDaemon(dockerState);
+            ctx.getSystem().getWhenTerminated().thenRun(metrics::close);
+            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, metrics.docker()), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
             settings.sam().logSummary();
@@ -56,10 +60,13 @@ public final class Guardian {
             var tablePublished = new CompletableFuture<FunctionTable>();
             // A request reads the table once; a call arriving at a drained actor has this long to come (its body read).
             var drainGrace = settings.containers().readinessTimeout().plusSeconds(2);
-            registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, client, budget, builds, dockerState, table,
+            registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, client, budget, metrics, builds, dockerState, table,
                     tablePublished, drainGrace), "functions"));
-            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, table::get), "async-invoker");
-            var http = new GatewayHttp(ctx.getSystem(), settings, table::get, asyncInvoker, dockerState);
+            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, metrics, table::get), "async-invoker");
+            if (settings.logging().containerLogs()) {
+                ctx.spawn(io.esb.observability.ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
+            }
+            var http = new GatewayHttp(ctx.getSystem(), settings, table::get, asyncInvoker, dockerState, metrics);
             var system = ctx.getSystem();
             var functions = settings.functions().keySet();
             tablePublished.thenCompose(first -> Http.get(system).newServerAt(settings.http().iface(), settings.http().port())

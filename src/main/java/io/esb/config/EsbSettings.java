@@ -14,4 +14,12 @@ public record EsbSettings(
         String accountId,
         Map<String, FunctionSettings> functions,
         /** The SAM template's functions (already in {@code functions}), their image builds and what it ignores. */
-        io.esb.config.sam.SamTemplate sam) {}
+        io.esb.config.sam.SamTemplate sam,
+        LoggingSettings logging,
+        MetricsSettings metrics) {
+
+    /** These settings with other functions (and the SAM template they partly come from): what a live reload applies. */
+    public EsbSettings withFunctions(Map<String, FunctionSettings> functions, io.esb.config.sam.SamTemplate sam) {
+        return new EsbSettings(http, docker, containers, shutdown, async, auth, region, accountId, functions, sam, logging, metrics);
+    }
+}

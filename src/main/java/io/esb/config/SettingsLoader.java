@@ -91,7 +91,9 @@ public final class SettingsLoader {
                 }
             }
         }
-        return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam);
+        var metrics = new MetricsSettings(esb.getBoolean("metrics.enabled"));
+        return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam,
+                LoggingSettings.fromConfig(esb), metrics);
     }
 
     /** {@code esb.sam.*}: the SAM template's functions, or none when {@code esb.sam.template} is empty. */

@@ -22,4 +22,23 @@ public final class DockerClients {
                 .build();
         return DockerClientImpl.getInstance(config, http);
     }
+
+    /**
+     * A transport for long-lived streams (container logs, events), apart from the supervisor's client: it has no
+     * response timeout, since a quiet stream is not a hung daemon. Closing it, or a response, aborts a blocked read.
+     */
+    public static com.github.dockerjava.transport.DockerHttpClient forStreams(DockerSettings settings, int maxConnections) {
+        var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(settings.host()).build();
+        return new ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .maxConnections(maxConnections)
+                .connectionTimeout(settings.clientTimeout())
+                .build();
+    }
+
+    /** A docker-java client over a transport built by {@link #forStreams}. */
+    public static DockerClient over(DockerSettings settings, com.github.dockerjava.transport.DockerHttpClient http) {
+        return DockerClientImpl.getInstance(DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(settings.host()).build(), http);
+    }
 }

@@ -12,6 +12,8 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import com.github.dockerjava.api.DockerClient;
 import io.esb.config.EsbSettings;
+import io.esb.observability.DockerMetrics;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -139,11 +141,15 @@ public final class DockerSupervisor {
     }
 
     public static Behavior<Command> create(EsbSettings settings, Shared shared) {
+        return create(settings, shared, GatewayMetrics.disabled().docker());
+    }
+
+    public static Behavior<Command> create(EsbSettings settings, Shared shared, DockerMetrics metrics) {
         var backoff = SupervisorStrategy.restartWithBackoff(
                 settings.docker().restartMinBackoff(), settings.docker().restartMaxBackoff(), 0.2)
                 .withStashCapacity(settings.docker().maxPendingOperations());
         return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
-                new Incarnation(ctx, timers, settings, shared).behavior()))).onFailure(backoff);
+                new Incarnation(ctx, timers, settings, shared, metrics).behavior()))).onFailure(backoff);
     }
 
     private static final class Incarnation {
@@ -151,6 +157,7 @@ public final class DockerSupervisor {
         private final TimerScheduler<Command> timers;
         private final EsbSettings settings;
         private final Shared shared;
+        private final DockerMetrics metrics;
         private final Executor dockerExecutor;
         private final DockerClient client;
         private final Map<Long, Pending> pending = new HashMap<>();
@@ -162,8 +169,9 @@ public final class DockerSupervisor {
 
         private record Pending(String operation, ActorRef<DockerReply<Object>> replyTo, long startNanos, Deadline deadline) {}
 
-        Incarnation(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, Shared shared) {
+        Incarnation(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, Shared shared, DockerMetrics metrics) {
             this.ctx = ctx;
+            this.metrics = metrics;
             this.timers = timers;
             this.settings = settings;
             this.shared = shared;
@@ -198,6 +206,7 @@ public final class DockerSupervisor {
             var replyTo = (ActorRef<DockerReply<Object>>) (ActorRef<?>) run.replyTo();
             var state = shared.state.get();
             if (state.down()) {
+                metrics.refused(run.operation(), DockerFailure.Kind.UNAVAILABLE);
                 replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.UNAVAILABLE, run.operation(),
                         "Docker daemon unavailable at " + state.dockerHost() + ": " + state.lastError())));
                 return Behaviors.same();
@@ -214,6 +223,7 @@ public final class DockerSupervisor {
                             Deadline requested) {
             var deadline = requested != null ? requested : new Deadline(settings.docker().clientTimeout(), "esb.docker.client-timeout");
             if (shared.inFlight.get() >= settings.docker().maxPendingOperations()) {
+                metrics.refused(operation, DockerFailure.Kind.OVERLOADED);
                 replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.OVERLOADED, operation,
                         "Docker is overloaded: " + shared.inFlight.get() + " operations pending (esb.docker.max-pending-operations)")));
                 return;
@@ -255,9 +265,12 @@ public final class DockerSupervisor {
             }
             timers.cancel(new DeadlinePassed(done.id()));
             if (done.error() == null) {
+                metrics.completed(call.operation(), call.startNanos(), null);
                 call.replyTo().tell(new DockerReply.Ok<>(done.value()));
             } else {
-                call.replyTo().tell(new DockerReply.Failed<>(classify(call.operation(), unwrap(done.error()))));
+                var failure = classify(call.operation(), unwrap(done.error()));
+                metrics.completed(call.operation(), call.startNanos(), failure);
+                call.replyTo().tell(new DockerReply.Failed<>(failure));
             }
             return Behaviors.same();
         }
@@ -268,8 +281,10 @@ public final class DockerSupervisor {
                 return Behaviors.same();
             }
             var timeout = call.deadline().after();
-            call.replyTo().tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.TIMEOUT, call.operation(),
-                    "Docker operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms (" + call.deadline().key() + ")")));
+            var failure = new DockerFailure(DockerFailure.Kind.TIMEOUT, call.operation(),
+                    "Docker operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms (" + call.deadline().key() + ")");
+            metrics.completed(call.operation(), call.startNanos(), failure);
+            call.replyTo().tell(new DockerReply.Failed<>(failure));
             log.error("Docker operation timed out; closing the client to free its thread",
                     kv("operation", call.operation()), kv("timeout_ms", timeout.toMillis()));
             markDown("operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms");
@@ -289,6 +304,7 @@ public final class DockerSupervisor {
                     throw new java.util.concurrent.CompletionException(e);
                 }
             }, shared.prober).orTimeout(settings.docker().probeTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            metrics.ping(future);
             ctx.pipeToSelf(future, (ok, error) -> new ProbeDone(incarnation, error == null ? null : unwrap(error)));
             return Behaviors.same();
         }
@@ -368,9 +384,11 @@ public final class DockerSupervisor {
         /** Answers every call still waiting, closes the client off the actor's thread. */
         private Behavior<Command> stop() {
             for (var call : pending.values()) {
-                call.replyTo().tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.UNAVAILABLE, call.operation(),
+                var failure = new DockerFailure(DockerFailure.Kind.UNAVAILABLE, call.operation(),
                         "Docker daemon unavailable at " + settings.docker().host() + ": '" + call.operation()
-                                + "' was aborted because " + abortReason)));
+                                + "' was aborted because " + abortReason);
+                metrics.completed(call.operation(), call.startNanos(), failure);
+                call.replyTo().tell(new DockerReply.Failed<>(failure));
             }
             pending.clear();
             shared.closer.execute(() -> {

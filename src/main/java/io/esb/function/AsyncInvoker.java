@@ -8,6 +8,7 @@ import akka.actor.typed.javadsl.TimerScheduler;
 import io.esb.config.AsyncSettings;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,16 +36,20 @@ public final class AsyncInvoker {
     private record Job(FunctionSettings function, ActorRef<FunctionActor.Command> target, Invocation invocation, int attempt) {}
 
     public static Behavior<Command> create(EsbSettings settings) {
-        return create(settings, null);
+        return create(settings, GatewayMetrics.disabled());
+    }
+
+    public static Behavior<Command> create(EsbSettings settings, GatewayMetrics metrics) {
+        return create(settings, metrics, null);
     }
 
     /**
      * {@code functions}: the current functions, looked up at each attempt, so an event queued or waiting for a retry
      * across a live reload goes to the function as configured then (and is dropped, logged, when it was removed).
      */
-    public static Behavior<Command> create(EsbSettings settings, java.util.function.Supplier<FunctionTable> functions) {
+    public static Behavior<Command> create(EsbSettings settings, GatewayMetrics metrics, java.util.function.Supplier<FunctionTable> functions) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            var invoker = new AsyncInvoker(ctx, timers, settings);
+            var invoker = new AsyncInvoker(ctx, timers, settings, metrics);
             invoker.functions = functions;
             return invoker.behavior();
         }));
@@ -54,13 +59,15 @@ public final class AsyncInvoker {
     private final TimerScheduler<Command> timers;
     private final EsbSettings settings;
     private final AsyncSettings async;
+    private final GatewayMetrics metrics;
     private final ArrayDeque<Job> ready = new ArrayDeque<>();
     private int running;
     private int waitingForRetry;
     private java.util.function.Supplier<FunctionTable> functions;
 
-    private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings) {
+    private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, GatewayMetrics metrics) {
         this.ctx = ctx;
+        this.metrics = metrics;
         this.timers = timers;
         this.settings = settings;
         this.async = settings.async();
@@ -93,11 +100,12 @@ public final class AsyncInvoker {
             }
             running++;
             var bound = FunctionActor.invocationBound(job.function(), settings);
+            long started = System.nanoTime();
             ctx.ask(InvocationResult.class, job.target(), bound,
                     replyTo -> new FunctionActor.Invoke(job.invocation(), replyTo),
-                    (result, error) -> new Attempted(job, LambdaOutcome.of(result != null ? result
+                    (result, error) -> new Attempted(job, metrics.invoked(job.function().name(), LambdaOutcome.of(result != null ? result
                             : new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "no answer within " + bound.toSeconds() + " s", false),
-                            job.invocation().requestId(), job.function().timeout().toSeconds())));
+                            job.invocation().requestId(), job.function().timeout().toSeconds()), started)));
         }
     }
 

@@ -18,6 +18,9 @@ import io.esb.docker.DockerSupervisor;
 import io.esb.docker.Labels;
 import io.esb.docker.ManagedContainer;
 import io.esb.docker.StartedContainer;
+import io.esb.observability.AfterEachMessage;
+import io.esb.observability.FunctionMetrics;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -59,8 +62,14 @@ public final class FunctionActor {
      * Live reload removed or replaced this function: take no container back into the pool, let busy and queued
      * invocations finish, remove every container, then stop once nothing has arrived for {@code grace}. Calls that
      * still arrive (a request that looked the function up just before the reload) are served meanwhile.
+     * {@code successor}: a new actor serves the function from now on, so the pool gauges are its to publish.
      */
-    public record Drain(Duration grace) implements Command {}
+    public record Drain(Duration grace, boolean successor) implements Command {
+        /** A removed function: no successor. */
+        public Drain(Duration grace) {
+            this(grace, false);
+        }
+    }
 
     /** Live reload changed settings that do not shape containers (routes, max-concurrency, min-warm). */
     public record Reconfigure(FunctionSettings function) implements Command {}
@@ -122,8 +131,14 @@ public final class FunctionActor {
      */
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
                                            ContainerClient client, ActorRef<ContainerBudget.Command> budget, boolean adoptRunning) {
+        return create(function, settings, docker, client, budget, GatewayMetrics.disabled().function(function.name()), adoptRunning);
+    }
+
+    public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
+                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget, FunctionMetrics metrics,
+                                           boolean adoptRunning) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            var actor = new FunctionActor(ctx, timers, function, settings, docker, client, budget);
+            var actor = new FunctionActor(ctx, timers, function, settings, docker, client, budget, metrics);
             actor.skipAdoption = !adoptRunning;
             return actor.behavior();
         }));
@@ -137,8 +152,13 @@ public final class FunctionActor {
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
                                            ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
+        return create(function, settings, docker, client, budget, GatewayMetrics.disabled().function(function.name()));
+    }
+
+    public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
+                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget, FunctionMetrics metrics) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new FunctionActor(ctx, timers, function, settings, docker, client, budget).behavior()));
+                new FunctionActor(ctx, timers, function, settings, docker, client, budget, metrics).behavior()));
     }
 
     private final ActorContext<Command> ctx;
@@ -147,6 +167,7 @@ public final class FunctionActor {
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
     private final ActorRef<ContainerBudget.Command> budget;
+    private final FunctionMetrics metrics;
     private final TimerScheduler<Command> timers;
     /** Most recently used first: warm calls take the head, reaping and eviction take the tail. */
     private final ArrayDeque<Container> idle = new ArrayDeque<>();
@@ -167,14 +188,17 @@ public final class FunctionActor {
     /** Live reload: see {@link Drain}. */
     private boolean draining;
     private Duration drainGrace = Duration.ZERO;
+    private boolean drainSuccessor;
     private long drainedSinceNanos = -1;
     /** Docker calls asked and not yet answered; a draining actor waits for them (log tails, removals). */
     private int dockerCalls;
     private boolean skipAdoption;
 
     private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function, EsbSettings settings,
-                          ActorRef<DockerSupervisor.Command> docker, ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
+                          ActorRef<DockerSupervisor.Command> docker, ContainerClient client, ActorRef<ContainerBudget.Command> budget,
+                          FunctionMetrics metrics) {
         this.ctx = ctx;
+        this.metrics = metrics;
         this.timers = timers;
         this.function = function;
         this.settings = settings;
@@ -191,6 +215,17 @@ public final class FunctionActor {
     }
 
     private Behavior<Command> behavior() {
+        return Behaviors.intercept(() -> new AfterEachMessage<>(Command.class, this::publishPool), handlers());
+    }
+
+    /** The pool's sizes for the containers and queue-depth gauges, after every message that may have changed them. */
+    private void publishPool() {
+        if (!draining || !drainSuccessor) {
+            metrics.pool(idle.size(), busy.size(), starting, queue.size());
+        }
+    }
+
+    private Behavior<Command> handlers() {
         return Behaviors.receive(Command.class)
                 .onMessage(Invoke.class, this::onInvoke)
                 .onMessage(GetStatus.class, this::onGetStatus)
@@ -218,6 +253,7 @@ public final class FunctionActor {
             dispatch(idle.pop(), pending);
             reportIdle();
         } else if (queue.size() >= settings.containers().maxQueueDepth()) {
+            metrics.queueFull();
             invoke.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
                     "Too many requests waiting for function '" + function.name() + "' (esb.containers.max-queue-depth = "
                             + settings.containers().maxQueueDepth() + ")", false));
@@ -265,6 +301,7 @@ public final class FunctionActor {
                 break; // FIFO: everyone behind is younger
             }
             waiters.remove();
+            metrics.queueTimedOut();
             waiter.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
                     "No container of function '" + function.name() + "' became free within "
                             + settings.containers().queueTimeout().toMillis() + " ms (esb.containers.queue-timeout)", false));
@@ -356,6 +393,7 @@ public final class FunctionActor {
         var spec = new ContainerSpec(name, function.image(), containerEnvironment(),
                 Labels.forContainer(settings.docker().instanceId(), function.name(), function.containerSpecHash()),
                 function.memoryMb() * 1024L * 1024L, function.cpus());
+        metrics.coldStartBegan(name);
         askDocker("create-and-start", requestId, DockerOps.createAndStart(spec), StartReplied::new);
     }
 
@@ -404,6 +442,7 @@ public final class FunctionActor {
         }
         starting--;
         readying.remove(started.id());
+        metrics.coldStartEnded(started.name(), checked.ready());
         if (checked.ready() && known(started.id())) {
             // Adopted while its own readiness check ran (the daemon came back meanwhile): already in the pool.
             releasePermit();
@@ -462,7 +501,8 @@ public final class FunctionActor {
         var invocation = pending.invocation();
         var self = ctx.getSelf();
         var containerId = container.id;
-        client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE))
+        long sent = System.nanoTime();
+        metrics.containerCall(client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE)), sent)
                 .whenComplete((answer, error) -> {
                     var outcome = answer != null ? answer
                             : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false);
@@ -666,6 +706,7 @@ public final class FunctionActor {
         if (!draining) {
             draining = true;
             drainGrace = drain.grace();
+            drainSuccessor = drain.successor();
             log.info("Draining function", kv("function_name", function.name()), kv("busy", busy.size()), kv("queued", queue.size()),
                     kv("idle", idle.size()), kv("starting", starting));
             for (var container : List.copyOf(idle)) {

@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
 import io.esb.docker.DockerSupervisor;
+import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,7 @@ public final class FunctionRegistry {
     private record Stopped(String name, ActorRef<FunctionActor.Command> ref) implements Command {}
 
     /**
+     * @param metrics    each function's meters; a removed function's are dropped once its last actor has stopped
      * @param builds     builds the images of functions that come with a Dockerfile (SAM); null when none can
      * @param published  where the current table is published; set before {@code started} completes
      * @param started    completes once the startup functions have actors and the first table is published
@@ -58,11 +60,12 @@ public final class FunctionRegistry {
      *                   before a reload (their body was still arriving)
      */
     public static Behavior<Command> create(EsbSettings settings, ActorRef<DockerSupervisor.Command> docker, ContainerClient client,
-                                           ActorRef<ContainerBudget.Command> budget, ActorRef<ImageBuilds.Command> builds,
-                                           DockerSupervisor.Shared dockerState, AtomicReference<FunctionTable> published,
-                                           CompletableFuture<FunctionTable> started, Duration drainGrace) {
+                                           ActorRef<ContainerBudget.Command> budget, GatewayMetrics metrics,
+                                           ActorRef<ImageBuilds.Command> builds, DockerSupervisor.Shared dockerState,
+                                           AtomicReference<FunctionTable> published, CompletableFuture<FunctionTable> started,
+                                           Duration drainGrace) {
         return Behaviors.setup(ctx -> {
-            var registry = new FunctionRegistry(ctx, settings, docker, client, budget, builds, dockerState, published, drainGrace);
+            var registry = new FunctionRegistry(ctx, settings, docker, client, budget, metrics, builds, dockerState, published, drainGrace);
             started.complete(published.get());
             return registry.behavior();
         });
@@ -72,6 +75,7 @@ public final class FunctionRegistry {
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
     private final ActorRef<ContainerBudget.Command> budget;
+    private final GatewayMetrics metrics;
     private final ActorRef<ImageBuilds.Command> builds;
     private final DockerSupervisor.Shared dockerState;
     private final AtomicReference<FunctionTable> published;
@@ -83,13 +87,15 @@ public final class FunctionRegistry {
     private final Map<ActorRef<FunctionActor.Command>, FunctionSettings> draining = new HashMap<>();
 
     private FunctionRegistry(ActorContext<Command> ctx, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
-                             ContainerClient client, ActorRef<ContainerBudget.Command> budget, ActorRef<ImageBuilds.Command> builds,
-                             DockerSupervisor.Shared dockerState, AtomicReference<FunctionTable> published, Duration drainGrace) {
+                             ContainerClient client, ActorRef<ContainerBudget.Command> budget, GatewayMetrics metrics,
+                             ActorRef<ImageBuilds.Command> builds, DockerSupervisor.Shared dockerState,
+                             AtomicReference<FunctionTable> published, Duration drainGrace) {
         this.ctx = ctx;
         this.settings = settings;
         this.docker = docker;
         this.client = client;
         this.budget = budget;
+        this.metrics = metrics;
         this.builds = builds;
         this.dockerState = dockerState;
         this.published = published;
@@ -154,7 +160,7 @@ public final class FunctionRegistry {
         live = refs;
         toDrain.forEach((ref, function) -> {
             draining.put(ref, function);
-            ref.tell(new FunctionActor.Drain(drainGrace));
+            ref.tell(new FunctionActor.Drain(drainGrace, refs.containsKey(function.name())));
         });
         publishSpecs();
         apply.replyTo().tell(new Applied(generation, diff));
@@ -165,6 +171,9 @@ public final class FunctionRegistry {
         if (draining.remove(stopped.ref()) != null) {
             log.debug("Drained function actor stopped", kv("function_name", stopped.name()), kv("actor", stopped.ref().path().name()));
             publishSpecs();
+            if (!live.containsKey(stopped.name()) && draining.values().stream().noneMatch(f -> f.name().equals(stopped.name()))) {
+                metrics.removeFunction(stopped.name()); // removed, and its last actor is gone: its series go too
+            }
         } else if (stopped.ref().equals(live.get(stopped.name()))) {
             log.error("Function actor stopped unexpectedly; calls to the function fail until the gateway restarts",
                     kv("function_name", stopped.name()), kv("actor", stopped.ref().path().name()));
@@ -174,7 +183,7 @@ public final class FunctionRegistry {
 
     private ActorRef<FunctionActor.Command> spawn(FunctionSettings function, boolean adoptRunning) {
         var name = "function-" + function.name() + "-" + generation;
-        var behavior = FunctionActor.create(function, settings, docker, client, budget, adoptRunning);
+        var behavior = FunctionActor.create(function, settings, docker, client, budget, metrics.function(function.name()), adoptRunning);
         var build = settings.sam().builds().get(function.name());
         // A function built from a Dockerfile answers 503 behind a gate until its image exists.
         ActorRef<FunctionActor.Command> ref = build == null || builds == null ? ctx.spawn(behavior, name)

@@ -31,6 +31,7 @@ import io.esb.function.FunctionStatus;
 import io.esb.function.Invocation;
 import io.esb.function.InvocationResult;
 import io.esb.observability.AccessLog;
+import io.esb.observability.GatewayMetrics;
 import io.esb.observability.RequestIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,10 +74,12 @@ public final class GatewayHttp {
     private final JwtAuth auth;
     private final ProxyResponseMapper responses;
     private final Instant startedAt = Instant.now();
+    private final GatewayMetrics metrics;
 
     public GatewayHttp(ActorSystem<?> system, EsbSettings settings, java.util.function.Supplier<FunctionTable> functions,
-                       ActorRef<AsyncInvoker.Command> asyncInvoker, DockerSupervisor.Shared docker) {
+                       ActorRef<AsyncInvoker.Command> asyncInvoker, DockerSupervisor.Shared docker, GatewayMetrics metrics) {
         this.system = system;
+        this.metrics = metrics;
         this.settings = settings;
         this.functions = functions;
         this.asyncInvoker = asyncInvoker;
@@ -124,6 +127,9 @@ public final class GatewayHttp {
             discard(request);
             return status();
         }
+        if (path.equals("/metrics")) {
+            return done(request, MetricsRoute.respond(metrics, request));
+        }
         if (path.startsWith(INVOKE_PREFIX) && path.endsWith(INVOKE_SUFFIX)) {
             var name = functionNameFromInvokePath(path);
             if (!method.equals("POST")) {
@@ -154,6 +160,7 @@ public final class GatewayHttp {
 
     private CompletionStage<HttpResponse> invokeApi(HttpRequest request, FunctionTable table, String name, String requestId,
                                                     AccessLog.Entry access) {
+        long started = System.nanoTime();
         var function = name == null ? null : table.function(name);
         var qualifier = request.getUri().query().get("Qualifier").orElse("$LATEST");
         if (function == null || !qualifier.equals("$LATEST")) {
@@ -193,6 +200,7 @@ public final class GatewayHttp {
             }
             return invoke(table.ref(function.name()), function, invocation).thenApply(result -> {
                 var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
+                metrics.invoked(function.name(), outcome, started);
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
                     return withLogResult(invokeResponse(200, success.payload(), requestId), success.logTail());
@@ -319,6 +327,7 @@ public final class GatewayHttp {
 
     private CompletionStage<HttpResponse> apiRoute(HttpRequest request, FunctionTable table, RouteTable.Found found, String routePath,
                                                    String requestId, AccessLog.Entry access) {
+        long started = System.nanoTime();
         var function = table.function(found.entry().functionName());
         access.functionName(function.name());
         var route = table.route(found.entry());
@@ -346,6 +355,7 @@ public final class GatewayHttp {
             var event = builder.toBytes(builder.build(incoming, found.entry(), found.pathParameters(), stage, stageVariables, authorizerClaims));
             return invoke(table.ref(function.name()), function, new Invocation(event, requestId)).thenApply(result -> {
                 var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
+                metrics.invoked(function.name(), outcome, started);
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
                     return proxyResponse(function, route.payloadFormat(), success.payload(), requestId, head);

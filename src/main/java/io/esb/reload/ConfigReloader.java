@@ -101,8 +101,7 @@ public final class ConfigReloader implements AutoCloseable {
             return rejected(trigger, null, "Could not read the configuration: " + e);
         }
         var needsRestart = changedOutsideFunctions(running, config);
-        var effective = new EsbSettings(settings.http(), settings.docker(), settings.containers(), settings.shutdown(), settings.async(),
-                settings.auth(), settings.region(), settings.accountId(), next.functions(), next.sam());
+        var effective = settings.withFunctions(next.functions(), next.sam());
         FunctionRegistry.Result result;
         try {
             result = AskPattern.<FunctionRegistry.Command, FunctionRegistry.Result>ask(registry,

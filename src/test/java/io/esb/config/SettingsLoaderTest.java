@@ -202,4 +202,14 @@ class SettingsLoaderTest {
         assertThat(error.getMessage()).doesNotContain("\n").contains(key);
         assertThat(error.key()).isEqualTo(key);
     }
+
+    @Test
+    void metricsAreOnByDefaultCanBeTurnedOffAndABadValueNamesTheKey() {
+        assertThat(SettingsLoader.load(ConfigFactory.defaultReference()).metrics().enabled()).isTrue();
+        assertThat(SettingsLoader.load(config("esb.metrics.enabled = false")).metrics().enabled()).isFalse();
+        var error = catchThrowableOfType(ConfigException.class, () -> SettingsLoader.load(config("esb.metrics.enabled = \"maybe\"")));
+        assertThat(error).isNotNull();
+        assertThat(error.key()).isEqualTo("esb.metrics.enabled");
+        assertThat(error.getMessage()).doesNotContain("\n").contains("esb.metrics.enabled");
+    }
 }

@@ -47,7 +47,7 @@ class FunctionRegistryTest {
         var dockerState = DockerSupervisor.sharedState(boot);
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, null, dockerState, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, io.esb.observability.GatewayMetrics.disabled(), null, dockerState, table, started,
                 Duration.ofMillis(100)));
 
         var first = started.get(10, TimeUnit.SECONDS);
@@ -113,7 +113,7 @@ class FunctionRegistryTest {
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, null, null, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, io.esb.observability.GatewayMetrics.disabled(), null, null, table, started,
                 Duration.ofSeconds(30)));
         var original = started.get(10, TimeUnit.SECONDS).ref("a");
 
@@ -138,7 +138,7 @@ class FunctionRegistryTest {
         var builds = testKit.<ImageBuilds.Command>createTestProbe();
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, builds.ref(), null, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, io.esb.observability.GatewayMetrics.disabled(), builds.ref(), null, table, started,
                 Duration.ofSeconds(30)));
         started.get(10, TimeUnit.SECONDS);
         // At startup the build removes containers of earlier images, so they are not adopted.
@@ -159,8 +159,7 @@ class FunctionRegistryTest {
     private static EsbSettings withBuild(EsbSettings settings, io.esb.config.ImageBuild build) {
         var sam = new io.esb.config.sam.SamTemplate(java.nio.file.Path.of("/ctx/template.yaml"), settings.functions(),
                 java.util.Map.of("b", build), java.util.List.of());
-        return new EsbSettings(settings.http(), settings.docker(), settings.containers(), settings.shutdown(), settings.async(),
-                settings.auth(), settings.region(), settings.accountId(), settings.functions(), sam);
+        return settings.withFunctions(settings.functions(), sam);
     }
 
     private static FunctionRegistry.Applied apply(ActorRef<FunctionRegistry.Command> registry, EsbSettings settings) {

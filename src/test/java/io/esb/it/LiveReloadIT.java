@@ -122,14 +122,16 @@ class LiveReloadIT {
 
     @Test
     void aRemovedFunctionFinishesItsInFlightCallThenAnswers404AndItsContainersGo() throws Exception {
-        start("it-reload-remove", "", FX.formatted("Hi") + EXTRA);
+        // The drain grace is the readiness timeout plus 2 s: short here, so the actor's end is seen within the test.
+        start("it-reload-remove", "esb.containers.readiness-timeout = 3s", FX.formatted("Hi") + EXTRA);
         assertThat(gw.invoke("fx", "{}").statusCode()).isEqualTo(200);
         var inFlight = gw.http.sendAsync(HttpRequest.newBuilder(URI.create(gw.url("/2015-03-31/functions/fx/invocations")))
                 .timeout(WAIT).POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"sleep\",\"ms\":8000}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         await(() -> statusOf("fx").get("busy").asInt() == 1, "the slow call to be running");
 
-        var reloaded = rewrite("", EXTRA, RELOADED);
+        assertThat(gw.get("/metrics").body()).contains("function=\"fx\"");
+        var reloaded = rewrite("esb.containers.readiness-timeout = 3s", EXTRA, RELOADED);
 
         assertThat(LogCapture.fields(reloaded)).containsEntry("removed", "[fx]");
         // The drain began with the slow call still running on its container.
@@ -150,6 +152,15 @@ class LiveReloadIT {
         assertThat(LogCapture.fields(awaitLog(DRAINED, 1))).containsEntry("function_name", "fx");
         // The other function is unaffected.
         assertThat(gw.invoke("extra", "{}").statusCode()).isEqualTo(200);
+        // Once its actor has stopped (after the grace), the removed function's series leave /metrics.
+        await(() -> {
+            try {
+                return !gw.get("/metrics").body().contains("function=\"fx\"");
+            } catch (Exception e) {
+                return false;
+            }
+        }, "fx's metric series to go");
+        assertThat(gw.get("/metrics").body()).contains("function=\"extra\"");
     }
 
     @Test
