@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 public final class SettingsLoader {
     private static final Pattern FUNCTION_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
+    private static final Pattern NETWORK_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY");
 
     private SettingsLoader() {}
@@ -56,7 +57,8 @@ public final class SettingsLoader {
                 positiveDuration(esb, "docker.restart-backoff.min"),
                 positiveDuration(esb, "docker.restart-backoff.max"),
                 labelValue(esb, "docker.instance-id"),
-                positiveDuration(esb, "docker.build-timeout"));
+                positiveDuration(esb, "docker.build-timeout"),
+                dockerNetwork(esb));
         if (docker.restartMaxBackoff().compareTo(docker.restartMinBackoff()) < 0) {
             throw new ConfigException("esb.docker.restart-backoff.max", "must not be smaller than esb.docker.restart-backoff.min");
         }
@@ -293,6 +295,16 @@ public final class SettingsLoader {
             throw new ConfigException("esb.docker.host", "must start with unix:// or tcp:// (got '" + host + "')");
         }
         return host;
+    }
+
+    /** Empty, or a network a container can join and be called at by its address there ("host" and "none" cannot). */
+    private static String dockerNetwork(Config esb) {
+        var network = esb.getString("docker.network").trim();
+        if (!network.isEmpty() && (!NETWORK_NAME.matcher(network).matches() || network.equals("host") || network.equals("none"))) {
+            throw new ConfigException("esb.docker.network", "must be empty (publish on 127.0.0.1) or the name of a bridge network "
+                    + "such as \"esb\" (got '" + network + "')");
+        }
+        return network;
     }
 
     private static String labelValue(Config esb, String path) {

@@ -26,18 +26,28 @@ public final class DockerOps {
         };
     }
 
+    /** With 8080 published on 127.0.0.1 (no {@code esb.docker.network}). */
+    public static DockerOperation<StartedContainer> createAndStart(ContainerSpec spec) {
+        return createAndStart(spec, "");
+    }
+
     /**
-     * Creates and starts a container with 8080 published on 127.0.0.1 at an ephemeral port. A container that was
+     * Creates and starts a container with 8080 published on 127.0.0.1 at an ephemeral port, or, when {@code network}
+     * names one, on that network with nothing published, reached at its address there. A container that was
      * created but would not start is removed again, so a failed cold start leaves nothing behind.
      */
-    public static DockerOperation<StartedContainer> createAndStart(ContainerSpec spec) {
+    public static DockerOperation<StartedContainer> createAndStart(ContainerSpec spec, String network) {
         return client -> {
             var port = ExposedPort.tcp(RIE_PORT);
             var bindings = new Ports();
-            bindings.bind(port, new Ports.Binding("127.0.0.1", ""));
+            boolean publish = network == null || network.isEmpty();
+            if (publish) {
+                bindings.bind(port, new Ports.Binding("127.0.0.1", ""));
+            }
             var env = spec.environment().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
             var hostConfig = HostConfig.newHostConfig()
                     .withPortBindings(bindings)
+                    .withNetworkMode(publish ? null : network)
                     .withMemory(spec.memoryBytes())
                     .withMemorySwap(spec.memoryBytes())
                     .withSecurityOpts(List.of("no-new-privileges"))
@@ -56,6 +66,13 @@ public final class DockerOps {
             try {
                 client.startContainerCmd(id).exec();
                 var inspected = client.inspectContainerCmd(id).exec();
+                if (!publish) {
+                    var joined = inspected.getNetworkSettings().getNetworks().get(network);
+                    if (joined == null || joined.getIpAddress() == null || joined.getIpAddress().isEmpty()) {
+                        throw new IllegalStateException("container " + id + " has no address on network " + network);
+                    }
+                    return new StartedContainer(id, spec.name(), RIE_PORT, joined.getIpAddress());
+                }
                 var published = inspected.getNetworkSettings().getPorts().getBindings().get(port);
                 if (published == null || published.length == 0) {
                     throw new IllegalStateException("container " + id + " has no published port for 8080");
@@ -145,9 +162,23 @@ public final class DockerOps {
                             java.util.Arrays.stream(c.getPorts() == null ? new com.github.dockerjava.api.model.ContainerPort[0] : c.getPorts())
                                     .filter(p -> p.getPrivatePort() != null && p.getPrivatePort() == RIE_PORT && p.getPublicPort() != null)
                                     .mapToInt(p -> p.getPublicPort())
-                                    .findFirst().orElse(0)))
+                                    .findFirst().orElse(0),
+                            networkAddresses(c)))
                     .toList();
         };
+    }
+
+    private static Map<String, String> networkAddresses(com.github.dockerjava.api.model.Container container) {
+        var settings = container.getNetworkSettings();
+        var addresses = new java.util.TreeMap<String, String>();
+        if (settings != null && settings.getNetworks() != null) {
+            settings.getNetworks().forEach((name, network) -> {
+                if (network != null && network.getIpAddress() != null && !network.getIpAddress().isEmpty()) {
+                    addresses.put(name, network.getIpAddress());
+                }
+            });
+        }
+        return addresses;
     }
 
     /**

@@ -334,14 +334,18 @@ public final class DockerSupervisor {
             return Behaviors.same();
         }
 
-        /** Removes this instance's stopped containers and those of functions no longer configured. Never touches others. */
+        /**
+         * Removes this instance's stopped containers, those of functions no longer configured, and those made for
+         * another {@code esb.docker.network} (this gateway could not reach them). Never touches others.
+         */
         private void reconcile() {
             var instance = settings.docker().instanceId();
             var specs = shared.liveSpecs;
             DockerOperation<Integer> removeStale = DockerOps.removeWhere(instance, container -> {
                 var live = container.function() == null ? null : specs.get(container.function());
-                return !container.running() || live == null || !live.contains(container.specHash());
-            }, "reconcile: stopped, unknown function or changed spec");
+                return !container.running() || live == null || !live.contains(container.specHash())
+                        || container.addressOn(settings.docker().network()) == null;
+            }, "reconcile: stopped, unknown function, changed spec or other network");
             DockerOperation<Object> call = c -> removeStale.run(c);
             ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class, reply ->
                     reply instanceof DockerReply.Ok<Object> ok

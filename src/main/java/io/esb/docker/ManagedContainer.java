@@ -1,4 +1,28 @@
 package io.esb.docker;
 
-/** A container carrying this gateway's labels, as listed by the daemon. {@code hostPort} is 0 when none is published. */
-public record ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort) {}
+import java.util.Map;
+
+/**
+ * A container carrying this gateway's labels, as listed by the daemon. {@code hostPort} is 0 when none is published;
+ * {@code networks} maps each network the container is on to its address there.
+ */
+public record ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
+                               Map<String, String> networks) {
+
+    /** Listed without network addresses. */
+    public ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort) {
+        this(id, name, function, specHash, running, hostPort, Map.of());
+    }
+
+    /**
+     * Where a gateway with {@code esb.docker.network = network} reaches this container, or null when it cannot (a
+     * container made for the other setting: no published port, or not on that network).
+     */
+    public StartedContainer addressOn(String network) {
+        if (network == null || network.isEmpty()) {
+            return hostPort > 0 ? new StartedContainer(id, name, hostPort) : null;
+        }
+        var address = networks.get(network);
+        return address == null || address.isEmpty() ? null : new StartedContainer(id, name, DockerOps.RIE_PORT, address);
+    }
+}

@@ -34,8 +34,8 @@ public final class ContainerClient implements AutoCloseable {
     private final ContainerSettings settings;
     private final long maxResponseBytes;
     private final ThreadPoolExecutor io;
-    /** The idle connection of each container, by published port; taken out while an exchange uses it. */
-    private final ConcurrentHashMap<Integer, ContainerConnection> idleConnections = new ConcurrentHashMap<>();
+    /** The idle connection of each container, by its address; taken out while an exchange uses it. */
+    private final ConcurrentHashMap<InetSocketAddress, ContainerConnection> idleConnections = new ConcurrentHashMap<>();
 
     public ContainerClient(ActorSystem<?> system, ContainerSettings settings, long maxResponseBytes) {
         this.settings = settings;
@@ -50,13 +50,20 @@ public final class ContainerClient implements AutoCloseable {
         system.getWhenTerminated().thenRun(this::close);
     }
 
-    public static String invokeUrl(int hostPort) {
-        return "http://127.0.0.1:" + hostPort + INVOKE_PATH;
+    /** The RIE's invocation URL of a container reached at {@code host:port}. */
+    public static String invokeUrl(String host, int port) {
+        return "http://" + host + ":" + port + INVOKE_PATH;
     }
 
-    /** Sends one event. Never fails the stage: every failure becomes an {@link InvokeOutcome}. */
+    /** Sends one event to a container published on 127.0.0.1. */
     public CompletionStage<InvokeOutcome> invoke(int hostPort, byte[] event, String requestId, Duration timeout) {
-        return onIoThread(() -> exchange(hostPort, event, requestId, timeout),
+        return invoke("127.0.0.1", hostPort, event, requestId, timeout);
+    }
+
+    /** Sends one event to the container at {@code host:port}. Never fails the stage: every failure becomes an {@link InvokeOutcome}. */
+    public CompletionStage<InvokeOutcome> invoke(String host, int port, byte[] event, String requestId, Duration timeout) {
+        var address = new InetSocketAddress(host, port);
+        return onIoThread(() -> exchange(address, event, requestId, timeout),
                 new InvokeOutcome.NotDelivered("Overloaded", "no container I/O thread free"));
     }
 
@@ -66,12 +73,18 @@ public final class ContainerClient implements AutoCloseable {
      * first invocation.
      */
     public CompletionStage<Boolean> awaitReady(int hostPort, Duration within) {
-        return onIoThread(() -> probeUntilReady(hostPort, System.nanoTime() + within.toNanos()), false);
+        return awaitReady("127.0.0.1", hostPort, within);
     }
 
-    /** Closes the container's idle connection; call it when the container is discarded. */
-    public void release(int hostPort) {
-        var connection = idleConnections.remove(hostPort);
+    /** As {@link #awaitReady(int, Duration)}, for the container at {@code host:port}. */
+    public CompletionStage<Boolean> awaitReady(String host, int port, Duration within) {
+        var address = new InetSocketAddress(host, port);
+        return onIoThread(() -> probeUntilReady(address, System.nanoTime() + within.toNanos()), false);
+    }
+
+    /** Closes the idle connection of the container at {@code host:port}; call it when the container is discarded. */
+    public void release(String host, int port) {
+        var connection = idleConnections.remove(new InetSocketAddress(host, port));
         if (connection != null) {
             connection.close();
         }
@@ -94,18 +107,18 @@ public final class ContainerClient implements AutoCloseable {
         return result;
     }
 
-    private InvokeOutcome exchange(int hostPort, byte[] event, String requestId, Duration timeout) {
+    private InvokeOutcome exchange(InetSocketAddress address, byte[] event, String requestId, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         ContainerConnection connection;
         try {
-            connection = connection(hostPort);
+            connection = connection(address);
         } catch (IOException e) {
             return new InvokeOutcome.NotDelivered(e.getClass().getSimpleName(), describe(e));
         }
         try {
             var response = connection.exchange("POST", INVOKE_PATH,
                     "Content-Type: application/json\r\nX-Amzn-RequestId: " + requestId + "\r\n", event, deadline, maxResponseBytes);
-            keepOrClose(hostPort, connection, response.keepAlive());
+            keepOrClose(address, connection, response.keepAlive());
             return new InvokeOutcome.Answered(response.status(), response.body(), response.contentType());
         } catch (SocketTimeoutException e) {
             connection.close();
@@ -116,14 +129,14 @@ public final class ContainerClient implements AutoCloseable {
         }
     }
 
-    private boolean probeUntilReady(int hostPort, long giveUpAt) {
+    private boolean probeUntilReady(InetSocketAddress address, long giveUpAt) {
         while (true) {
             long probeDeadline = Math.min(giveUpAt, System.nanoTime() + settings.pingTimeout().toNanos());
             ContainerConnection connection = null;
             try {
-                connection = ContainerConnection.open(address(hostPort), (int) Math.max(1, settings.pingTimeout().toMillis()));
+                connection = ContainerConnection.open(address, (int) Math.max(1, settings.pingTimeout().toMillis()));
                 var response = connection.exchange("GET", "/", "", null, probeDeadline, 64 * 1024);
-                keepOrClose(hostPort, connection, response.keepAlive());
+                keepOrClose(address, connection, response.keepAlive());
                 return true;
             } catch (IOException e) {
                 if (connection != null) {
@@ -143,30 +156,26 @@ public final class ContainerClient implements AutoCloseable {
     }
 
     /** The container's kept-alive connection if it is still good, else a new one. */
-    private ContainerConnection connection(int hostPort) throws IOException {
-        var kept = idleConnections.remove(hostPort);
+    private ContainerConnection connection(InetSocketAddress address) throws IOException {
+        var kept = idleConnections.remove(address);
         if (kept != null) {
             if (kept.reusable()) {
                 return kept;
             }
             kept.close();
         }
-        return ContainerConnection.open(address(hostPort), (int) Math.max(1, settings.connectTimeout().toMillis()));
+        return ContainerConnection.open(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
     }
 
-    private void keepOrClose(int hostPort, ContainerConnection connection, boolean keepAlive) {
+    private void keepOrClose(InetSocketAddress address, ContainerConnection connection, boolean keepAlive) {
         if (keepAlive) {
-            var previous = idleConnections.put(hostPort, connection);
+            var previous = idleConnections.put(address, connection);
             if (previous != null && previous != connection) {
                 previous.close();
             }
         } else {
             connection.close();
         }
-    }
-
-    private static InetSocketAddress address(int hostPort) {
-        return new InetSocketAddress("127.0.0.1", hostPort);
     }
 
     private static String describe(IOException e) {

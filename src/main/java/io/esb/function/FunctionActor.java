@@ -103,13 +103,15 @@ public final class FunctionActor {
     /** A live container of this function. {@code served} turns true at its first invocation, which is the cold one. */
     private static final class Container {
         final String id;
+        final String host;
         final int port;
         long lastUsedNanos = System.nanoTime();
         boolean served;
 
-        Container(String id, int port, boolean served) {
-            this.id = id;
-            this.port = port;
+        Container(StartedContainer started, boolean served) {
+            this.id = started.id();
+            this.host = started.host();
+            this.port = started.hostPort();
             this.served = served;
         }
     }
@@ -394,7 +396,7 @@ public final class FunctionActor {
                 Labels.forContainer(settings.docker().instanceId(), function.name(), function.containerSpecHash()),
                 function.memoryMb() * 1024L * 1024L, function.cpus());
         metrics.coldStartBegan(name);
-        askDocker("create-and-start", requestId, DockerOps.createAndStart(spec), StartReplied::new);
+        askDocker("create-and-start", requestId, DockerOps.createAndStart(spec, settings.docker().network()), StartReplied::new);
     }
 
     private Map<String, String> containerEnvironment() {
@@ -412,7 +414,7 @@ public final class FunctionActor {
         if (started.reply() instanceof DockerReply.Ok<StartedContainer> ok) {
             var container = ok.value();
             readying.add(container.id());
-            ctx.pipeToSelf(client.awaitReady(container.hostPort(), settings.containers().readinessTimeout()),
+            ctx.pipeToSelf(client.awaitReady(container.host(), container.hostPort(), settings.containers().readinessTimeout()),
                     (ready, error) -> new ReadinessChecked(container, Boolean.TRUE.equals(ready), false));
         } else {
             starting--;
@@ -431,11 +433,14 @@ public final class FunctionActor {
             adopting--;
             if (checked.ready() && !knownOrReadying(started.id())) {
                 log.info("Adopted running container", kv("function_name", function.name()), kv("container_id", started.id()),
-                        kv("host_port", started.hostPort()));
+                        kv("host", started.host()), kv("host_port", started.hostPort()));
                 if (budget != null) {
                     budget.tell(new ContainerBudget.Adopted(function.name()));
                 }
-                makeAvailable(new Container(started.id(), started.hostPort(), true));
+                makeAvailable(new Container(started, true));
+            } else if (!checked.ready()) {
+                log.warn("Running container did not answer; not adopted", kv("function_name", function.name()),
+                        kv("container_id", started.id()), kv("host", started.host()), kv("host_port", started.hostPort()));
             }
             startContainersForQueue(); // min-warm, now that adoption has settled
             return Behaviors.same();
@@ -449,8 +454,8 @@ public final class FunctionActor {
             startContainersForQueue();
         } else if (checked.ready()) {
             log.info("Container ready", kv("function_name", function.name()), kv("container_id", started.id()),
-                    kv("host_port", started.hostPort()));
-            makeAvailable(new Container(started.id(), started.hostPort(), false));
+                    kv("host", started.host()), kv("host_port", started.hostPort()));
+            makeAvailable(new Container(started, false));
         } else {
             remove(started.id());
             releasePermit();
@@ -502,7 +507,8 @@ public final class FunctionActor {
         var self = ctx.getSelf();
         var containerId = container.id;
         long sent = System.nanoTime();
-        metrics.containerCall(client.invoke(container.port, invocation.event(), invocation.requestId(), function.timeout().plus(TIMEOUT_GRACE)), sent)
+        metrics.containerCall(client.invoke(container.host, container.port, invocation.event(), invocation.requestId(),
+                function.timeout().plus(TIMEOUT_GRACE)), sent)
                 .whenComplete((answer, error) -> {
                     var outcome = answer != null ? answer
                             : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false);
@@ -601,7 +607,7 @@ public final class FunctionActor {
         try {
             log.error("Lambda invocation failed for function '{}'", function.name(),
                     kv("function_name", function.name()),
-                    kv("target_url", ContainerClient.invokeUrl(container.port)),
+                    kv("target_url", ContainerClient.invokeUrl(container.host, container.port)),
                     kv("error_type", errorType),
                     kv("error_detail", detail));
         } finally {
@@ -610,7 +616,7 @@ public final class FunctionActor {
     }
 
     private void discard(Container container) {
-        client.release(container.port);
+        client.release(container.host, container.port);
         idle.remove(container);
         busy.remove(container.id);
         remove(container.id);
@@ -690,11 +696,16 @@ public final class FunctionActor {
         boolean adopt = !draining && !skipAdoption;
         skipAdoption = false; // the predecessor's containers are gone or draining by the daemon's next comeback
         for (var container : ok.value()) {
-            if (adopt && container.running() && container.hostPort() > 0 && !knownOrReadying(container.id())
+            // The address comes from the listing: the published port, or the container's IP on esb.docker.network.
+            var started = container.addressOn(settings.docker().network());
+            if (adopt && container.running() && started != null && !knownOrReadying(container.id())
                     && function.containerSpecHash().equals(container.specHash())) {
-                var started = new StartedContainer(container.id(), container.name(), container.hostPort());
                 adopting++;
-                ctx.pipeToSelf(client.awaitReady(container.hostPort(), settings.containers().pingTimeout().multipliedBy(2)),
+                // On a network no port proxy can have died with the daemon: a running container that is slow to answer
+                // is only slow (as a gateway that has just started is), so it gets the readiness timeout.
+                var window = settings.docker().network().isEmpty() ? settings.containers().pingTimeout().multipliedBy(2)
+                        : settings.containers().readinessTimeout();
+                ctx.pipeToSelf(client.awaitReady(started.host(), started.hostPort(), window),
                         (ready, error) -> new ReadinessChecked(started, Boolean.TRUE.equals(ready), true));
             }
         }

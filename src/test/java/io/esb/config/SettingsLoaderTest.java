@@ -95,6 +95,13 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void dockerNetworkIsEmptyByDefaultOrTheNamedNetwork() {
+        assertThat(SettingsLoader.load(config("")).docker().network()).isEmpty();
+        assertThat(SettingsLoader.load(config("esb.docker.network = \" esb \"")).docker().network()).isEqualTo("esb");
+        assertThat(SettingsLoader.load(config("esb.docker.network = my_net.1")).docker().network()).isEqualTo("my_net.1");
+    }
+
+    @Test
     void specHashChangesWithWhatShapesTheContainerOnly() {
         var a = SettingsLoader.load(config("")).functions().get("hello");
         var sameShapeOtherRoutes = SettingsLoader.load(config("esb.functions.hello.routes = []")).functions().get("hello");
@@ -129,6 +136,10 @@ class SettingsLoaderTest {
                         "esb.docker.host", "must start with unix:// or tcp:// (got 'http://x')"),
                 Arguments.of("instance-id with spaces", "esb.docker.instance-id = \"my gateway\"",
                         "esb.docker.instance-id", "(got 'my gateway')"),
+                Arguments.of("network host", "esb.docker.network = host",
+                        "esb.docker.network", "the name of a bridge network such as \"esb\" (got 'host')"),
+                Arguments.of("network none", "esb.docker.network = none", "esb.docker.network", "(got 'none')"),
+                Arguments.of("network container:x", "esb.docker.network = \"container:x\"", "esb.docker.network", "(got 'container:x')"),
                 Arguments.of("backoff max < min", "esb.docker.restart-backoff { min = 2s, max = 1s }",
                         "esb.docker.restart-backoff.max", "must not be smaller than esb.docker.restart-backoff.min"),
                 Arguments.of("environment value is an object", "esb.functions.hello.environment.NESTED { a = 1 }",

@@ -101,14 +101,52 @@ class DockerSupervisorIT {
         assertThat(json.path("invocation").asInt()).isEqualTo(1);
 
         var listed = ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "fx")));
-        assertThat(listed).containsExactly(
-                new ManagedContainer(started.id(), name, "fx", fn.containerSpecHash(), true, started.hostPort()));
+        var bridgeAddress = docker("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", started.id()).strip();
+        assertThat(listed).containsExactly(new ManagedContainer(started.id(), name, "fx", fn.containerSpecHash(), true,
+                started.hostPort(), Map.of("bridge", bridgeAddress)));
+        assertThat(listed.get(0).addressOn("")).isEqualTo(started);
+        assertThat(listed.get(0).addressOn("esb-no-such-network")).isNull();
         assertThat(ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "other")))).isEmpty();
 
         assertThat(run(supervisor, "remove", DockerOps.remove(started.id()))).isEqualTo(new DockerReply.Ok<>(true));
         assertThat(ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "fx")))).isEmpty();
         // Removing again: already gone counts as removed, reported as false.
         assertThat(run(supervisor, "remove", DockerOps.remove(started.id()))).isEqualTo(new DockerReply.Ok<>(false));
+    }
+
+    @Test
+    void onANetworkNothingIsPublishedAndTheContainerIsReachedAtItsAddressThere() throws Exception {
+        var network = "esb-" + INSTANCE + "-net";
+        docker("network", "create", network);
+        try {
+            var fn = settings.functions().get("fx");
+            var spec = new ContainerSpec("esb-" + INSTANCE + "-fx-net", FIXTURE, Map.of("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"),
+                    Labels.forContainer(INSTANCE, "fx", fn.containerSpecHash()), 128L * 1024 * 1024, 0);
+
+            var started = ok(run(supervisor, "create-and-start", DockerOps.createAndStart(spec, network)));
+            var inspected = docker("inspect", "-f", "{{json .HostConfig.PortBindings}}|{{.HostConfig.NetworkMode}}|{{(index .NetworkSettings.Networks \""
+                    + network + "\").IPAddress}}", started.id()).strip().split("\\|");
+            assertThat(inspected[0]).isEqualTo("{}");
+            assertThat(inspected[1]).isEqualTo(network);
+            assertThat(started).isEqualTo(new StartedContainer(started.id(), spec.name(), 8080, inspected[2]));
+
+            // Adoption takes the same address from the listing; a gateway without the network could not reach it.
+            var listed = ok(run(supervisor, "list-containers", DockerOps.listManaged(INSTANCE, "fx"))).stream()
+                    .filter(c -> c.id().equals(started.id())).findFirst().orElseThrow();
+            assertThat(listed.hostPort()).isZero();
+            assertThat(listed.networks()).isEqualTo(Map.of(network, inspected[2]));
+            assertThat(listed.addressOn(network)).isEqualTo(started);
+            assertThat(listed.addressOn("")).isNull();
+
+            var missing = failed(run(supervisor, "create-and-start",
+                    DockerOps.createAndStart(new ContainerSpec("esb-" + INSTANCE + "-fx-nonet", FIXTURE, Map.of(), spec.labels(),
+                            128L * 1024 * 1024, 0), network + "-missing")));
+            assertThat(missing.kind()).isEqualTo(DockerFailure.Kind.REJECTED);
+            assertThat(missing.message()).contains(network + "-missing");
+        } finally {
+            removeContainersOf(INSTANCE);
+            docker("network", "rm", network);
+        }
     }
 
     @Test

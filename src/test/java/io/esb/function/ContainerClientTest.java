@@ -67,6 +67,22 @@ class ContainerClientTest {
     }
 
     @Test
+    void containersAtOnePortOnDifferentHostsKeepTheirOwnConnections() throws Exception {
+        // As on a Docker network: every container listens on 8080, each at its own address.
+        var one = serve(InetAddress.getByName("127.0.0.1"), 0, (request, n) -> response(200, "application/json", "{\"server\":1}", ""));
+        var two = serve(InetAddress.getByName("127.0.0.2"), one.port(), (request, n) -> response(200, "application/json", "{\"server\":2}", ""));
+        for (int i = 0; i < 2; i++) {
+            for (var target : List.of(List.of("127.0.0.1", "{\"server\":1}"), List.of("127.0.0.2", "{\"server\":2}"))) {
+                var answer = answered(client.invoke(target.get(0), one.port(), "{}".getBytes(StandardCharsets.UTF_8), "r" + i,
+                        Duration.ofSeconds(3)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+                assertThat(new String(answer.body(), StandardCharsets.UTF_8)).isEqualTo(target.get(1));
+            }
+        }
+        assertThat(one.connections.get()).isEqualTo(1);
+        assertThat(two.connections.get()).isEqualTo(1);
+    }
+
+    @Test
     void assemblesAChunkedAnswer() throws Exception {
         var server = serve((request, n) -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n");
@@ -200,7 +216,11 @@ class ContainerClientTest {
     }
 
     private ScriptedServer serve(int port, BiFunction<Request, Integer, String> script) throws IOException {
-        var server = new ScriptedServer(port, script);
+        return serve(InetAddress.getLoopbackAddress(), port, script);
+    }
+
+    private ScriptedServer serve(InetAddress address, int port, BiFunction<Request, Integer, String> script) throws IOException {
+        var server = new ScriptedServer(address, port, script);
         servers.add(server);
         return server;
     }
@@ -218,8 +238,8 @@ class ContainerClientTest {
         private final BiFunction<Request, Integer, String> script;
         private final List<Socket> accepted = new CopyOnWriteArrayList<>();
 
-        ScriptedServer(int port, BiFunction<Request, Integer, String> script) throws IOException {
-            this.socket = new ServerSocket(port, 16, InetAddress.getLoopbackAddress());
+        ScriptedServer(InetAddress address, int port, BiFunction<Request, Integer, String> script) throws IOException {
+            this.socket = new ServerSocket(port, 16, address);
             this.script = script;
             var acceptor = new Thread(this::acceptLoop, "scripted-server-" + socket.getLocalPort());
             acceptor.setDaemon(true);
