@@ -9,71 +9,39 @@
 # differ only in ENV ESB_HANDLER.
 #
 # Idempotent and fast: images are labelled esb.build-hash=<hash of the stub
-# sources + this script + `java -version`>; when both images carry the current
-# hash nothing is built ("up to date"). FORCE=1 rebuilds anyway.
+# sources + this script + docker/lib/images.sh + `java -version`>; when both images
+# carry the current hash nothing is built ("up to date"). FORCE=1 rebuilds anyway.
 # Works with DOCKER_HOST (e.g. unix:///path/to/docker.sock); uses the docker CLI.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log_tag=build-images
+# shellcheck source=lib/images.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh"
+here=$images_dir
 src_dir="$here/runtime/src"
-work="$here/.build"
+work="$build_dir"
 images=("esb-example-hello:latest=hello" "esb-fixture:latest=fixture")
 
-# JDK tools: the JDK that provides javac (JAVA_HOME wins if it has jlink).
-if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/jlink ]]; then
-  jdk=$JAVA_HOME
-else
-  jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
-fi
-for t in java javac jar jlink; do
-  [[ -x $jdk/bin/$t ]] || { echo "build-images: $jdk/bin/$t not found (need a full JDK 17+)" >&2; exit 1; }
-done
-
-export DOCKER_BUILDKIT=0   # Engine 20.10 here; the legacy builder needs no extra plugins
-
-log() { echo "build-images: $*"; }
-
-# docker build, quiet; its output (incl. the legacy-builder deprecation notice) is
-# shown only when it fails.
-dbuild() {
-  local out
-  if ! out=$(docker build -q "$@" 2>&1); then
-    echo "build-images: docker build $* failed:" >&2; echo "$out" >&2; return 1
-  fi
-}
+find_jdk
 
 # ---------------------------------------------------------------- content hash
 build_hash=$(
   {
     (cd "$src_dir" && find . -type f -name '*.java' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     sha256sum <"${BASH_SOURCE[0]}"
+    sha256sum <"$here/lib/images.sh"
     "$jdk/bin/java" -version 2>&1
   } | sha256sum | cut -c1-16
 )
 
-image_hash() {
-  docker image inspect -f '{{index .Config.Labels "esb.build-hash"}}' "$1" 2>/dev/null || true
-}
-
 print_sizes() {
   for spec in "${images[@]}"; do
-    img=${spec%%=*}
-    size=$(docker image inspect -f '{{.Size}}' "$img")
-    printf '  %-28s %6.1f MB  (%s bytes, build-hash %s)\n' "$img" "$(awk "BEGIN{print $size/1000000}")" "$size" "$(image_hash "$img")"
+    print_size "${spec%%=*}"
   done
 }
 
-if ! docker version >/dev/null 2>&1; then
-  echo "build-images: no Docker daemon answers (DOCKER_HOST=${DOCKER_HOST:-unset}); run docker/start-dockerd.sh" >&2
-  exit 1
-fi
-
-# One build at a time (tests and people may run this concurrently); the up-to-date
-# check below then sees what a concurrent run just built.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$here/.build.lock"
-  if ! flock -w 600 9; then echo "build-images: could not lock $here/.build.lock" >&2; exit 1; fi
-fi
+require_daemon
+lock_builds
 
 if [[ ${FORCE:-0} != 1 ]]; then
   uptodate=1
@@ -94,44 +62,18 @@ rootfs="$ctx/rootfs"
 # ------------------------------------------------ rootfs (reused if hash matches)
 if [[ ${FORCE:-0} == 1 || ! -f $ctx/.hash || $(cat "$ctx/.hash") != "$build_hash" ]]; then
   log "assembling rootfs (build-hash $build_hash) in $ctx"
-  rm -rf "$work"
-  mkdir -p "$work/classes" "$rootfs/opt/esb" "$rootfs/tmp" "$rootfs/etc" "$rootfs/lib64"
+  rm -rf "$ctx" "$work/classes"
+  mkdir -p "$work/classes" "$rootfs/opt/esb"
 
   # 1. compile the stub and package it as a jar (AppCDS archives classes from jars only)
   mapfile -d '' sources < <(find "$src_dir" -type f -name '*.java' -print0 | LC_ALL=C sort -z)
   "$jdk/bin/javac" --release 17 -nowarn -XDstringConcat=inline -d "$work/classes" "${sources[@]}"
   "$jdk/bin/jar" --create --file "$rootfs/opt/esb/runtime.jar" --main-class esb.runtime.Main -C "$work/classes" .
 
-  # 2. minimal JRE
-  "$jdk/bin/jlink" --add-modules java.base,jdk.httpserver --strip-debug --no-header-files \
-    --no-man-pages --compress=2 --output "$rootfs/opt/java"
-  rm -rf "$rootfs/opt/java/legal" "$rootfs/opt/java/release.bak"
+  # 2. minimal JRE, its shared libraries, /etc and /tmp
+  jre_rootfs java.base,jdk.httpserver "$rootfs"
 
-  # 3. shared libraries of bin/java, libjli, libjvm and every JRE library, at the same
-  #    paths as on the host (the dynamic loader ends up at /lib64/ld-linux-x86-64.so.2)
-  mapfile -t libs < <(
-    find "$rootfs/opt/java" -type f \( -name '*.so' -o -path '*/bin/java' \) -print0 \
-      | xargs -0 -n1 ldd 2>/dev/null \
-      | awk '/=> \// {print $3} /^[[:space:]]*\/[^ ]*ld-linux[^ ]* \(/ {print $1}' \
-      | grep -v "^$rootfs" | sort -u
-  )
-  for lib in "${libs[@]}"; do
-    mkdir -p "$rootfs$(dirname "$lib")"
-    cp -L "$lib" "$rootfs$lib"
-  done
-  loader=$(printf '%s\n' "${libs[@]}" | grep -m1 'ld-linux' || true)
-  [[ -n $loader ]] || { echo "build-images: dynamic loader not found in ldd output" >&2; exit 1; }
-  if [[ $loader != /lib64/ld-linux-x86-64.so.2 ]]; then
-    cp -L "$loader" "$rootfs/lib64/ld-linux-x86-64.so.2"
-  fi
-
-  # 4. a little /etc and a world-writable /tmp; everything readable by uid 65534
-  printf 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n' >"$rootfs/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
-  chmod -R a+rX "$rootfs"
-  chmod 1777 "$rootfs/tmp"
-
-  # 5. class list for the CDS archive: exercise the stub once (loopback, ephemeral port)
+  # 3. class list for the CDS archive: exercise the stub once (loopback, ephemeral port)
   "$rootfs/opt/java/bin/java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:off \
     -XX:DumpLoadedClassList="$rootfs/opt/esb/classes.lst" \
     -cp "$rootfs/opt/esb/runtime.jar" esb.runtime.Main --train >"$work/train.log" 2>&1 \
@@ -181,15 +123,8 @@ fi
 for spec in "${images[@]}"; do
   img=${spec%%=*} handler=${spec#*=}
   log "building $img (handler $handler)"
-  old_id=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null || true)
-  dbuild --build-arg ESB_HANDLER="$handler" \
-    --label esb.image=function --label esb.build-hash="$build_hash" \
-    --label esb.handler="$handler" -t "$img" "$ctx"
-  new_id=$(docker image inspect -f '{{.Id}}' "$img")
-  # drop the image this one replaced, unless a container still uses it
-  if [[ -n $old_id && $old_id != "$new_id" ]]; then
-    docker rmi "$old_id" >/dev/null 2>&1 || true
-  fi
+  build_image "$img" "$ctx" --build-arg ESB_HANDLER="$handler" \
+    --label esb.image=function --label esb.build-hash="$build_hash" --label esb.handler="$handler"
 done
 
 # images replaced earlier but then still in use by containers, now unused: remove
