@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Builds the gateway image locally, FROM scratch (no registry needed):
+#   esb-gateway:latest   a jlinked JRE with the modules the gateway uses, the host's shared libraries it needs,
+#                        and the gateway jar at /opt/esb/esb.jar; runs as uid 65534, listens on 0.0.0.0:9000
+#                        inside the container, reads /etc/esb/application.conf when one is mounted there.
+#
+# Usage: docker/build-gateway-image.sh [path/to/esb.jar]
+#   Without a path it uses target/esb.jar, building it first (mvn -B -DskipTests package) when it is missing or
+#   older than the sources. ESB_GATEWAY_IMAGE names the image (default esb-gateway:latest).
+#
+# Idempotent: the image is labelled esb.build-hash=<hash of the jar + this script + docker/lib/images.sh +
+# `java -version`>; when it carries the current hash nothing is built ("up to date"). FORCE=1 rebuilds anyway.
+# The JRE is linked once and reused from docker/.build/ (see jre_rootfs in docker/lib/images.sh).
+# How to run it: README, "Run the gateway as a container", or docker/run-gateway-container.sh.
+set -euo pipefail
+
+log_tag=build-gateway-image
+# shellcheck source=lib/images.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh"
+image=${ESB_GATEWAY_IMAGE:-esb-gateway:latest}
+ctx="$build_dir/gateway"
+rootfs="$ctx/rootfs"
+
+# What the gateway jar needs (jdeps --print-module-deps lists more: java.desktop, java.compiler, jdk.jfr and
+# java.security.jgss are reached only by optional code paths of its libraries). java.sql pulls java.xml
+# (logback's configuration) and java.logging; jdk.unsupported gives Akka sun.misc.Unsafe; jdk.crypto.ec completes
+# TLS; jdk.management serves the com.sun.management MXBeans that JVM metrics read.
+modules=java.base,java.logging,java.management,java.naming,java.sql,java.xml,jdk.unsupported,jdk.crypto.ec,jdk.management
+
+if [[ $# -gt 0 ]]; then
+  jar=$(readlink -f "$1")
+  [[ -f $jar ]] || die "no jar at $1"
+else
+  ensure_jar
+  jar="$images_dir/../target/esb.jar"
+fi
+
+find_jdk
+build_hash=$(
+  {
+    echo "$modules"
+    sha256sum <"$jar"
+    sha256sum <"${BASH_SOURCE[0]}"
+    sha256sum <"$images_dir/lib/images.sh"
+    "$jdk/bin/java" -version 2>&1
+  } | sha256sum | cut -c1-16
+)
+
+require_daemon
+lock_builds
+
+if [[ ${FORCE:-0} != 1 && $(image_hash "$image") == "$build_hash" ]]; then
+  log "$image up to date (build-hash $build_hash)"
+  print_size "$image"
+  exit 0
+fi
+
+t_start=$(date +%s.%N)
+log "assembling rootfs (build-hash $build_hash) in $ctx"
+rm -rf "$ctx"
+mkdir -p "$rootfs/opt/esb" "$rootfs/etc/esb"
+cp "$jar" "$rootfs/opt/esb/esb.jar"
+jre_rootfs "$modules" "$rootfs"
+
+# No shell in the image, so the heap bound is a default in JDK_JAVA_OPTIONS that `docker run -e` can replace.
+cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY rootfs/ /
+ENV JAVA_HOME=/opt/java PATH=/opt/java/bin ESB_HTTP_INTERFACE=0.0.0.0 JDK_JAVA_OPTIONS="-Xms64m -Xmx256m"
+USER 65534:65534
+WORKDIR /etc/esb
+EXPOSE 9000
+ENTRYPOINT ["/opt/java/bin/java", "-XX:-UsePerfData", "-jar", "/opt/esb/esb.jar"]
+DOCKERFILE
+
+log "building $image"
+build_image "$image" "$ctx" --label esb.image=gateway --label esb.build-hash="$build_hash"
+
+# The image must really run the gateway: start it without network or Docker socket (it serves without a daemon)
+# and wait for it to listen.
+check="esb-gateway-check-$$"
+trap 'docker rm -f "$check" >/dev/null 2>&1 || true' EXIT
+docker run -d --name "$check" --network none "$image" >/dev/null
+for _ in $(seq 1 240); do
+  logs=$(docker logs "$check" 2>&1)
+  [[ $logs == *"Gateway listening"* || $(docker inspect -f '{{.State.Running}}' "$check") != true ]] && break
+  sleep 0.25
+done
+[[ $logs == *"Gateway listening"*"http://0.0.0.0:9000"* ]] || die "the gateway did not start in $image:
+$(echo "$logs" | tail -20)"
+docker rm -f "$check" >/dev/null
+trap - EXIT
+
+log "built in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t_start}") s (build-hash $build_hash)"
+print_size "$image"
