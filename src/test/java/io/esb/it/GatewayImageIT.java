@@ -49,9 +49,12 @@ class GatewayImageIT {
     static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     static String gateway;
     static int port;
+    /** False when RequiresDocker stopped the class before anything was made. */
+    static boolean began;
 
     @BeforeAll
     static void start() throws Exception {
+        began = true;
         buildImage();
         Files.createDirectories(WORK);
         var conf = WORK.resolve("application.conf");
@@ -75,6 +78,9 @@ class GatewayImageIT {
 
     @AfterAll
     static void stop() {
+        if (!began) {
+            return;
+        }
         try {
             for (var name : gateways) {
                 quietly("stop", "-t", "30", name);
