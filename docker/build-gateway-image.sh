@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the gateway image locally, FROM scratch (no registry needed):
 #   esb-gateway:latest   a jlinked JRE with the modules the gateway uses, the host's shared libraries it needs,
-#                        and the gateway jar at /opt/esb/esb.jar; runs as uid 65534, listens on 0.0.0.0:9000
-#                        inside the container, reads /etc/esb/application.conf when one is mounted there.
+#                        the gateway jar at /opt/esb/esb.jar and a class-data-sharing archive of its start; runs as
+#                        uid 65534, listens on 0.0.0.0:9000 inside the container, reads /etc/esb/application.conf
+#                        when one is mounted there.
 #
 # Usage: docker/build-gateway-image.sh [path/to/esb.jar]
 #   Without a path it uses target/esb.jar, building it first (mvn -B -DskipTests package) when it is missing or
@@ -49,10 +50,21 @@ build_hash=$(
 require_daemon
 lock_builds
 
-if [[ ${FORCE:-0} != 1 && $(image_hash "$image") == "$build_hash" ]]; then
-  log "$image up to date (build-hash $build_hash)"
-  print_size "$image"
-  exit 0
+if [[ ${FORCE:-0} != 1 ]]; then
+  if [[ $(image_hash "$image") == "$build_hash" ]]; then
+    log "$image up to date (build-hash $build_hash)"
+    print_size "$image"
+    exit 0
+  fi
+  # Another name for an image already built from the same inputs (tests use their own names) is only a tag.
+  same=$(docker images -q --filter label=esb.image=gateway --filter "label=esb.build-hash=$build_hash" | head -1)
+  old_id=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+  if [[ -n $same ]] && docker tag "$same" "$image" 2>/dev/null; then
+    [[ -z $old_id ]] || docker rmi "$old_id" >/dev/null 2>&1 || true
+    log "$image tagged from image $same (build-hash $build_hash)"
+    print_size "$image"
+    exit 0
+  fi
 fi
 
 t_start=$(date +%s.%N)
@@ -60,7 +72,10 @@ log "assembling rootfs (build-hash $build_hash) in $ctx"
 rm -rf "$ctx"
 mkdir -p "$rootfs/opt/esb" "$rootfs/etc/esb"
 cp "$jar" "$rootfs/opt/esb/esb.jar"
-jre_rootfs "$modules" "$rootfs"
+# The JDK's own CDS archive is the base the application's archive (made below) extends; the heap stays far below the
+# 32 GB that would need the archive without compressed oops.
+jre_rootfs "$modules" "$rootfs" --generate-cds-archive
+rm -f "$rootfs/opt/java/lib/server/classes_nocoops.jsa"
 
 # No shell in the image, so the heap bound is a default in JDK_JAVA_OPTIONS that `docker run -e` can replace.
 cat >"$ctx/Dockerfile" <<'DOCKERFILE'
@@ -70,8 +85,13 @@ ENV JAVA_HOME=/opt/java PATH=/opt/java/bin ESB_HTTP_INTERFACE=0.0.0.0 JDK_JAVA_O
 USER 65534:65534
 WORKDIR /etc/esb
 EXPOSE 9000
-ENTRYPOINT ["/opt/java/bin/java", "-XX:-UsePerfData", "-jar", "/opt/esb/esb.jar"]
+ENTRYPOINT ["/opt/java/bin/java", "-XX:-UsePerfData", "-XX:SharedArchiveFile=/opt/esb/app.jsa", "-Xshare:auto", "-jar", "/opt/esb/esb.jar"]
 DOCKERFILE
+
+# The classes a start loads, from a training run of the gateway in the image itself (io.esb.CdsTraining, as bin/esb
+# does on the host): about halves the time to healthy.
+cds_in_stage "$ctx" "esb-gateway-stage:$build_hash" -XX:-UsePerfData -XX:ArchiveClassesAtExit=/tmp/app.jsa \
+  -cp /opt/esb/esb.jar io.esb.CdsTraining
 
 log "building $image"
 build_image "$image" "$ctx" --label esb.image=gateway --label esb.build-hash="$build_hash"
@@ -90,6 +110,7 @@ done
 $(echo "$logs" | tail -20)"
 docker rm -f "$check" >/dev/null
 trap - EXIT
+check_cds "$image" -cp /opt/esb/esb.jar
 
 log "built in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t_start}") s (build-hash $build_hash)"
 print_size "$image"

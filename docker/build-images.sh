@@ -96,26 +96,9 @@ ENTRYPOINT ["/opt/java/bin/java", $jvm_flags, "-cp", "/opt/esb/runtime.jar", "es
 DOCKERFILE
 
 # ------------------------------------------------------------ CDS archive
-# The archive records the paths, sizes and mtimes of lib/modules and runtime.jar, so it
-# is dumped inside a container of the very same rootfs (COPY keeps mtimes).
 if [[ ! -f $ctx/.cds-done || ! -s $rootfs/opt/esb/app.jsa ]]; then
-  rm -f "$rootfs/opt/esb/app.jsa"
-  stage="esb-runtime-stage:$build_hash"
-  log "dumping CDS archive (stage image $stage)"
-  dbuild --label esb.build-hash="$build_hash" -t "$stage" "$ctx"
-  cname="esb-cds-dump-$$"
-  cleanup_stage() { docker rm -f "$cname" >/dev/null 2>&1 || true; docker rmi "$stage" >/dev/null 2>&1 || true; }
-  trap cleanup_stage EXIT
-  docker create --name "$cname" --network none --entrypoint /opt/java/bin/java "$stage" \
-    -XX:+UseSerialGC -Xshare:dump -XX:SharedClassListFile=/opt/esb/classes.lst \
-    -XX:SharedArchiveFile=/tmp/app.jsa -cp /opt/esb/runtime.jar >/dev/null
-  if ! docker start -a "$cname" >"$work/cds-dump.log" 2>&1; then
-    echo "build-images: CDS dump failed:" >&2; tail -20 "$work/cds-dump.log" >&2; exit 1
-  fi
-  docker cp "$cname:/tmp/app.jsa" "$rootfs/opt/esb/app.jsa"
-  chmod a+r "$rootfs/opt/esb/app.jsa"
-  cleanup_stage
-  trap - EXIT
+  cds_in_stage "$ctx" "esb-runtime-stage:$build_hash" -XX:+UseSerialGC -Xshare:dump \
+    -XX:SharedClassListFile=/opt/esb/classes.lst -XX:SharedArchiveFile=/tmp/app.jsa -cp /opt/esb/runtime.jar
   touch "$ctx/.cds-done"
 fi
 
@@ -130,13 +113,7 @@ done
 # images replaced earlier but then still in use by containers, now unused: remove
 docker image prune -f --filter label=esb.image=function >/dev/null 2>&1 || true
 
-# sanity check: the CDS archive must be usable in the image (-Xshare:on fails otherwise)
-if ! out=$(docker run --rm --network none --entrypoint /opt/java/bin/java esb-fixture:latest \
-      -XX:+UseSerialGC -Xshare:on -XX:SharedArchiveFile=/opt/esb/app.jsa -cp /opt/esb/runtime.jar \
-      -version 2>&1); then
-  echo "build-images: WARNING: CDS archive not usable in the image (start will be slower):" >&2
-  echo "$out" | tail -5 >&2
-fi
+check_cds esb-fixture:latest -XX:+UseSerialGC -cp /opt/esb/runtime.jar
 
 log "built in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t_start}") s (build-hash $build_hash)"
 print_sizes

@@ -71,18 +71,19 @@ build_image() {
   fi
 }
 
-# jre_rootfs MODULES ROOTFS: a jlinked JRE with MODULES (comma-separated) at ROOTFS/opt/java, plus the shared
-# libraries of bin/java and of every library in it at the same paths as on the host, plus a little /etc and a /tmp.
-# The JRE is linked once per module list and JDK, in docker/.build/jre-<hash>, and copied from there.
+# jre_rootfs MODULES ROOTFS [JLINK_OPTIONS...]: a jlinked JRE with MODULES (comma-separated) at ROOTFS/opt/java,
+# plus the shared libraries of bin/java and of every library in it at the same paths as on the host, plus a little
+# /etc and a /tmp. The JRE is linked once per module list, options and JDK, in docker/.build/jre-<hash>, and copied.
 jre_rootfs() {
   local modules=$1 rootfs=$2 key cache
-  key=$( { echo "$modules"; "$jdk/bin/java" -version 2>&1; } | sha256sum | cut -c1-12)
+  shift 2
+  key=$( { echo "$modules $*"; "$jdk/bin/java" -version 2>&1; } | sha256sum | cut -c1-12)
   cache="$build_dir/jre-$key"
   if [[ ! -f $cache/.done ]]; then
-    log "jlinking a JRE with $modules"
+    log "jlinking a JRE with $modules${*:+ ($*)}"
     rm -rf "$cache"
     "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files \
-      --no-man-pages --compress=2 --output "$cache/java"
+      --no-man-pages --compress=2 "$@" --output "$cache/java" >/dev/null
     rm -rf "$cache/java/legal"
     touch "$cache/.done"
   fi
@@ -112,6 +113,41 @@ jre_rootfs() {
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
   chmod -R a+rX "$rootfs"
   chmod 1777 "$rootfs/tmp"
+}
+
+# cds_in_stage CONTEXT STAGE_TAG JAVA_ARGS...: builds CONTEXT (its Dockerfile COPYs rootfs/) as the image STAGE_TAG-<pid>,
+# runs /opt/java/bin/java JAVA_ARGS... in a container of it without network, which must write the CDS archive
+# /tmp/app.jsa, and copies that to CONTEXT/rootfs/opt/esb/app.jsa. An archive records the paths, sizes and mtimes of
+# lib/modules and the jars, so it is made inside a container of the very same rootfs (COPY keeps mtimes).
+cds_in_stage() {
+  local ctx=$1 stage=$2-$$ cname="esb-cds-dump-$$"
+  shift 2
+  rm -f "$ctx/rootfs/opt/esb/app.jsa"
+  log "making the CDS archive (stage image $stage)"
+  dbuild -t "$stage" "$ctx"
+  # shellcheck disable=SC2064  # the names are fixed now
+  trap "docker rm -f $cname >/dev/null 2>&1 || true; docker rmi $stage >/dev/null 2>&1 || true" EXIT
+  docker create --name "$cname" --network none --entrypoint /opt/java/bin/java "$stage" "$@" >/dev/null
+  if ! docker start -a "$cname" >"$build_dir/cds-dump.log" 2>&1; then
+    echo "$log_tag: CDS archive failed:" >&2; tail -20 "$build_dir/cds-dump.log" >&2; exit 1
+  fi
+  docker cp "$cname:/tmp/app.jsa" "$ctx/rootfs/opt/esb/app.jsa"
+  chmod a+r "$ctx/rootfs/opt/esb/app.jsa"
+  docker rm -f "$cname" >/dev/null 2>&1 || true
+  docker rmi "$stage" >/dev/null 2>&1 || true
+  trap - EXIT
+}
+
+# check_cds IMAGE JAVA_ARGS...: warns when the image's CDS archive is not usable with these arguments (-Xshare:on
+# fails then); the image still works, only its start is slower.
+check_cds() {
+  local img=$1 out
+  shift
+  if ! out=$(docker run --rm --network none --entrypoint /opt/java/bin/java "$img" \
+        -Xshare:on -XX:SharedArchiveFile=/opt/esb/app.jsa "$@" -version 2>&1); then
+    echo "$log_tag: WARNING: CDS archive not usable in $img (start will be slower):" >&2
+    echo "$out" | tail -5 >&2
+  fi
 }
 
 # Builds target/esb.jar (mvn -B -q -DskipTests package) when it is missing or older than src/ or pom.xml.

@@ -40,7 +40,7 @@ class GatewayImageIT {
     static final String INSTANCE = GatewayUnderTest.newInstanceId("it-img");
     /**
      * This run's own tag: checkouts sharing the daemon may build esb-gateway:latest from other jars at the same time.
-     * An unchanged rootfs hits the build cache, so the build is quick when esb-gateway:latest is current.
+     * When an image of the same jar exists (esb-gateway:latest, say), the script only tags it.
      */
     static final String IMAGE = "esb-gateway:" + INSTANCE;
     static final String NETWORK = "esb-" + INSTANCE;
