@@ -3,6 +3,7 @@ package io.esb.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.esb.testing.Docker;
 import io.esb.testing.GatewayUnderTest;
+import io.esb.testing.PrometheusText;
 import io.esb.testing.RequiresDocker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,6 +134,14 @@ class GatewayImageIT {
         assertThat(ready.get(0).get("host_port").asInt()).isEqualTo(8080);
         assertThat(logLines(gateway, "GET /fx/orders/7 200")).singleElement()
                 .satisfies(line -> assertThat(line.get("cold_start").asText()).isEqualTo("true"));
+
+        // The image's JRE carries what the metrics read (JVM MXBeans included).
+        var metrics = get("/metrics");
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        var text = PrometheusText.parse(metrics.body());
+        assertThat(text.value("esb_invocations_total", "function", "fx", "outcome", "success")).hasValue(2);
+        assertThat(text.sum("jvm_memory_used_bytes", "area", "heap")).isPositive();
+        assertThat(text.matching("jvm_gc_pause_seconds_count")).isNotEmpty();
     }
 
     @Test
