@@ -439,8 +439,11 @@ public final class FunctionActor {
                 }
                 makeAvailable(new Container(started, true));
             } else if (!checked.ready()) {
-                log.warn("Running container did not answer; not adopted", kv("function_name", function.name()),
+                // Nothing else would ever remove it: it is this instance's, runs, and no actor pools it.
+                log.warn("Running container did not answer; not adopted, removing it", kv("function_name", function.name()),
                         kv("container_id", started.id()), kv("host", started.host()), kv("host_port", started.hostPort()));
+                client.release(started.host(), started.hostPort());
+                remove(started.id());
             }
             startContainersForQueue(); // min-warm, now that adoption has settled
             return Behaviors.same();

@@ -175,6 +175,27 @@ class FunctionActorDrainTest {
     }
 
     @Test
+    void aRunningContainerThatDoesNotAnswerIsRemovedRatherThanLeftRunning() throws Exception {
+        int deadPort;
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = socket.getLocalPort();
+        }
+        var settings = settings("");
+        var silent = new ManagedContainer("mute1", "n", "fn", settings.functions().get("fn").containerSpecHash(), true, deadPort);
+        var docker = testKit.<DockerSupervisor.Command>createTestProbe();
+        var actor = spawn(settings, docker, true);
+        announceDaemonUp(docker);
+        reply(expectRun(docker, "list-containers"), new DockerReply.Ok<>(List.of(silent)));
+
+        // It gets the adoption window (2 x ping-timeout = 10 s here) to answer, then goes.
+        var remove = (DockerSupervisor.Run<?>) docker.receiveMessage(Duration.ofSeconds(20));
+        assertThat(remove.operation()).isEqualTo("remove");
+        assertThat(FunctionActorTest.RecordingDocker.record(remove).<String>firstArg("removeContainerCmd")).isEqualTo("mute1");
+        reply(remove, new DockerReply.Ok<>(true));
+        awaitStatus(actor, s -> s.equals(new FunctionStatus("fn", 0, 0, 0, 0, 0)));
+    }
+
+    @Test
     void reconfigureAppliesPoolSettingsInPlace() {
         var rie = rie(0);
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
