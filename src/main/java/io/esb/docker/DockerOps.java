@@ -14,6 +14,8 @@ import java.util.Map;
 /** The Docker calls the gateway makes. Each is a blocking {@link DockerOperation} that only the supervisor runs. */
 public final class DockerOps {
     private static final int PARALLEL_REMOVALS = 8;
+    /** Longer than any create-and-start may take (its deadline is esb.docker.client-timeout, at most minutes). */
+    private static final long START_PENDING_SECONDS = 15 * 60;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DockerOps.class);
     static final int RIE_PORT = 8080;
 
@@ -163,7 +165,9 @@ public final class DockerOps {
                                     .filter(p -> p.getPrivatePort() != null && p.getPrivatePort() == RIE_PORT && p.getPublicPort() != null)
                                     .mapToInt(p -> p.getPublicPort())
                                     .findFirst().orElse(0),
-                            networkAddresses(c)))
+                            networkAddresses(c),
+                            "created".equals(c.getState()) && c.getCreated() != null
+                                    && System.currentTimeMillis() / 1000 - c.getCreated() < START_PENDING_SECONDS))
                     .toList();
         };
     }

@@ -342,6 +342,9 @@ public final class DockerSupervisor {
             var instance = settings.docker().instanceId();
             var specs = shared.liveSpecs;
             DockerOperation<Integer> removeStale = DockerOps.removeWhere(instance, container -> {
+                if (container.startPending()) {
+                    return false; // a cold start's, between its create and its start; removing it would fail that start
+                }
                 var live = container.function() == null ? null : specs.get(container.function());
                 return !container.running() || live == null || !live.contains(container.specHash())
                         || container.addressOn(settings.docker().network()) == null;

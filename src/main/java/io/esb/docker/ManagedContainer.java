@@ -4,10 +4,16 @@ import java.util.Map;
 
 /**
  * A container carrying this gateway's labels, as listed by the daemon. {@code hostPort} is 0 when none is published;
- * {@code networks} maps each network the container is on to its address there.
+ * {@code networks} maps each network the container is on to its address there. {@code startPending}: created
+ * moments ago and not started yet, as a cold start in flight leaves it, so not stale.
  */
 public record ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
-                               Map<String, String> networks) {
+                               Map<String, String> networks, boolean startPending) {
+
+    public ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
+                            Map<String, String> networks) {
+        this(id, name, function, specHash, running, hostPort, networks, false);
+    }
 
     /** Listed without network addresses. */
     public ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort) {

@@ -35,6 +35,7 @@ class DockerSupervisorIT {
     /** The deadline test restarts its own supervisor; a separate instance keeps its reconcile away from the others. */
     private static final String DEADLINE_INSTANCE = INSTANCE + "-dl";
     private static final String OVERLOAD_INSTANCE = INSTANCE + "-ov";
+    private static final String RECONCILE_INSTANCE = INSTANCE + "-rc";
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private static ActorTestKit testKit;
@@ -67,6 +68,7 @@ class DockerSupervisorIT {
             removeContainersOf(INSTANCE);
             removeContainersOf(DEADLINE_INSTANCE);
             removeContainersOf(OVERLOAD_INSTANCE);
+            removeContainersOf(RECONCILE_INSTANCE);
         }
     }
 
@@ -313,6 +315,33 @@ class DockerSupervisorIT {
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void reconcileRemovesStoppedContainersButNotOneACreateHasJustMade() throws Exception {
+        var reconcileSettings = settings(RECONCILE_INSTANCE, "");
+        var labels = new String[] {"--label", Labels.MANAGED + "=true", "--label", Labels.INSTANCE + "=" + RECONCILE_INSTANCE,
+                "--label", Labels.FUNCTION + "=fx", "--label", Labels.SPEC + "=" + reconcileSettings.functions().get("fx").containerSpecHash()};
+        var exited = docker(concat(new String[] {"create"}, labels, new String[] {FIXTURE})).strip();
+        docker("start", exited);
+        docker("kill", exited);
+        // As a cold start leaves it between its create and its start.
+        var created = docker(concat(new String[] {"create"}, labels, new String[] {FIXTURE})).strip();
+
+        // Its first successful probe triggers the reconcile.
+        testKit.spawn(DockerSupervisor.create(reconcileSettings, DockerSupervisor.sharedState(reconcileSettings)), "docker-it-reconcile");
+        long giveUpAt = System.nanoTime() + WAIT.toNanos();
+        List<String> left;
+        do {
+            sleep(200);
+            left = docker("ps", "-aq", "--no-trunc", "--filter", "label=" + Labels.INSTANCE + "=" + RECONCILE_INSTANCE).lines()
+                    .map(String::strip).filter(id -> !id.isEmpty()).toList();
+        } while (left.contains(exited) && System.nanoTime() < giveUpAt);
+        assertThat(left).as("the killed container is removed; the one waiting for its start is kept").containsExactly(created);
+    }
+
+    private static String[] concat(String[]... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+    }
 
     private static EsbSettings settings(String instanceId, String extra) {
         var text = """
