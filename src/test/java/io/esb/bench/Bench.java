@@ -153,7 +153,9 @@ public final class Bench {
         }
         if (enabled("warm") || enabled("cold") || enabled("burst")) {
             int port = freePort();
-            var config = writeConfig(work.resolve("gateway.conf"), id, port, true);
+            // In a directory of its own, as /etc/esb would be: the gateway watches its config's directory for live reload,
+            // and its log file next to the config would wake that watcher on every line.
+            var config = writeConfig(work.resolve("conf").resolve("gateway.conf"), id, port, true);
             var options = new ArrayList<>(gatewayJvmOptions);
             if (perf) {
                 options.add("-XX:+PreserveFramePointer");
@@ -236,7 +238,7 @@ public final class Bench {
         for (int k = 0; k < startupReps; k++) {
             for (var launcher : launchers.entrySet()) {
                 int port = freePort();
-                var config = writeConfig(work.resolve("startup-" + k + ".conf"), id + "-s" + k, port, false);
+                var config = writeConfig(work.resolve("conf").resolve("startup-" + k + ".conf"), id + "-s" + k, port, false);
                 long[] machine0 = machineTicks();
                 try (var g = GatewayProcess.launch(jar, config, port, launcher.getValue(), work.resolve("startup-" + k + ".log"))) {
                     double ms = g.awaitHealthy(60_000, 5) / 1e6;
@@ -907,6 +909,7 @@ public final class Bench {
             sb.append("  burst").append(k).append(" { ").append(fx).append(", max-concurrency = ").append(poolSize).append(" }\n");
         }
         sb.append("}\n");
+        Files.createDirectories(file.getParent());
         Files.writeString(file, sb.toString());
         return file;
     }
