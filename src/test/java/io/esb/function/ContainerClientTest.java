@@ -1,6 +1,7 @@
 package io.esb.function;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import io.esb.testing.ActorTestKitSupport;
+
 import io.esb.config.ContainerSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -25,14 +26,12 @@ import java.util.function.BiFunction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The container client against real loopback servers that answer exactly as each case scripts. */
-class ContainerClientTest {
-    private static ActorTestKit testKit;
+class ContainerClientTest extends ActorTestKitSupport {
     private static ContainerClient client;
     private final List<ScriptedServer> servers = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void start() {
-        testKit = ActorTestKit.create();
         var settings = new ContainerSettings(Duration.ofSeconds(5), Duration.ofMillis(500), Duration.ofSeconds(1),
                 Duration.ofMinutes(5), 10, Duration.ofSeconds(5), 10);
         client = new ContainerClient(testKit.system(), settings, 1024);
@@ -41,7 +40,6 @@ class ContainerClientTest {
     @AfterAll
     static void stop() {
         client.close();
-        testKit.shutdownTestKit();
     }
 
     @AfterEach

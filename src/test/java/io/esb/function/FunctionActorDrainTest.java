@@ -1,6 +1,7 @@
 package io.esb.function;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import io.esb.testing.ActorTestKitSupport;
+
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.sun.net.httpserver.HttpServer;
@@ -12,9 +13,7 @@ import io.esb.docker.DockerReply;
 import io.esb.docker.DockerSupervisor;
 import io.esb.docker.ManagedContainer;
 import io.esb.docker.StartedContainer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -34,23 +33,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Live reload's drain, and settings applied in place: FunctionActor against a probe standing in for the
  * DockerSupervisor and an in-process HTTP server standing in for the function's container.
  */
-class FunctionActorDrainTest {
+class FunctionActorDrainTest extends ActorTestKitSupport {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration GRACE = Duration.ofMillis(200);
 
-    private static ActorTestKit testKit;
     private final List<Rie> servers = new ArrayList<>();
     private final List<ActorRef<FunctionActor.Command>> actors = new ArrayList<>();
 
-    @BeforeAll
-    static void startTestKit() {
-        testKit = ActorTestKit.create();
-    }
 
-    @AfterAll
-    static void stopTestKit() {
-        testKit.shutdownTestKit();
-    }
 
     @AfterEach
     void stopActorsAndServers() {

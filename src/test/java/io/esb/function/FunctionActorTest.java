@@ -1,8 +1,9 @@
 package io.esb.function;
 
+import io.esb.testing.ActorTestKitSupport;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.github.dockerjava.api.DockerClient;
@@ -28,7 +29,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,18 +37,16 @@ import org.junit.jupiter.api.Test;
  * FunctionActor against a probe standing in for the DockerSupervisor and real in-process HTTP servers standing in for
  * function containers (the actor's ContainerClient always talks to 127.0.0.1:port).
  */
-class FunctionActorTest {
+class FunctionActorTest extends ActorTestKitSupport {
     private static final String INVOKE_PATH = "/2015-03-31/functions/function/invocations";
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private static ActorTestKit testKit;
     private final List<FakeRie> servers = new ArrayList<>();
     private final List<ActorRef<FunctionActor.Command>> actors = new ArrayList<>();
 
     @BeforeAll
-    static void startTestKit() throws Exception {
-        testKit = ActorTestKit.create();
-        // Warm up Akka HTTP's client (its first request in a JVM is slow), so readiness timings below mean something.
+    static void warmUpTheContainerClient() throws Exception {
+        // The first exchange in a JVM loads classes and starts threads; done here, readiness timings below mean something.
         var warmUp = new FakeRie();
         try {
             var containers = settings("fn", "", "").containers();
@@ -60,10 +58,6 @@ class FunctionActorTest {
         }
     }
 
-    @AfterAll
-    static void stopTestKit() {
-        testKit.shutdownTestKit();
-    }
 
     @AfterEach
     void cleanUp() {

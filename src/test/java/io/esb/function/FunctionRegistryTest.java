@@ -1,6 +1,7 @@
 package io.esb.function;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import io.esb.testing.ActorTestKitSupport;
+
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.typesafe.config.ConfigFactory;
@@ -8,8 +9,6 @@ import io.esb.config.EsbSettings;
 import io.esb.config.SettingsLoader;
 import io.esb.docker.DockerSupervisor;
 import io.esb.http.RouteTable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -21,19 +20,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The registry's diff and publication: which actors it keeps, spawns and drains, and the table requests see. */
-class FunctionRegistryTest {
+class FunctionRegistryTest extends ActorTestKitSupport {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static ActorTestKit testKit;
 
-    @BeforeAll
-    static void start() {
-        testKit = ActorTestKit.create();
-    }
 
-    @AfterAll
-    static void stop() {
-        testKit.shutdownTestKit();
-    }
 
     @Test
     void publishesOneTableAndAppliesADiff() throws Exception {

@@ -1,14 +1,13 @@
 package io.esb.function;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import io.esb.testing.ActorTestKitSupport;
+
 import akka.actor.typed.ActorRef;
 import com.typesafe.config.ConfigFactory;
 import io.esb.config.EsbSettings;
 import io.esb.config.ImageBuild;
 import io.esb.config.SettingsLoader;
 import io.esb.docker.DockerSupervisor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -18,20 +17,11 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Live reload of a function built from a Dockerfile: its gate goes when the function is drained. */
-class ImageBuildsGateDrainTest {
+class ImageBuildsGateDrainTest extends ActorTestKitSupport {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final ImageBuild BUILD = new ImageBuild(Path.of("/ctx/Dockerfile"), Path.of("/ctx"), "built:test", Map.of(), null);
-    private static ActorTestKit testKit;
 
-    @BeforeAll
-    static void start() {
-        testKit = ActorTestKit.create();
-    }
 
-    @AfterAll
-    static void stop() {
-        testKit.shutdownTestKit();
-    }
 
     @Test
     void aGateWhoseImageIsNotBuiltYetStopsAtOnce() {

@@ -1,6 +1,7 @@
 package io.esb.function;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import io.esb.testing.ActorTestKitSupport;
+
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.Behaviors;
@@ -11,8 +12,6 @@ import io.esb.config.SettingsLoader;
 import io.esb.docker.DockerFailure;
 import io.esb.docker.DockerReply;
 import io.esb.docker.DockerSupervisor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -22,24 +21,15 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The build queue against a probe standing in for the DockerSupervisor, and the gate in front of a built function. */
-class ImageBuildsTest {
+class ImageBuildsTest extends ActorTestKitSupport {
     private static final Duration WAIT = Duration.ofSeconds(5);
-    private static ActorTestKit testKit;
     private static final EsbSettings SETTINGS = SettingsLoader.load(ConfigFactory.parseString("""
             esb.docker { client-timeout = 2s, build-timeout = 30s, probe-interval = 100ms }
             esb.functions.a { image = "a:latest" }
             esb.functions.b { image = "b:latest" }
             """).withFallback(ConfigFactory.defaultReference()).resolve());
 
-    @BeforeAll
-    static void start() {
-        testKit = ActorTestKit.create();
-    }
 
-    @AfterAll
-    static void stop() {
-        testKit.shutdownTestKit();
-    }
 
     private static ImageBuild build(String tag) {
         return new ImageBuild(Path.of("/ctx/Dockerfile"), Path.of("/ctx"), tag, Map.of(), null);
