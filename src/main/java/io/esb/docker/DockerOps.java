@@ -14,8 +14,6 @@ import java.util.Map;
 /** The Docker calls the gateway makes. Each is a blocking {@link DockerOperation} that only the supervisor runs. */
 public final class DockerOps {
     private static final int PARALLEL_REMOVALS = 8;
-    /** Longer than any create-and-start may take (its deadline is esb.docker.client-timeout, at most minutes). */
-    private static final long START_PENDING_SECONDS = 15 * 60;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DockerOps.class);
     static final int RIE_PORT = 8080;
 
@@ -166,8 +164,8 @@ public final class DockerOps {
                                     .mapToInt(p -> p.getPublicPort())
                                     .findFirst().orElse(0),
                             networkAddresses(c),
-                            "created".equals(c.getState()) && c.getCreated() != null
-                                    && System.currentTimeMillis() / 1000 - c.getCreated() < START_PENDING_SECONDS))
+                            "created".equals(c.getState()),
+                            c.getCreated() == null ? 0 : c.getCreated()))
                     .toList();
         };
     }

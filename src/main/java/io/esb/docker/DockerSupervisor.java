@@ -50,6 +50,20 @@ public final class DockerSupervisor {
      * Runs {@code operation} and answers {@code replyTo} with its result or a typed failure, within {@code deadline}
      * (null: {@code esb.docker.client-timeout}).
      */
+    /**
+     * Whether reconcile removes a container of this instance: stopped, of a function no longer configured or of another
+     * spec, or unreachable with {@code network}. A container created but never started since {@code createsInFlightSince}
+     * (epoch seconds) may be a cold start's between its create and its start, and is spared.
+     */
+    static boolean staleOnReconcile(ManagedContainer container, Map<String, Set<String>> liveSpecs, String network,
+                                    long createsInFlightSince) {
+        if (container.neverStarted() && container.createdEpochSeconds() >= createsInFlightSince) {
+            return false;
+        }
+        var live = container.function() == null ? null : liveSpecs.get(container.function());
+        return !container.running() || live == null || !live.contains(container.specHash()) || container.addressOn(network) == null;
+    }
+
     public record Run<T>(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo,
                          Deadline deadline) implements Command {
         public Run(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo) {
@@ -335,20 +349,35 @@ public final class DockerSupervisor {
         }
 
         /**
+         * When the oldest create-and-start still in flight began, in Docker's epoch seconds (with a second's slack for
+         * their resolution), or never: containers created but never started since then may be a start's.
+         */
+        private long oldestCreateInFlightEpochSeconds() {
+            long oldestNanos = Long.MAX_VALUE;
+            for (var call : pending.values()) {
+                if (call.operation().equals("create-and-start")) {
+                    oldestNanos = Math.min(oldestNanos, call.startNanos());
+                }
+            }
+            if (oldestNanos == Long.MAX_VALUE) {
+                return Long.MAX_VALUE;
+            }
+            long agoMillis = (System.nanoTime() - oldestNanos) / 1_000_000;
+            return (System.currentTimeMillis() - agoMillis) / 1000 - 1;
+        }
+
+        /**
          * Removes this instance's stopped containers, those of functions no longer configured, and those made for
          * another {@code esb.docker.network} (this gateway could not reach them). Never touches others.
          */
         private void reconcile() {
             var instance = settings.docker().instanceId();
             var specs = shared.liveSpecs;
-            DockerOperation<Integer> removeStale = DockerOps.removeWhere(instance, container -> {
-                if (container.startPending()) {
-                    return false; // a cold start's, between its create and its start; removing it would fail that start
-                }
-                var live = container.function() == null ? null : specs.get(container.function());
-                return !container.running() || live == null || !live.contains(container.specHash())
-                        || container.addressOn(settings.docker().network()) == null;
-            }, "reconcile: stopped, unknown function, changed spec or other network");
+            long createsInFlightSince = oldestCreateInFlightEpochSeconds();
+            var network = settings.docker().network();
+            DockerOperation<Integer> removeStale = DockerOps.removeWhere(instance,
+                    container -> staleOnReconcile(container, specs, network, createsInFlightSince),
+                    "reconcile: stopped, unknown function, changed spec or other network");
             DockerOperation<Object> call = c -> removeStale.run(c);
             ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class, reply ->
                     reply instanceof DockerReply.Ok<Object> ok

@@ -4,15 +4,15 @@ import java.util.Map;
 
 /**
  * A container carrying this gateway's labels, as listed by the daemon. {@code hostPort} is 0 when none is published;
- * {@code networks} maps each network the container is on to its address there. {@code startPending}: created
- * moments ago and not started yet, as a cold start in flight leaves it, so not stale.
+ * {@code networks} maps each network the container is on to its address there. {@code neverStarted}: created and
+ * not (yet) started, as a cold start leaves it between its create and its start; {@code createdEpochSeconds}: when.
  */
 public record ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
-                               Map<String, String> networks, boolean startPending) {
+                               Map<String, String> networks, boolean neverStarted, long createdEpochSeconds) {
 
     public ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
                             Map<String, String> networks) {
-        this(id, name, function, specHash, running, hostPort, networks, false);
+        this(id, name, function, specHash, running, hostPort, networks, false, 0);
     }
 
     /** Listed without network addresses. */

@@ -1,0 +1,43 @@
+package io.esb.docker;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which of its containers a reconcile removes. */
+class ReconcileTest {
+    private static final Map<String, Set<String>> LIVE = Map.of("fx", Set.of("spec1"));
+    private static final long NONE_IN_FLIGHT = Long.MAX_VALUE;
+
+    private static ManagedContainer container(String function, String spec, boolean running, boolean neverStarted, long created) {
+        return new ManagedContainer("id", "name", function, spec, running, running ? 40000 : 0, Map.of(), neverStarted, created);
+    }
+
+    @Test
+    void aRunningContainerOfALiveSpecStays() {
+        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isFalse();
+    }
+
+    @Test
+    void stoppedUnknownOrChangedContainersGo() {
+        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", false, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
+        assertThat(DockerSupervisor.staleOnReconcile(container("gone", "spec1", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
+        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec0", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
+        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", true, false, 100), LIVE, "esb", NONE_IN_FLIGHT))
+                .as("published, but this gateway reaches containers on a network").isTrue();
+    }
+
+    @Test
+    void aNeverStartedContainerIsSparedOnlyWhileACreateThatMayHaveMadeItIsInFlight() {
+        var justCreated = container("fx", "spec1", false, true, 1_000);
+        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", 999)).as("created after the create in flight began").isFalse();
+        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", 1_000)).isFalse();
+        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", 1_001)).as("older than every create in flight").isTrue();
+        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", NONE_IN_FLIGHT)).as("left by an aborted start").isTrue();
+        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", false, false, 1_000), LIVE, "", 999))
+                .as("exited, not merely created").isTrue();
+    }
+}
