@@ -55,11 +55,6 @@ public final class ContainerClient implements AutoCloseable {
         return "http://" + host + ":" + port + INVOKE_PATH;
     }
 
-    /** Sends one event to a container published on 127.0.0.1. */
-    public CompletionStage<InvokeOutcome> invoke(int hostPort, byte[] event, String requestId, Duration timeout) {
-        return invoke("127.0.0.1", hostPort, event, requestId, timeout);
-    }
-
     /** Sends one event to the container at {@code host:port}. Never fails the stage: every failure becomes an {@link InvokeOutcome}. */
     public CompletionStage<InvokeOutcome> invoke(String host, int port, byte[] event, String requestId, Duration timeout) {
         var address = new InetSocketAddress(host, port);
@@ -72,11 +67,6 @@ public final class ContainerClient implements AutoCloseable {
      * GET (which it does not treat as an invocation) proves it is listening. The probe's connection is kept for the
      * first invocation.
      */
-    public CompletionStage<Boolean> awaitReady(int hostPort, Duration within) {
-        return awaitReady("127.0.0.1", hostPort, within);
-    }
-
-    /** As {@link #awaitReady(int, Duration)}, for the container at {@code host:port}. */
     public CompletionStage<Boolean> awaitReady(String host, int port, Duration within) {
         var address = new InetSocketAddress(host, port);
         return onIoThread(() -> probeUntilReady(address, System.nanoTime() + within.toNanos()), false);

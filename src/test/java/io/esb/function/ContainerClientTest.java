@@ -27,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The container client against real loopback servers that answer exactly as each case scripts. */
 class ContainerClientTest extends ActorTestKitSupport {
+    private static final String LOOPBACK = "127.0.0.1";
     private static ContainerClient client;
     private final List<ScriptedServer> servers = new CopyOnWriteArrayList<>();
 
@@ -120,7 +121,7 @@ class ContainerClientTest extends ActorTestKitSupport {
     @Test
     void noAnswerWithinTheTimeoutIsLostAndTimedOut() throws Exception {
         var server = serve((request, n) -> ScriptedServer.SILENCE);
-        var outcome = client.invoke(server.port(), "{}".getBytes(StandardCharsets.UTF_8), "r1", Duration.ofMillis(300))
+        var outcome = client.invoke(LOOPBACK, server.port(), "{}".getBytes(StandardCharsets.UTF_8), "r1", Duration.ofMillis(300))
                 .toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(outcome).isInstanceOfSatisfying(InvokeOutcome.Lost.class, lost -> {
             assertThat(lost.timedOut()).isTrue();
@@ -132,7 +133,7 @@ class ContainerClientTest extends ActorTestKitSupport {
     void aLargeEventToAContainerThatStopsReadingTimesOut() throws Exception {
         try (var stuck = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             // Accepted by the kernel's backlog and never read, so the socket buffers fill and the write blocks.
-            var outcome = client.invoke(stuck.getLocalPort(), new byte[32 * 1024 * 1024], "r1", Duration.ofMillis(500))
+            var outcome = client.invoke(LOOPBACK, stuck.getLocalPort(), new byte[32 * 1024 * 1024], "r1", Duration.ofMillis(500))
                     .toCompletableFuture().get(5, TimeUnit.SECONDS);
             assertThat(outcome).isInstanceOfSatisfying(InvokeOutcome.Lost.class, lost -> assertThat(lost.timedOut()).isTrue());
         }
@@ -154,7 +155,7 @@ class ContainerClientTest extends ActorTestKitSupport {
         try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        var outcome = client.invoke(port, "{}".getBytes(StandardCharsets.UTF_8), "r1", Duration.ofSeconds(2))
+        var outcome = client.invoke(LOOPBACK, port, "{}".getBytes(StandardCharsets.UTF_8), "r1", Duration.ofSeconds(2))
                 .toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(outcome).isInstanceOfSatisfying(InvokeOutcome.NotDelivered.class,
                 notDelivered -> assertThat(notDelivered.detail()).contains("Connection refused"));
@@ -173,7 +174,7 @@ class ContainerClientTest extends ActorTestKitSupport {
         try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        var ready = client.awaitReady(port, Duration.ofSeconds(5)).toCompletableFuture();
+        var ready = client.awaitReady(LOOPBACK, port, Duration.ofSeconds(5)).toCompletableFuture();
         Thread.sleep(300);
         assertThat(ready).isNotDone();
         var server = serve(port, (request, n) -> response(404, "text/plain", "not found", ""));
@@ -189,13 +190,13 @@ class ContainerClientTest extends ActorTestKitSupport {
         try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        assertThat(client.awaitReady(port, Duration.ofMillis(300)).toCompletableFuture().get(5, TimeUnit.SECONDS)).isFalse();
+        assertThat(client.awaitReady(LOOPBACK, port, Duration.ofMillis(300)).toCompletableFuture().get(5, TimeUnit.SECONDS)).isFalse();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
 
     private static InvokeOutcome invoke(ScriptedServer server, String event, String requestId) throws Exception {
-        return client.invoke(server.port(), event.getBytes(StandardCharsets.UTF_8), requestId, Duration.ofSeconds(3))
+        return client.invoke(LOOPBACK, server.port(), event.getBytes(StandardCharsets.UTF_8), requestId, Duration.ofSeconds(3))
                 .toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 

@@ -50,7 +50,7 @@ class FunctionActorTest extends ActorTestKitSupport {
         var warmUp = new FakeRie();
         try {
             var containers = settings("fn", "", "").containers();
-            var ready = new ContainerClient(testKit.system(), containers, 1024).awaitReady(warmUp.port(), Duration.ofSeconds(20))
+            var ready = new ContainerClient(testKit.system(), containers, 1024).awaitReady("127.0.0.1", warmUp.port(), Duration.ofSeconds(20))
                     .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(ready).isTrue();
         } finally {
