@@ -2,6 +2,11 @@ package io.esb.function;
 
 import io.esb.testing.ActorTestKitSupport;
 
+import static io.esb.function.FunctionActorTest.awaitStatus;
+import static io.esb.function.FunctionActorTest.expectRun;
+import static io.esb.function.FunctionActorTest.reply;
+import static io.esb.function.FunctionActorTest.status;
+
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.sun.net.httpserver.HttpServer;
@@ -243,40 +248,8 @@ class FunctionActorDrainTest extends ActorTestKitSupport {
         return new Invocation(("\"" + text + "\"").getBytes(StandardCharsets.UTF_8), "req-" + text);
     }
 
-    private static FunctionStatus status(ActorRef<FunctionActor.Command> actor) {
-        var probe = testKit.<FunctionStatus>createTestProbe();
-        actor.tell(new FunctionActor.GetStatus(probe.ref()));
-        return probe.receiveMessage(WAIT);
-    }
-
     private static void awaitBusy(ActorRef<FunctionActor.Command> actor) {
         awaitStatus(actor, s -> s.busy() == 1);
-    }
-
-    private static void awaitStatus(ActorRef<FunctionActor.Command> actor, java.util.function.Predicate<FunctionStatus> condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        FunctionStatus last;
-        do {
-            last = status(actor);
-            if (condition.test(last)) {
-                return;
-            }
-            sleep(10);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("status never matched; last: " + last);
-    }
-
-    private static DockerSupervisor.Run<?> expectRun(TestProbe<DockerSupervisor.Command> docker, String operation) {
-        var message = docker.receiveMessage(WAIT);
-        assertThat(message).isInstanceOf(DockerSupervisor.Run.class);
-        var run = (DockerSupervisor.Run<?>) message;
-        assertThat(run.operation()).isEqualTo(operation);
-        return run;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> void reply(DockerSupervisor.Run<?> run, DockerReply<T> reply) {
-        ((ActorRef<DockerReply<T>>) (ActorRef<?>) run.replyTo()).tell(reply);
     }
 
     private static void sleep(long ms) {

@@ -473,27 +473,34 @@ class FunctionActorTest extends ActorTestKitSupport {
      * is free, so a pool state read right after an answer may be one message behind; it must settle within WAIT.
      */
     private static void assertStatusSettles(ActorRef<FunctionActor.Command> actor, FunctionStatus expected) {
-        long giveUpAt = System.nanoTime() + WAIT.toNanos();
-        var seen = status(actor);
-        while (!seen.equals(expected) && System.nanoTime() < giveUpAt) {
+        awaitStatus(actor, expected::equals);
+    }
+
+    static void awaitStatus(ActorRef<FunctionActor.Command> actor, java.util.function.Predicate<FunctionStatus> condition) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        FunctionStatus last;
+        do {
+            last = status(actor);
+            if (condition.test(last)) {
+                return;
+            }
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
-            seen = status(actor);
-        }
-        assertThat(seen).isEqualTo(expected);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("status never matched; last: " + last);
     }
 
-    private static FunctionStatus status(ActorRef<FunctionActor.Command> actor) {
+    static FunctionStatus status(ActorRef<FunctionActor.Command> actor) {
         var probe = testKit.<FunctionStatus>createTestProbe();
         actor.tell(new FunctionActor.GetStatus(probe.ref()));
         return probe.receiveMessage(WAIT);
     }
 
-    private static DockerSupervisor.Run<?> expectRun(TestProbe<DockerSupervisor.Command> docker, String operation) {
+    static DockerSupervisor.Run<?> expectRun(TestProbe<DockerSupervisor.Command> docker, String operation) {
         var message = docker.receiveMessage(WAIT);
         assertThat(message).isInstanceOf(DockerSupervisor.Run.class);
         var run = (DockerSupervisor.Run<?>) message;
@@ -502,7 +509,7 @@ class FunctionActorTest extends ActorTestKitSupport {
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> void reply(DockerSupervisor.Run<?> run, DockerReply<T> reply) {
+    static <T> void reply(DockerSupervisor.Run<?> run, DockerReply<T> reply) {
         ((ActorRef<DockerReply<T>>) (ActorRef<?>) run.replyTo()).tell(reply);
     }
 
