@@ -136,6 +136,8 @@ class SamTemplateIT {
                 .allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(Level.INFO))
                 .allSatisfy(e -> assertThat(LogCapture.fields(e)).containsEntry("image", BUILT_IMAGE));
         assertThat(Docker.run("images", "-q", BUILT_IMAGE)).isNotBlank();
+        // The containers of the earlier image go once the build has finished, so its log line may come a moment later.
+        awaitLog("Removed container for Built", e -> about(e, "Removed container", "Built"));
         var removed = logs.events().stream().filter(e -> about(e, "Removed container", "Built")).toList();
         assertThat(removed).hasSize(1);
         assertThat(LogCapture.fields(removed.get(0))).containsEntry("container_id", staleContainer)
