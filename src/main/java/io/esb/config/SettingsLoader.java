@@ -54,11 +54,15 @@ public final class SettingsLoader {
                 intBetween(esb, "docker.max-pending-operations", 1, 100_000),
                 positiveDuration(esb, "docker.probe-interval"),
                 positiveDuration(esb, "docker.probe-timeout"),
+                positiveDuration(esb, "docker.busy-probe-timeout"),
                 positiveDuration(esb, "docker.restart-backoff.min"),
                 positiveDuration(esb, "docker.restart-backoff.max"),
                 labelValue(esb, "docker.instance-id"),
                 positiveDuration(esb, "docker.build-timeout"),
                 dockerNetwork(esb));
+        if (docker.busyProbeTimeout().compareTo(docker.probeTimeout()) < 0) {
+            throw new ConfigException("esb.docker.busy-probe-timeout", "must not be smaller than esb.docker.probe-timeout");
+        }
         if (docker.restartMaxBackoff().compareTo(docker.restartMinBackoff()) < 0) {
             throw new ConfigException("esb.docker.restart-backoff.max", "must not be smaller than esb.docker.restart-backoff.min");
         }

@@ -11,6 +11,14 @@ public final class DockerClients {
     private DockerClients() {}
 
     public static DockerClient create(DockerSettings settings) {
+        return create(settings, new java.util.concurrent.atomic.AtomicLong());
+    }
+
+    /**
+     * A client that sets {@code lastAnswerNanos} to {@link System#nanoTime()} each time the daemon answers one of its
+     * HTTP requests (any status): how the supervisor tells a busy daemon from a hung one.
+     */
+    public static DockerClient create(DockerSettings settings, java.util.concurrent.atomic.AtomicLong lastAnswerNanos) {
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(settings.host()).build();
         // httpclient5 retries only idempotent requests (GET/DELETE), so create and start are never sent twice.
         var http = new ApacheDockerHttpClient.Builder()
@@ -20,7 +28,20 @@ public final class DockerClients {
                 .connectionTimeout(settings.clientTimeout())
                 .responseTimeout(settings.clientTimeout())
                 .build();
-        return DockerClientImpl.getInstance(config, http);
+        com.github.dockerjava.transport.DockerHttpClient noted = new com.github.dockerjava.transport.DockerHttpClient() {
+            @Override
+            public Response execute(Request request) {
+                var response = http.execute(request);
+                lastAnswerNanos.set(System.nanoTime());
+                return response;
+            }
+
+            @Override
+            public void close() throws java.io.IOException {
+                http.close();
+            }
+        };
+        return DockerClientImpl.getInstance(config, noted);
     }
 
     /**

@@ -47,10 +47,6 @@ public final class DockerSupervisor {
     public sealed interface Command {}
 
     /**
-     * Runs {@code operation} and answers {@code replyTo} with its result or a typed failure, within {@code deadline}
-     * (null: {@code esb.docker.client-timeout}).
-     */
-    /**
      * Whether reconcile removes a container of this instance: stopped, of a function no longer configured or of another
      * spec, or unreachable with {@code network}. A container created but never started since {@code createsInFlightSince}
      * (epoch seconds) may be a cold start's between its create and its start, and is spared.
@@ -64,6 +60,10 @@ public final class DockerSupervisor {
         return !container.running() || live == null || !live.contains(container.specHash()) || container.addressOn(network) == null;
     }
 
+    /**
+     * Runs {@code operation} and answers {@code replyTo} with its result or a typed failure, within {@code deadline}
+     * (null: {@code esb.docker.client-timeout}).
+     */
     public record Run<T>(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo,
                          Deadline deadline) implements Command {
         public Run(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo) {
@@ -86,7 +86,10 @@ public final class DockerSupervisor {
 
     private enum ProbeTick implements Command { INSTANCE }
 
-    /** {@code incarnation} drops a ping answered on a client an earlier incarnation already closed. */
+    /**
+     * The outstanding ping answered, failed, or is still unanswered at the end of a wait. {@code incarnation} drops a
+     * ping answered on a client an earlier incarnation already closed.
+     */
     private record ProbeDone(long incarnation, Throwable error) implements Command {}
 
     private record ReconcileDone(int removed, Throwable error) implements Command {}
@@ -175,7 +178,14 @@ public final class DockerSupervisor {
         private final Executor dockerExecutor;
         private final DockerClient client;
         private final Map<Long, Pending> pending = new HashMap<>();
-        private boolean probing;
+        /** The ping still waiting for its answer, if any; a tick never sends a second one beside it. */
+        private CompletableFuture<Object> ping;
+        private long pingStartNanos;
+        /** Completes once per ping with its outcome, for the ping metrics. */
+        private CompletableFuture<Object> pingOutcome;
+        private boolean pingSlowLogged;
+        /** When the daemon last answered an HTTP request of this incarnation's client (errors it sent count too). */
+        private final AtomicLong lastDaemonAnswerNanos = new AtomicLong(System.nanoTime());
         private final long incarnation;
         /** Why this incarnation gave up its client; told to every call it could not finish. */
         private String abortReason = "the gateway is stopping";
@@ -190,7 +200,7 @@ public final class DockerSupervisor {
             this.settings = settings;
             this.shared = shared;
             this.dockerExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
-            this.client = DockerClients.create(settings.docker());
+            this.client = DockerClients.create(settings.docker(), lastDaemonAnswerNanos);
             this.incarnation = shared.incarnations.incrementAndGet();
             timers.startTimerWithFixedDelay(ProbeTick.INSTANCE, settings.docker().probeInterval());
             ctx.getSelf().tell(ProbeTick.INSTANCE);
@@ -307,28 +317,46 @@ public final class DockerSupervisor {
         }
 
         private Behavior<Command> onProbeTick() {
-            if (probing) {
+            if (ping != null) {
                 return Behaviors.same();
             }
-            probing = true;
-            var future = CompletableFuture.supplyAsync(() -> {
+            pingStartNanos = System.nanoTime();
+            pingSlowLogged = false;
+            pingOutcome = new CompletableFuture<>();
+            metrics.ping(pingOutcome);
+            ping = CompletableFuture.supplyAsync(() -> {
                 try {
                     return DockerOps.ping().run(client);
                 } catch (Exception e) {
                     throw new java.util.concurrent.CompletionException(e);
                 }
-            }, shared.prober).orTimeout(settings.docker().probeTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-            metrics.ping(future);
-            ctx.pipeToSelf(future, (ok, error) -> new ProbeDone(incarnation, error == null ? null : unwrap(error)));
+            }, shared.prober);
+            awaitPing(settings.docker().probeTimeout());
             return Behaviors.same();
         }
 
+        /** Waits up to {@code window} for the outstanding ping. */
+        private void awaitPing(Duration window) {
+            var waited = ping.copy().orTimeout(Math.max(1, window.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+            ctx.pipeToSelf(waited, (ok, error) -> new ProbeDone(incarnation, error == null ? null : unwrap(error)));
+        }
+
+        /**
+         * A ping that has waited probe-timeout marks the daemon down only once the daemon has been silent (answered no
+         * request of this client) for probe-timeout, or busy-probe-timeout while other calls are in flight: a burst of
+         * cold starts on a small host can hold every answer for seconds, and calling that a hang would abort them all.
+         */
         private Behavior<Command> onProbeDone(ProbeDone probe) {
             if (probe.incarnation() != incarnation) {
                 return Behaviors.same();
             }
-            probing = false;
             if (probe.error() == null) {
+                if (pingSlowLogged) {
+                    log.info("Docker daemon answered its ping", kv("docker_host", settings.docker().host()),
+                            kv("waited_ms", millisSince(pingStartNanos)));
+                }
+                ping = null;
+                pingOutcome.complete("OK");
                 markUp();
                 if (!reconciledSinceUp) {
                     reconciledSinceUp = true;
@@ -336,15 +364,35 @@ public final class DockerSupervisor {
                 }
                 return Behaviors.same();
             }
-            var reason = probe.error() instanceof java.util.concurrent.TimeoutException
-                    ? "ping got no answer within " + settings.docker().probeTimeout().toMillis() + " ms (esb.docker.probe-timeout)"
-                    : describe(probe.error());
-            markDown(reason);
-            if (probe.error() instanceof java.util.concurrent.TimeoutException) {
+            boolean timedOut = probe.error() instanceof java.util.concurrent.TimeoutException;
+            if (timedOut) {
+                boolean busy = shared.inFlight.get() > 0;
+                var allowed = busy ? settings.docker().busyProbeTimeout() : settings.docker().probeTimeout();
+                var silent = Duration.ofNanos(System.nanoTime() - Math.max(lastDaemonAnswerNanos.get(), pingStartNanos));
+                if (silent.compareTo(allowed) < 0) {
+                    if (!pingSlowLogged) {
+                        pingSlowLogged = true;
+                        log.warn("Docker daemon is slow to answer its ping; not marking it down while it is busy",
+                                kv("docker_host", settings.docker().host()), kv("waited_ms", millisSince(pingStartNanos)),
+                                kv("operations_in_flight", shared.inFlight.get()));
+                    }
+                    awaitPing(allowed.minus(silent));
+                    return Behaviors.same();
+                }
+                int inFlight = shared.inFlight.get();
+                var reason = busy
+                        ? "no answer to a ping or any call within " + allowed.toMillis() + " ms, with " + inFlight
+                                + (inFlight == 1 ? " call" : " calls") + " in flight (esb.docker.busy-probe-timeout)"
+                        : "ping got no answer within " + allowed.toMillis() + " ms (esb.docker.probe-timeout)";
+                pingOutcome.completeExceptionally(probe.error());
+                markDown(reason);
                 // The ping's thread is stuck on a hung daemon; only closing the client frees it.
                 abortReason = reason;
                 throw new ClientAborted("Docker ping hung: " + reason);
             }
+            pingOutcome.completeExceptionally(probe.error());
+            markDown(describe(probe.error()));
+            ping = null;
             return Behaviors.same();
         }
 

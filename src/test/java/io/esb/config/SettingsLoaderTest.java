@@ -64,7 +64,7 @@ class SettingsLoaderTest {
         assertThat(settings.http().maxRouteBodyBytes()).isEqualTo(10L * 1024 * 1024);
 
         assertThat(settings.docker()).isEqualTo(new DockerSettings("unix:///var/run/docker.sock", 4, Duration.ofSeconds(5),
-                200, Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(2), "unit-1",
+                200, Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(2), "unit-1",
                 Duration.ofMinutes(10)));
         assertThat(settings.containers()).isEqualTo(new ContainerSettings(Duration.ofMillis(1500), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), Duration.ofSeconds(90), 7, Duration.ofSeconds(30), 50));
@@ -140,6 +140,8 @@ class SettingsLoaderTest {
                         "esb.docker.network", "the name of a bridge network such as \"esb\" (got 'host')"),
                 Arguments.of("network none", "esb.docker.network = none", "esb.docker.network", "(got 'none')"),
                 Arguments.of("network container:x", "esb.docker.network = \"container:x\"", "esb.docker.network", "(got 'container:x')"),
+                Arguments.of("busy probe timeout < probe timeout", "esb.docker { probe-timeout = 3s, busy-probe-timeout = 1s }",
+                        "esb.docker.busy-probe-timeout", "must not be smaller than esb.docker.probe-timeout"),
                 Arguments.of("backoff max < min", "esb.docker.restart-backoff { min = 2s, max = 1s }",
                         "esb.docker.restart-backoff.max", "must not be smaller than esb.docker.restart-backoff.min"),
                 Arguments.of("environment value is an object", "esb.functions.hello.environment.NESTED { a = 1 }",

@@ -57,8 +57,9 @@ class ResilienceIT {
             .connectTimeout(Duration.ofSeconds(2)).build();
 
     /**
-     * Short Docker settings, through the proxy. The probe's timeout equals its interval unless {@code extra} says
-     * otherwise (later keys win), so each test controls whether the probe or a call's deadline notices a hang first.
+     * Short Docker settings, through the proxy. The probe's timeouts (idle and busy) equal its interval unless
+     * {@code extra} says otherwise (later keys win), so each test controls whether the probe or a call's deadline
+     * notices a hang first.
      */
     private static String faultConfig(DockerFaultProxy proxy, String probeInterval, String extra) {
         return """
@@ -66,10 +67,11 @@ class ResilienceIT {
                 esb.docker.client-timeout = %dms
                 esb.docker.probe-interval = %s
                 esb.docker.probe-timeout = %s
+                esb.docker.busy-probe-timeout = %s
                 esb.docker.max-workers = %d
                 esb.containers.readiness-timeout = 10s
                 %s
-                """.formatted(proxy.dockerHost(), CLIENT_TIMEOUT.toMillis(), probeInterval, probeInterval, MAX_WORKERS, extra);
+                """.formatted(proxy.dockerHost(), CLIENT_TIMEOUT.toMillis(), probeInterval, probeInterval, probeInterval, MAX_WORKERS, extra);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -526,6 +528,7 @@ class ResilienceIT {
         try (var proxy = new DockerFaultProxy();
              var gw = GatewayUnderTest.start(instance, faultConfig(proxy, "500ms", """
                      esb.docker.probe-timeout = 2s
+                     esb.docker.busy-probe-timeout = 2s
                      esb.docker.max-workers = %d
                      esb.docker.client-timeout = 30s
                      esb.functions.hello.max-concurrency = %d
@@ -592,6 +595,7 @@ class ResilienceIT {
         try (var proxy = new DockerFaultProxy();
              var gw = GatewayUnderTest.start(instance, faultConfig(proxy, "100ms", """
                      esb.docker.probe-timeout = 1s
+                     esb.docker.busy-probe-timeout = 1s
                      esb.containers.idle-timeout = 1s
                      """))) {
             awaitStatus(gw, s -> "up".equals(s.path("docker").path("status").asText()), Duration.ofSeconds(15), "docker up");

@@ -28,6 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@link Mode#RESET}: connections are accepted then closed at once; open connections are closed too.</li>
  *   <li>{@link Mode#delay(long)}: bytes are forwarded, but each chunk from the client is held for the given time.</li>
  * </ul>
+ * Independently of the mode, {@link #delayPings} holds every {@code /_ping} request for a while: a daemon too busy to
+ * answer its pings quickly while it still serves other calls.
  * Every connection uses two daemon threads. The proxy counts accepted connections and knows how many are open.
  */
 public final class DockerFaultProxy implements AutoCloseable {
@@ -85,6 +87,7 @@ public final class DockerFaultProxy implements AutoCloseable {
     private final AtomicInteger threadIds = new AtomicInteger();
     private final AtomicInteger pings = new AtomicInteger();
     private volatile long lastPingNanos;
+    private volatile long pingDelayMillis;
     private final java.util.List<ResponseHook> responseHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A one-shot action run once the daemon's answer to a matching request has started to pass. */
@@ -135,6 +138,11 @@ public final class DockerFaultProxy implements AutoCloseable {
     /** {@code /_ping} requests forwarded to the daemon: how a test sees the gateway's probe. */
     public int pingsForwarded() {
         return pings.get();
+    }
+
+    /** Holds each {@code /_ping} request this long before forwarding it (0: not at all); other requests pass as the mode says. */
+    public void delayPings(Duration delay) {
+        pingDelayMillis = delay.toMillis();
     }
 
     /** {@link System#nanoTime()} when the last {@code /_ping} was forwarded; 0 before the first. */
@@ -364,10 +372,14 @@ public final class DockerFaultProxy implements AutoCloseable {
                     if (current.kind() == Mode.Kind.DELAY && current.delayMillis() > 0) {
                         Thread.sleep(current.delayMillis());
                     }
+                    buffer.flip();
+                    long pingDelay = pingDelayMillis;
+                    if (pingDelay > 0 && PING_LINE.matcher(requestLine(buffer)).matches()) {
+                        Thread.sleep(pingDelay);
+                    }
                     if (frozen) {
                         continue;
                     }
-                    buffer.flip();
                     noteRequest(this, buffer);
                     while (buffer.hasRemaining()) {
                         daemonSide.write(buffer);
@@ -425,18 +437,25 @@ public final class DockerFaultProxy implements AutoCloseable {
     private static final java.util.regex.Pattern REQUEST_LINE =
             java.util.regex.Pattern.compile("^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS) \\S+ HTTP/1\\.[01]");
 
-    /** Remembers the request line of a chunk that starts a request, and counts pings. */
-    private void noteRequest(Connection connection, ByteBuffer chunk) {
+    private static final java.util.regex.Pattern PING_LINE = java.util.regex.Pattern.compile("^(GET|HEAD) (/v[0-9.]+)?/_ping .*");
+
+    /** The chunk's first line, which is a request line when the chunk starts a request. */
+    private static String requestLine(ByteBuffer chunk) {
         var start = new byte[Math.min(chunk.remaining(), 512)];
         chunk.duplicate().get(start);
         var head = new String(start, java.nio.charset.StandardCharsets.US_ASCII);
         int end = head.indexOf("\r\n");
-        var line = end < 0 ? head : head.substring(0, end);
+        return end < 0 ? head : head.substring(0, end);
+    }
+
+    /** Remembers the request line of a chunk that starts a request, and counts pings. */
+    private void noteRequest(Connection connection, ByteBuffer chunk) {
+        var line = requestLine(chunk);
         if (!REQUEST_LINE.matcher(line).find()) {
             return; // the rest of a body, not a new request
         }
         connection.lastRequestLine = line;
-        if (line.matches("^(GET|HEAD) (/v[0-9.]+)?/_ping .*")) {
+        if (PING_LINE.matcher(line).matches()) {
             lastPingNanos = System.nanoTime();
             pings.incrementAndGet();
         }
