@@ -215,7 +215,7 @@ public final class ImageBuilds {
 
     private record Gate(ActorContext<Object> ctx, FunctionSettings settings, ImageBuild build, Behavior<FunctionActor.Command> function) {
         Behavior<Object> building(long sinceNanos, String waitingFor) {
-            return notReady(() -> {
+            return notReady("building", () -> {
                 var seconds = Duration.ofNanos(System.nanoTime() - sinceNanos).toSeconds();
                 return waitingFor != null
                         ? "Image '" + build.tag() + "' of function '" + settings.name() + "' waits for the Docker daemon to build it: " + waitingFor
@@ -229,7 +229,7 @@ public final class ImageBuilds {
         }
 
         Behavior<Object> failed(String reason) {
-            return notReady(() -> reason).build();
+            return notReady("failed", () -> reason).build();
         }
 
         Behavior<Object> ready() {
@@ -244,14 +244,14 @@ public final class ImageBuilds {
                     .build();
         }
 
-        private akka.actor.typed.javadsl.BehaviorBuilder<Object> notReady(java.util.function.Supplier<String> reason) {
+        private akka.actor.typed.javadsl.BehaviorBuilder<Object> notReady(String image, java.util.function.Supplier<String> reason) {
             return Behaviors.receive(Object.class)
                     .onMessage(FunctionActor.Invoke.class, invoke -> {
                         invoke.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.IMAGE_NOT_READY, reason.get(), false));
                         return Behaviors.same();
                     })
                     .onMessage(FunctionActor.GetStatus.class, get -> {
-                        get.replyTo().tell(new FunctionStatus(settings.name(), 0, 0, 0, 0, 0));
+                        get.replyTo().tell(FunctionStatus.imageNotReady(settings.name(), image, reason.get()));
                         return Behaviors.same();
                     })
                     // Live reload removed or replaced the function before its image was built: no container to drain.

@@ -165,9 +165,7 @@ public final class GatewayHttp {
         var qualifier = request.getUri().query().get("Qualifier").orElse("$LATEST");
         if (function == null || !qualifier.equals("$LATEST")) {
             discard(request);
-            var arn = "arn:aws:lambda:" + settings.region() + ":" + settings.accountId() + ":function:" + name
-                    + (qualifier.equals("$LATEST") ? "" : ":" + qualifier);
-            return CompletableFuture.completedFuture(JsonResponses.awsError(404, "ResourceNotFoundException", "Function not found: " + arn));
+            return CompletableFuture.completedFuture(functionNotFound(name, qualifier));
         }
         access.functionName(function.name());
         var invocationType = request.getHeader("X-Amz-Invocation-Type").map(h -> h.value()).orElse("RequestResponse");
@@ -195,11 +193,16 @@ public final class GatewayHttp {
                         "Could not parse request body into json: the payload is not valid JSON"));
             }
             var invocation = new Invocation(event, requestId, tail);
-            if (async) {
-                return enqueueEvent(function, table.ref(function.name()), invocation, requestId);
+            var now = functions.get();
+            if (now.ref(function.name()) == null) {
+                return CompletableFuture.completedFuture(functionNotFound(name, qualifier));
             }
-            return invoke(table.ref(function.name()), function, invocation).thenApply(result -> {
-                var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
+            if (async) {
+                return enqueueEvent(now.function(function.name()), now.ref(function.name()), invocation, requestId);
+            }
+            var current = now.function(function.name());
+            return invoke(now, function.name(), invocation).thenApply(result -> {
+                var outcome = LambdaOutcome.of(result, requestId, current.timeout().toSeconds());
                 metrics.invoked(function.name(), outcome, started);
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
@@ -215,6 +218,12 @@ public final class GatewayHttp {
                 return invokeApiFailure(failed);
             });
         });
+    }
+
+    private HttpResponse functionNotFound(String name, String qualifier) {
+        var arn = "arn:aws:lambda:" + settings.region() + ":" + settings.accountId() + ":function:" + name
+                + (qualifier.equals("$LATEST") ? "" : ":" + qualifier);
+        return JsonResponses.awsError(404, "ResourceNotFoundException", "Function not found: " + arn);
     }
 
     private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, ActorRef<FunctionActor.Command> ref,
@@ -353,8 +362,14 @@ public final class GatewayHttp {
             ProxyEvents builder = httpApi ? eventsV2 : events;
             var stage = httpApi ? httpApiStage() : settings.http().stage();
             var event = builder.toBytes(builder.build(incoming, found.entry(), found.pathParameters(), stage, stageVariables, authorizerClaims));
-            return invoke(table.ref(function.name()), function, new Invocation(event, requestId)).thenApply(result -> {
-                var outcome = LambdaOutcome.of(result, requestId, function.timeout().toSeconds());
+            var now = functions.get();
+            if (now.ref(function.name()) == null) {
+                return CompletableFuture.completedFuture(JsonResponses.error(404, "No route for " + request.method().value() + " "
+                        + rawPath(request) + ": function '" + function.name() + "' was removed"));
+            }
+            var current = now.function(function.name());
+            return invoke(now, function.name(), new Invocation(event, requestId)).thenApply(result -> {
+                var outcome = LambdaOutcome.of(result, requestId, current.timeout().toSeconds());
                 metrics.invoked(function.name(), outcome, started);
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
@@ -436,8 +451,11 @@ public final class GatewayHttp {
             for (var ask : asks) {
                 if (!ask.isCompletedExceptionally()) {
                     var s = ask.join();
-                    functionsNode.putObject(s.function()).put("idle", s.idle()).put("busy", s.busy())
+                    var node = functionsNode.putObject(s.function()).put("idle", s.idle()).put("busy", s.busy())
                             .put("starting", s.starting()).put("queued", s.queued()).put("coldStarts", s.coldStarts());
+                    if (s.image() != null) {
+                        node.put("image", s.image()).put("imageDetail", s.imageDetail());
+                    }
                 }
             }
             return JsonResponses.json(state.down() ? 503 : 200, body);
@@ -446,7 +464,13 @@ public final class GatewayHttp {
 
     // ---- plumbing ----
 
-    private CompletionStage<InvocationResult> invoke(ActorRef<FunctionActor.Command> ref, FunctionSettings function, Invocation invocation) {
+    /**
+     * Sends the call to the function's actor in {@code table}, read once the body is in: a live reload during a slow
+     * body read may have replaced the function, and the actor the request first saw stops once it has drained.
+     */
+    private CompletionStage<InvocationResult> invoke(FunctionTable table, String name, Invocation invocation) {
+        var function = table.function(name);
+        var ref = table.ref(name);
         var bound = FunctionActor.invocationBound(function, settings);
         return Stages.plain(AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
                 bound, system.scheduler())).exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,

@@ -62,7 +62,10 @@ class ImageBuildsTest extends ActorTestKitSupport {
                 + "the function can be invoked once the build has finished");
         var status = testKit.<FunctionStatus>createTestProbe();
         gate.tell(new FunctionActor.GetStatus(status.ref()));
-        assertThat(status.receiveMessage(WAIT)).isEqualTo(new FunctionStatus("a", 0, 0, 0, 0, 0));
+        var building = status.receiveMessage(WAIT);
+        assertThat(building.image()).isEqualTo("building");
+        assertThat(building.imageDetail()).startsWith("Image 'a:v1' of function 'a' is being built (");
+        assertThat(building).isEqualTo(new FunctionStatus("a", 0, 0, 0, 0, 0, "building", building.imageDetail()));
 
         request.replyTo().tell(new ImageBuilds.Waiting("Docker daemon unavailable at unix:///x.sock: Connection refused"));
         assertThat(invokeExpectingFailure(gate).message()).isEqualTo("Image 'a:v1' of function 'a' waits for the Docker daemon to build it: "
@@ -93,6 +96,10 @@ class ImageBuildsTest extends ActorTestKitSupport {
         assertThat(invokeExpectingFailure(gate).message()).isEqualTo("Image build of 'a:v1' for function 'a' failed: "
                 + "Docker operation 'build-image' failed: ImageBuildFailed: COPY failed");
         assertThat(invokeExpectingFailure(gate).message()).contains("COPY failed"); // stays failed
+        var status = testKit.<FunctionStatus>createTestProbe();
+        gate.tell(new FunctionActor.GetStatus(status.ref()));
+        assertThat(status.receiveMessage(WAIT)).isEqualTo(new FunctionStatus("a", 0, 0, 0, 0, 0, "failed",
+                "Image build of 'a:v1' for function 'a' failed: Docker operation 'build-image' failed: ImageBuildFailed: COPY failed"));
         function.expectNoMessage(Duration.ofMillis(100));
     }
 

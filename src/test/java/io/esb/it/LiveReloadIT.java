@@ -163,6 +163,56 @@ class LiveReloadIT {
         assertThat(gw.get("/metrics").body()).contains("function=\"extra\"");
     }
 
+    /**
+     * A call is sent to the function as the configuration is once its body is in, not as it was when its headers came:
+     * the actor that was current then may be draining or stopped by the time a slow upload ends.
+     */
+    @Test
+    void aCallWhoseBodyArrivesAcrossAReloadGoesToTheFunctionAsItIsOnceTheBodyIsIn() throws Exception {
+        start("it-reload-slowbody", "", FX.formatted("Hi") + EXTRA);
+        assertThat(json(gw.invoke("fx", "{\"action\":\"env\"}")).get("GREETING").asText()).isEqualTo("Hi");
+
+        var changed = new SlowUpload("/2015-03-31/functions/fx/invocations", "{\"action\":\"env\"}");
+        rewrite("", FX.formatted("Bye") + EXTRA, RELOADED);
+        var afterChange = changed.finish();
+        assertThat(afterChange[0]).as(afterChange[1]).isEqualTo("200");
+        assertThat(GatewayUnderTest.JSON.readTree(afterChange[1]).get("GREETING").asText()).isEqualTo("Bye");
+
+        var removed = new SlowUpload("/2015-03-31/functions/fx/invocations", "{\"action\":\"env\"}");
+        rewrite("", EXTRA, RELOADED);
+        var afterRemoval = removed.finish();
+        assertThat(afterRemoval[0]).as(afterRemoval[1]).isEqualTo("404");
+        assertThat(GatewayUnderTest.JSON.readTree(afterRemoval[1]).get("message").asText())
+                .isEqualTo("Function not found: arn:aws:lambda:us-east-1:000000000000:function:fx");
+    }
+
+    /** A POST whose headers and first body byte are sent at once, and the rest of the body only on {@link #finish}. */
+    private final class SlowUpload {
+        private final java.net.Socket socket;
+        private final byte[] body;
+
+        SlowUpload(String path, String body) throws Exception {
+            this.body = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            socket = new java.net.Socket("127.0.0.1", URI.create(gw.url("/")).getPort());
+            socket.setSoTimeout(30_000);
+            var head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                    + this.body.length + "\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(this.body, 0, 1);
+            socket.getOutputStream().flush();
+        }
+
+        /** Sends the rest of the body; the status and the body of the answer. */
+        String[] finish() throws Exception {
+            try (socket) {
+                socket.getOutputStream().write(body, 1, body.length - 1);
+                socket.getOutputStream().flush();
+                var text = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                return new String[] {text.substring(9, 12), text.substring(text.indexOf("\r\n\r\n") + 4)};
+            }
+        }
+    }
+
     @Test
     void anInvalidFileIsRejectedNamingTheKeyAndTheOldConfigurationKeepsServing() throws Exception {
         start("it-reload-invalid", "", FX.formatted("Hi"));

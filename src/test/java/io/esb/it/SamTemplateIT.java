@@ -182,6 +182,10 @@ class SamTemplateIT {
         assertThat(invoked.headers().firstValue("x-amzn-ErrorType")).hasValue("ServiceException");
         assertThat(json(invoked).get("message").asText()).contains("Image build of 'broken:" + TAG + "'").contains("does-not-exist");
         assertThat(Docker.containers(INSTANCE, "Broken")).isEmpty();
+        var status = json(gw.get("/status")).get("functions");
+        assertThat(status.get("Broken").get("image").asText()).isEqualTo("failed");
+        assertThat(status.get("Broken").get("imageDetail").asText()).isEqualTo(body.get("reason").asText());
+        assertThat(status.get("Fixture").has("image")).as("a function with a given image has no image state").isFalse();
     }
 
     @Test
