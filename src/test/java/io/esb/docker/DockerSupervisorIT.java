@@ -327,91 +327,93 @@ class DockerSupervisorIT {
      */
     @Test
     void aDaemonSlowToAnswerPingsStaysUpWhileItAnswersOtherCallsAndIsDownOnceItAnswersNothing() throws Exception {
-        try (var proxy = new DockerFaultProxy(); var logs = new LogCapture()) {
-            var slowSettings = settings(INSTANCE + "-slow", """
-                    esb.docker { host = "%s", probe-interval = 200ms, probe-timeout = 300ms, restart-backoff { min = 100ms, max = 500ms } }
-                    """.formatted(proxy.dockerHost()));
-            var events = testKit.<DaemonState>createTestProbe();
-            testKit.system().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, events.ref()));
-            var shared = DockerSupervisor.sharedState(slowSettings);
-            var sup = testKit.spawn(DockerSupervisor.create(slowSettings, shared), "docker-slow-ping");
-            try {
-                awaitState(events, proxy, DaemonState::up);
-
-                proxy.delayPings(Duration.ofMillis(1500));
-                int pingsBefore = proxy.pingsForwarded();
-                // 3 s of calls, one every 100 ms: the daemon answers each of them while every ping waits 1.5 s.
-                DockerOperation<String> version = client -> client.versionCmd().exec().getApiVersion();
-                long busyUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-                int answered = 0;
-                while (System.nanoTime() < busyUntil) {
-                    ok(run(sup, "version", version));
-                    answered++;
-                    assertThat(shared.daemonState().up()).as("daemon state while busy: %s", shared.daemonState()).isTrue();
-                    sleep(100);
-                }
-                assertThat(answered).isGreaterThan(10);
-                assertThat(proxy.pingsForwarded() - pingsBefore).as("slow pings that went through meanwhile").isGreaterThanOrEqualTo(1);
-                var slow = logs.withMessage("Docker daemon is slow to answer its ping; not marking it down while it is busy");
-                assertThat(slow).isNotEmpty();
-                assertThat(LogCapture.fields(slow.get(0))).containsEntry("docker_host", proxy.dockerHost()).containsKeys("waited_ms", "operations_in_flight");
-                assertThat(logs.withMessage("Docker daemon answered its ping")).isNotEmpty();
-
-                // Nothing else to answer: the next slow ping marks it down within about one probe-timeout.
-                var down = awaitState(events, proxy, DaemonState::down);
-                assertThat(down.lastError()).isEqualTo("ping got no answer within 300 ms (esb.docker.probe-timeout)");
-
-                proxy.delayPings(Duration.ZERO);
-                awaitState(events, proxy, DaemonState::up);
-            } finally {
-                testKit.stop(sup);
-                testKit.system().eventStream().tell(new EventStream.Unsubscribe<>(events.ref()));
+        try (var proxy = new DockerFaultProxy(); var logs = new LogCapture();
+             var proxied = ProxiedSupervisor.start(proxy, "slow", "probe-timeout = 300ms")) {
+            var events = proxied.events();
+            var shared = proxied.shared();
+            var sup = proxied.supervisor();
+            proxy.delayPings(Duration.ofMillis(1500));
+            int pingsBefore = proxy.pingsForwarded();
+            // 3 s of calls, one every 100 ms: the daemon answers each of them while every ping waits 1.5 s.
+            DockerOperation<String> version = client -> client.versionCmd().exec().getApiVersion();
+            long busyUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            int answered = 0;
+            while (System.nanoTime() < busyUntil) {
+                ok(run(sup, "version", version));
+                answered++;
+                assertThat(shared.daemonState().up()).as("daemon state while busy: %s", shared.daemonState()).isTrue();
+                sleep(100);
             }
+            assertThat(answered).isGreaterThan(10);
+            assertThat(proxy.pingsForwarded() - pingsBefore).as("slow pings that went through meanwhile").isGreaterThanOrEqualTo(1);
+            var slow = logs.withMessage("Docker daemon is slow to answer its ping; not marking it down while it is busy");
+            assertThat(slow).isNotEmpty();
+            assertThat(LogCapture.fields(slow.get(0))).containsEntry("docker_host", proxy.dockerHost()).containsKeys("waited_ms", "operations_in_flight");
+            assertThat(logs.withMessage("Docker daemon answered its ping")).isNotEmpty();
+
+            // Nothing else to answer: the next slow ping marks it down within about one probe-timeout.
+            var down = awaitState(events, proxy, DaemonState::down);
+            assertThat(down.lastError()).isEqualTo("ping got no answer within 300 ms (esb.docker.probe-timeout)");
+
+            proxy.delayPings(Duration.ZERO);
+            awaitState(events, proxy, DaemonState::up);
         }
     }
 
     /** A daemon that answers nothing while a call is in flight is down after busy-probe-timeout, not probe-timeout. */
     @Test
     void aSilentDaemonWithACallInFlightIsDownAfterTheBusyProbeTimeout() throws Exception {
-        try (var proxy = new DockerFaultProxy()) {
-            var hangSettings = settings(INSTANCE + "-silent", """
-                    esb.docker { host = "%s", probe-interval = 200ms, probe-timeout = 300ms, busy-probe-timeout = 1500ms,
-                                 client-timeout = 10s, restart-backoff { min = 100ms, max = 500ms } }
-                    """.formatted(proxy.dockerHost()));
+        try (var proxy = new DockerFaultProxy();
+             var proxied = ProxiedSupervisor.start(proxy, "silent", "probe-timeout = 300ms, busy-probe-timeout = 1500ms, client-timeout = 10s")) {
+            var events = proxied.events();
+            var shared = proxied.shared();
+            var sup = proxied.supervisor();
+            // The reconcile that follows up is a call too; the hang must find only ours in flight.
+            long until = System.nanoTime() + WAIT.toNanos();
+            do {
+                sleep(50);
+            } while (shared.operationsInFlight() > 0 && System.nanoTime() < until);
+            proxy.setMode(DockerFaultProxy.Mode.HANG);
+            long hungAt = System.nanoTime();
+            var callProbe = testKit.<DockerReply<String>>createTestProbe();
+            DockerOperation<String> version = client -> client.versionCmd().exec().getApiVersion();
+            sup.tell(new DockerSupervisor.Run<>("version", null, version, callProbe.ref()));
+
+            var down = awaitState(events, proxy, DaemonState::down);
+            long downAfterMs = Duration.ofNanos(System.nanoTime() - hungAt).toMillis();
+            assertThat(downAfterMs).as("ms from the hang to down").isBetween(1000L, 4000L);
+            assertThat(down.lastError()).isEqualTo(
+                    "no answer to a ping or any call within 1500 ms, with 1 call in flight (esb.docker.busy-probe-timeout)");
+            // The call is not left waiting for its 10 s deadline: the reset answers it with the reason.
+            var aborted = failed(callProbe.receiveMessage(Duration.ofSeconds(2)));
+            assertThat(aborted.kind()).isEqualTo(DockerFailure.Kind.UNAVAILABLE);
+            assertThat(aborted.message()).isEqualTo("Docker daemon unavailable at " + proxy.dockerHost()
+                    + ": 'version' was aborted because " + down.lastError());
+
+            proxy.setMode(DockerFaultProxy.Mode.PASS);
+            awaitState(events, proxy, DaemonState::up);
+        }
+    }
+
+    /** A supervisor of its own in front of {@code proxy}, probing every 200 ms, with its state events; up when returned. */
+    private record ProxiedSupervisor(TestProbe<DaemonState> events, DockerSupervisor.Shared shared,
+                                     ActorRef<DockerSupervisor.Command> supervisor) implements AutoCloseable {
+        static ProxiedSupervisor start(DockerFaultProxy proxy, String name, String dockerKeys) {
+            var proxiedSettings = settings(INSTANCE + "-" + name, """
+                    esb.docker { host = "%s", probe-interval = 200ms, restart-backoff { min = 100ms, max = 500ms }, %s }
+                    """.formatted(proxy.dockerHost(), dockerKeys));
             var events = testKit.<DaemonState>createTestProbe();
             testKit.system().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, events.ref()));
-            var shared = DockerSupervisor.sharedState(hangSettings);
-            var sup = testKit.spawn(DockerSupervisor.create(hangSettings, shared), "docker-silent");
-            try {
-                awaitState(events, proxy, DaemonState::up);
-                // The reconcile that follows up is a call too; the hang must find only ours in flight.
-                long until = System.nanoTime() + WAIT.toNanos();
-                do {
-                    sleep(50);
-                } while (shared.operationsInFlight() > 0 && System.nanoTime() < until);
-                proxy.setMode(DockerFaultProxy.Mode.HANG);
-                long hungAt = System.nanoTime();
-                var callProbe = testKit.<DockerReply<String>>createTestProbe();
-                DockerOperation<String> version = client -> client.versionCmd().exec().getApiVersion();
-                sup.tell(new DockerSupervisor.Run<>("version", null, version, callProbe.ref()));
+            var shared = DockerSupervisor.sharedState(proxiedSettings);
+            var proxied = new ProxiedSupervisor(events, shared, testKit.spawn(DockerSupervisor.create(proxiedSettings, shared), "docker-" + name));
+            awaitState(events, proxy, DaemonState::up);
+            return proxied;
+        }
 
-                var down = awaitState(events, proxy, DaemonState::down);
-                long downAfterMs = Duration.ofNanos(System.nanoTime() - hungAt).toMillis();
-                assertThat(downAfterMs).as("ms from the hang to down").isBetween(1000L, 4000L);
-                assertThat(down.lastError()).isEqualTo(
-                        "no answer to a ping or any call within 1500 ms, with 1 call in flight (esb.docker.busy-probe-timeout)");
-                // The call is not left waiting for its 10 s deadline: the reset answers it with the reason.
-                var aborted = failed(callProbe.receiveMessage(Duration.ofSeconds(2)));
-                assertThat(aborted.kind()).isEqualTo(DockerFailure.Kind.UNAVAILABLE);
-                assertThat(aborted.message()).isEqualTo("Docker daemon unavailable at " + proxy.dockerHost()
-                        + ": 'version' was aborted because " + down.lastError());
-
-                proxy.setMode(DockerFaultProxy.Mode.PASS);
-                awaitState(events, proxy, DaemonState::up);
-            } finally {
-                testKit.stop(sup);
-                testKit.system().eventStream().tell(new EventStream.Unsubscribe<>(events.ref()));
-            }
+        @Override
+        public void close() {
+            testKit.stop(supervisor);
+            testKit.system().eventStream().tell(new EventStream.Unsubscribe<>(events.ref()));
         }
     }
 
