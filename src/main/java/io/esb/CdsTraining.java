@@ -18,10 +18,10 @@ public final class CdsTraining {
     private CdsTraining() {}
 
     public static void main(String[] args) throws Exception {
-        var config = ConfigFactory.parseString("""
+        var config = io.esb.config.EsbConfig.load(ConfigFactory.parseString("""
                 esb.http.interface = "127.0.0.1"
                 esb.http.port = 0
-                """).withFallback(ConfigFactory.defaultReference()).resolve();
+                """));
         var gateway = EsbGateway.start(config);
         try {
             for (var request : new String[] {

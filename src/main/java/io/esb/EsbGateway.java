@@ -41,7 +41,10 @@ public final class EsbGateway implements AutoCloseable {
         return ConfigSource.fromSystem().load();
     }
 
-    /** Throws {@link io.esb.config.ConfigException} before anything starts when the configuration is bad. No live reload. */
+    /**
+     * Throws {@link io.esb.config.ConfigException} before anything starts when the configuration is bad. No live reload.
+     * {@code config} is layered as {@link io.esb.config.EsbConfig#load} does, or Akka's defaults replace the gateway's.
+     */
     public static EsbGateway start(Config config) throws Exception {
         return start(config, null);
     }

@@ -56,11 +56,10 @@ public interface ConfigSource {
         };
     }
 
-    /** One HOCON file over reference.conf; a missing file is an error rather than an empty configuration. */
+    /** One HOCON file over the gateway's defaults ({@link EsbConfig}); a missing file is an error rather than an empty configuration. */
     static ConfigSource ofFile(Path file) {
         return of(file.toString(), () -> {
-            ConfigFactory.invalidateCaches();
-            return ConfigFactory.load(ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)));
+            return EsbConfig.load(ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)));
         }, List.of(file));
     }
 
@@ -85,6 +84,6 @@ public interface ConfigSource {
 
     private static Config loadDefault() {
         ConfigFactory.invalidateCaches();
-        return ConfigFactory.load();
+        return EsbConfig.load(ConfigFactory.defaultApplication());
     }
 }

@@ -59,8 +59,8 @@ public final class GatewayUnderTest implements AutoCloseable {
     }
 
     public static GatewayUnderTest start(String instanceId, String extraConfig) throws Exception {
-        var config = ConfigFactory.parseString(extraConfig + "\n" + BASE_FUNCTIONS + "\nesb.http.port = 0\nesb.docker.instance-id = \"" + instanceId + "\"\n")
-                .withFallback(ConfigFactory.load());
+        var config = io.esb.config.EsbConfig.load(ConfigFactory.parseString(extraConfig + "\n" + BASE_FUNCTIONS
+                + "\nesb.http.port = 0\nesb.docker.instance-id = \"" + instanceId + "\"\n"));
         return new GatewayUnderTest(instanceId, EsbGateway.start(config));
     }
 
