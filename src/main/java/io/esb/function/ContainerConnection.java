@@ -119,13 +119,13 @@ final class ContainerConnection implements Closeable {
         try {
             writeAll(buffers, total);
         } catch (IOException e) {
-            if (watchdog.isDone()) {
+            if (watchdog.fired()) {
                 // The watchdog closed the channel: whatever the write reports, the cause is the deadline.
                 throw new SocketTimeoutException("request not accepted by the container within its deadline");
             }
             throw e;
         } finally {
-            watchdog.cancel(false);
+            watchdog.cancel();
         }
     }
 
@@ -350,14 +350,29 @@ final class ContainerConnection implements Closeable {
             return timer;
         }
 
-        static java.util.concurrent.ScheduledFuture<?> closeAt(long deadlineNanos, SocketChannel channel) {
-            return TIMER.schedule(() -> {
+        private final java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
+        private java.util.concurrent.ScheduledFuture<?> task;
+
+        static Watchdog closeAt(long deadlineNanos, SocketChannel channel) {
+            var watchdog = new Watchdog();
+            watchdog.task = TIMER.schedule(() -> {
+                // Set before the close: the blocked write fails as soon as the close begins, and must see why.
+                watchdog.fired.set(true);
                 try {
                     channel.close();
                 } catch (IOException ignored) {
                     // the write fails either way
                 }
             }, Math.max(0, deadlineNanos - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            return watchdog;
+        }
+
+        boolean fired() {
+            return fired.get();
+        }
+
+        void cancel() {
+            task.cancel(false);
         }
     }
 }
