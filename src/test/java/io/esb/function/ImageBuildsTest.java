@@ -45,24 +45,33 @@ class ImageBuildsTest extends ActorTestKitSupport {
         return failed;
     }
 
+    /** The gate of function "a" (image a:v1), with {@code function} standing in for the FunctionActor it runs once built. */
+    private ActorRef<FunctionActor.Command> gateOfA(TestProbe<ImageBuilds.Command> builds, TestProbe<FunctionActor.Command> function) {
+        return testKit.spawn(ImageBuilds.gate(SETTINGS.functions().get("a"), build("a:v1"), builds.ref(),
+                Behaviors.receiveMessage(message -> {
+                    function.ref().tell(message);
+                    return Behaviors.same();
+                }))).narrow();
+    }
+
+    private FunctionStatus status(ActorRef<FunctionActor.Command> gate) {
+        var status = testKit.<FunctionStatus>createTestProbe();
+        gate.tell(new FunctionActor.GetStatus(status.ref()));
+        return status.receiveMessage(WAIT);
+    }
+
     @Test
     void gateAnswers503UntilTheImageIsBuiltThenHandsEverythingToTheFunction() {
         var builds = testKit.<ImageBuilds.Command>createTestProbe();
         var function = testKit.<FunctionActor.Command>createTestProbe();
-        var gate = testKit.spawn(ImageBuilds.gate(SETTINGS.functions().get("a"), build("a:v1"), builds.ref(),
-                Behaviors.receiveMessage(message -> {
-                    function.ref().tell(message);
-                    return Behaviors.same();
-                }))).<FunctionActor.Command>narrow();
+        var gate = gateOfA(builds, function);
         var request = builds.expectMessageClass(ImageBuilds.Build.class, WAIT);
         assertThat(request.function().name()).isEqualTo("a");
         assertThat(request.build().tag()).isEqualTo("a:v1");
 
         assertThat(invokeExpectingFailure(gate).message()).matches("Image 'a:v1' of function 'a' is being built \\(\\d+ s so far\\); "
                 + "the function can be invoked once the build has finished");
-        var status = testKit.<FunctionStatus>createTestProbe();
-        gate.tell(new FunctionActor.GetStatus(status.ref()));
-        var building = status.receiveMessage(WAIT);
+        var building = status(gate);
         assertThat(building.image()).isEqualTo("building");
         assertThat(building.imageDetail()).startsWith("Image 'a:v1' of function 'a' is being built (");
         assertThat(building).isEqualTo(new FunctionStatus("a", 0, 0, 0, 0, 0, "building", building.imageDetail()));
@@ -77,7 +86,7 @@ class ImageBuildsTest extends ActorTestKitSupport {
         var invoke = new FunctionActor.Invoke(new Invocation("{}".getBytes(), "req-2"), reply.ref());
         gate.tell(invoke);
         assertThat(function.receiveMessage(WAIT)).isSameAs(invoke);
-        gate.tell(new FunctionActor.GetStatus(status.ref()));
+        gate.tell(new FunctionActor.GetStatus(testKit.<FunctionStatus>createTestProbe().ref()));
         assertThat(function.receiveMessage(WAIT)).isInstanceOf(FunctionActor.GetStatus.class);
         reply.expectNoMessage(Duration.ofMillis(100));
     }
@@ -86,19 +95,13 @@ class ImageBuildsTest extends ActorTestKitSupport {
     void gateNamesTheBuildErrorAfterAFailedBuild() {
         var builds = testKit.<ImageBuilds.Command>createTestProbe();
         var function = testKit.<FunctionActor.Command>createTestProbe();
-        var gate = testKit.spawn(ImageBuilds.gate(SETTINGS.functions().get("a"), build("a:v1"), builds.ref(),
-                Behaviors.receiveMessage(message -> {
-                    function.ref().tell(message);
-                    return Behaviors.same();
-                }))).<FunctionActor.Command>narrow();
+        var gate = gateOfA(builds, function);
         builds.expectMessageClass(ImageBuilds.Build.class, WAIT).replyTo()
                 .tell(new ImageBuilds.BuildFailed("Docker operation 'build-image' failed: ImageBuildFailed: COPY failed"));
         assertThat(invokeExpectingFailure(gate).message()).isEqualTo("Image build of 'a:v1' for function 'a' failed: "
                 + "Docker operation 'build-image' failed: ImageBuildFailed: COPY failed");
         assertThat(invokeExpectingFailure(gate).message()).contains("COPY failed"); // stays failed
-        var status = testKit.<FunctionStatus>createTestProbe();
-        gate.tell(new FunctionActor.GetStatus(status.ref()));
-        assertThat(status.receiveMessage(WAIT)).isEqualTo(new FunctionStatus("a", 0, 0, 0, 0, 0, "failed",
+        assertThat(status(gate)).isEqualTo(new FunctionStatus("a", 0, 0, 0, 0, 0, "failed",
                 "Image build of 'a:v1' for function 'a' failed: Docker operation 'build-image' failed: ImageBuildFailed: COPY failed"));
         function.expectNoMessage(Duration.ofMillis(100));
     }
