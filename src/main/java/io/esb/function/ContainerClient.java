@@ -90,7 +90,14 @@ public final class ContainerClient implements AutoCloseable {
     private <T> CompletionStage<T> onIoThread(java.util.function.Supplier<T> work, T whenRejected) {
         var result = new CompletableFuture<T>();
         try {
-            io.execute(() -> result.complete(work.get()));
+            io.execute(() -> {
+                try {
+                    result.complete(work.get());
+                } catch (RuntimeException | Error e) {
+                    // e.g. a malformed chunk size the parser did not foresee: the caller must still hear of it
+                    result.completeExceptionally(e);
+                }
+            });
         } catch (RejectedExecutionException e) {
             result.complete(whenRejected);
         }
