@@ -36,11 +36,6 @@ public final class EsbGateway implements AutoCloseable {
         this.settings = settings;
     }
 
-    /** Loads {@code ./application.conf} when present (or {@code -Dconfig.file}), then reference.conf. */
-    public static Config loadConfig() {
-        return ConfigSource.fromSystem().load();
-    }
-
     /**
      * Throws {@link io.esb.config.ConfigException} before anything starts when the configuration is bad. No live reload.
      * {@code config} is layered as {@link io.esb.config.EsbConfig#load} does, or Akka's defaults replace the gateway's.

@@ -37,12 +37,10 @@ public final class Guardian {
 
     private Guardian() {}
 
-    /** Completes with the HTTP binding once the gateway listens, or with the bind failure. */
-    public static Behavior<Void> create(EsbSettings settings, CompletableFuture<ServerBinding> bound) {
-        return create(settings, bound, new CompletableFuture<>());
-    }
-
-    /** {@code registry} completes with the actor that applies live reloads. */
+    /**
+     * {@code bound} completes with the HTTP binding once the gateway listens, or with the bind failure; {@code registry}
+     * with the actor that applies live reloads.
+     */
     public static Behavior<Void> create(EsbSettings settings, CompletableFuture<ServerBinding> bound,
                                         CompletableFuture<ActorRef<FunctionRegistry.Command>> registry) {
         return Behaviors.setup(ctx -> {

@@ -58,9 +58,8 @@ public interface ConfigSource {
 
     /** One HOCON file over the gateway's defaults ({@link EsbConfig}); a missing file is an error rather than an empty configuration. */
     static ConfigSource ofFile(Path file) {
-        return of(file.toString(), () -> {
-            return EsbConfig.load(ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)));
-        }, List.of(file));
+        return of(file.toString(), () -> EsbConfig.load(ConfigFactory.parseFile(file.toFile(),
+                ConfigParseOptions.defaults().setAllowMissing(false))), List.of(file));
     }
 
     /**
@@ -83,7 +82,6 @@ public interface ConfigSource {
     }
 
     private static Config loadDefault() {
-        ConfigFactory.invalidateCaches();
         return EsbConfig.load(ConfigFactory.defaultApplication());
     }
 }

@@ -22,11 +22,6 @@ public final class EsbConfig {
         return ConfigFactory.defaultOverrides(loader).withFallback(application).withFallback(defaults(loader)).resolve();
     }
 
-    /** The gateway's defaults alone: reference.conf under {@value #AKKA_DEFAULTS}. */
-    public static Config reference() {
-        return defaults(EsbConfig.class.getClassLoader()).resolve();
-    }
-
     private static Config defaults(ClassLoader loader) {
         return ConfigFactory.parseResources(loader, AKKA_DEFAULTS).withFallback(ConfigFactory.defaultReference(loader));
     }

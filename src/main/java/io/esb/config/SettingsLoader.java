@@ -157,11 +157,7 @@ public final class SettingsLoader {
                 throw new ConfigException("esb." + key, "must be an object with at least 'image'");
             }
             var prefix = "esb." + key + ".";
-            try {
-                result.put(name, readFunction(name, esb.getConfig(quotedPath(name)), prefix));
-            } catch (com.typesafe.config.ConfigException e) {
-                throw translate(e, prefix);
-            }
+            result.put(name, function(name, esb.getConfig(quotedPath(name)), prefix));
         }
         return Collections.unmodifiableMap(result);
     }

@@ -150,19 +150,30 @@ public final class ContainerLogFollowers implements AutoCloseable {
             if (closed) {
                 return;
             }
-            open = containers.values().stream().map(f -> f.response).filter(Objects::nonNull).toList();
+            open = openStreams();
         }
-        var current = events;
-        if (current != null) {
-            reconnecting = true;
-            current.close();
-        }
-        open.forEach(DockerHttpClient.Response::close);
+        closeStreams(open, true);
         daemonUp();
     }
 
-    /** Containers being read right now (for tests and status). */
-    public synchronized int following() {
+    private List<DockerHttpClient.Response> openStreams() {
+        return containers.values().stream().map(f -> f.response).filter(Objects::nonNull).toList();
+    }
+
+    /** Closes the events stream and the followers' {@code open} streams; {@code reconnect}: the watcher connects again. */
+    private void closeStreams(List<DockerHttpClient.Response> open, boolean reconnect) {
+        var current = events;
+        if (current != null) {
+            if (reconnect) {
+                reconnecting = true;
+            }
+            current.close();
+        }
+        open.forEach(DockerHttpClient.Response::close);
+    }
+
+    /** Containers being read right now. */
+    private synchronized int following() {
         return (int) containers.values().stream().filter(f -> f.active).count();
     }
 
@@ -244,13 +255,11 @@ public final class ContainerLogFollowers implements AutoCloseable {
      * Follows every running container of the instance, and stopped ones whose output was not read to the end (they
      * stopped while the daemon was away); forgets containers that no longer exist. Answers how many are followed.
      */
-    private int relist() {
-        var listed = client.listContainersCmd().withShowAll(true).withLabelFilter(Labels.forInstance(instanceId)).exec();
+    private int relist() throws Exception {
         var present = new HashSet<String>();
-        for (var container : listed) {
-            present.add(container.getId());
-            var labels = container.getLabels() == null ? Map.<String, String>of() : container.getLabels();
-            ensureFollowed(container.getId(), labels.get(Labels.FUNCTION), "running".equals(container.getState()));
+        for (var container : DockerOps.listManaged(instanceId, null).run(client)) {
+            present.add(container.id());
+            ensureFollowed(container.id(), container.function(), container.running());
         }
         synchronized (this) {
             containers.values().removeIf(f -> !f.active && !present.contains(f.id));
@@ -424,8 +433,7 @@ public final class ContainerLogFollowers implements AutoCloseable {
 
     private static String firstLine(java.io.InputStream body) {
         try {
-            var text = new String(body.readNBytes(300), StandardCharsets.UTF_8).strip();
-            return text.lines().findFirst().orElse("");
+            return DockerSupervisor.firstLine(new String(body.readNBytes(300), StandardCharsets.UTF_8));
         } catch (IOException e) {
             return "";
         }
@@ -440,14 +448,10 @@ public final class ContainerLogFollowers implements AutoCloseable {
                 return;
             }
             closed = true;
-            open = containers.values().stream().map(f -> f.response).filter(Objects::nonNull).toList();
+            open = openStreams();
         }
         daemonUp(); // wakes sleepers so they see closed
-        var current = events;
-        if (current != null) {
-            current.close();
-        }
-        open.forEach(DockerHttpClient.Response::close);
+        closeStreams(open, false);
         followers.shutdownNow();
         control.shutdownNow();
         watcher.interrupt();

@@ -119,14 +119,11 @@ public final class ContainerLogStream {
         var header = new byte[8];
         while (true) {
             int got = readUpTo(in, header, 8);
-            if (got == 0) {
-                return;
+            if (got < 8) {
+                return; // the end, or a stream cut inside a header: its bytes come again
             }
-            if (got < 8 || !isFrameHeader(header)) {
-                // No frame header: a TTY container's raw output (or a stream cut inside a header: its bytes come again).
-                if (got < 8) {
-                    return;
-                }
+            if (!isFrameHeader(header)) {
+                // No frame header: a TTY container's raw output.
                 accept(Stream.STDOUT, header, 0, got);
                 for (int n; (n = in.read(chunk)) >= 0; ) {
                     accept(Stream.STDOUT, chunk, 0, n);

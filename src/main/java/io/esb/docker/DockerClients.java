@@ -4,22 +4,20 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
 import io.esb.config.DockerSettings;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Builds docker-java clients. The API version stays unpinned so requests go out unversioned. */
 public final class DockerClients {
     private DockerClients() {}
 
-    public static DockerClient create(DockerSettings settings) {
-        return create(settings, new java.util.concurrent.atomic.AtomicLong());
-    }
-
     /**
      * A client that sets {@code lastAnswerNanos} to {@link System#nanoTime()} each time the daemon answers one of its
      * HTTP requests (any status): how the supervisor tells a busy daemon from a hung one.
      */
-    public static DockerClient create(DockerSettings settings, java.util.concurrent.atomic.AtomicLong lastAnswerNanos) {
-        var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(settings.host()).build();
+    public static DockerClient create(DockerSettings settings, AtomicLong lastAnswerNanos) {
+        var config = config(settings);
         // httpclient5 retries only idempotent requests (GET/DELETE), so create and start are never sent twice.
         var http = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
@@ -28,7 +26,7 @@ public final class DockerClients {
                 .connectionTimeout(settings.clientTimeout())
                 .responseTimeout(settings.clientTimeout())
                 .build();
-        com.github.dockerjava.transport.DockerHttpClient noted = new com.github.dockerjava.transport.DockerHttpClient() {
+        DockerHttpClient noted = new DockerHttpClient() {
             @Override
             public Response execute(Request request) {
                 var response = http.execute(request);
@@ -48,8 +46,8 @@ public final class DockerClients {
      * A transport for long-lived streams (container logs, events), apart from the supervisor's client: it has no
      * response timeout, since a quiet stream is not a hung daemon. Closing it, or a response, aborts a blocked read.
      */
-    public static com.github.dockerjava.transport.DockerHttpClient forStreams(DockerSettings settings, int maxConnections) {
-        var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(settings.host()).build();
+    public static DockerHttpClient forStreams(DockerSettings settings, int maxConnections) {
+        var config = config(settings);
         return new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
@@ -59,7 +57,11 @@ public final class DockerClients {
     }
 
     /** A docker-java client over a transport built by {@link #forStreams}. */
-    public static DockerClient over(DockerSettings settings, com.github.dockerjava.transport.DockerHttpClient http) {
-        return DockerClientImpl.getInstance(DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(settings.host()).build(), http);
+    public static DockerClient over(DockerSettings settings, DockerHttpClient http) {
+        return DockerClientImpl.getInstance(config(settings), http);
+    }
+
+    private static DefaultDockerClientConfig config(DockerSettings settings) {
+        return DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(settings.host()).build();
     }
 }

@@ -1,5 +1,6 @@
 package io.esb.docker;
 
+import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HostConfig;
@@ -120,17 +121,14 @@ public final class DockerOps {
     public static DockerOperation<Integer> removeOtherImages(String instanceId, String function, String imageId) {
         return client -> {
             var wanted = imageId.replace("sha256:", "");
-            int removed = 0;
-            var labels = Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instanceId, Labels.FUNCTION, function);
-            for (var container : client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec()) {
-                var image = container.getImageId() == null ? "" : container.getImageId().replace("sha256:", "");
-                if (!wanted.isEmpty() && !image.startsWith(wanted) && remove(container.getId()).run(client)) {
-                    removed++;
-                    log.info("Removed container", kv("container_id", container.getId()), kv("function_name", function),
-                            kv("reason", "runs an older image than the one just built"));
-                }
+            if (wanted.isEmpty()) {
+                return 0;
             }
-            return removed;
+            var doomed = client.listContainersCmd().withShowAll(true).withLabelFilter(Labels.forFunction(instanceId, function)).exec().stream()
+                    .filter(c -> !(c.getImageId() == null ? "" : c.getImageId().replace("sha256:", "")).startsWith(wanted))
+                    .map(c -> new Doomed(c.getId(), function))
+                    .toList();
+            return removeEach(client, doomed, "runs an older image than the one just built");
         };
     }
 
@@ -151,7 +149,7 @@ public final class DockerOps {
         return client -> {
             Map<String, String> labels = function == null
                     ? Labels.forInstance(instanceId)
-                    : Map.of(Labels.MANAGED, "true", Labels.INSTANCE, instanceId, Labels.FUNCTION, function);
+                    : Labels.forFunction(instanceId, function);
             return client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec().stream()
                     .map(c -> new ManagedContainer(
                             c.getId(),
@@ -231,42 +229,47 @@ public final class DockerOps {
      * made removing a few dozen one by one outlast a shutdown.
      */
     public static DockerOperation<Integer> removeWhere(String instanceId, java.util.function.Predicate<ManagedContainer> stale, String reason) {
-        return client -> {
-            var doomed = listManaged(instanceId, null).run(client).stream().filter(stale).toList();
-            if (doomed.isEmpty()) {
-                return 0;
-            }
-            var removers = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_REMOVALS, doomed.size()), runnable -> {
-                var thread = new Thread(runnable, Thread.currentThread().getName() + "-remove");
-                thread.setDaemon(true);
-                return thread;
-            });
-            try {
-                var removals = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
-                for (var container : doomed) {
-                    removals.add(removers.submit(() -> {
-                        boolean gone = remove(container.id()).run(client);
-                        if (gone) {
-                            log.info("Removed container", kv("container_id", container.id()), kv("function_name", container.function()),
-                                    kv("reason", reason));
-                        }
-                        return gone;
-                    }));
-                }
-                int removed = 0;
-                for (var removal : removals) {
-                    try {
-                        removed += removal.get() ? 1 : 0;
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        throw e.getCause() instanceof Exception cause ? cause : e;
+        return client -> removeEach(client, listManaged(instanceId, null).run(client).stream().filter(stale)
+                .map(c -> new Doomed(c.id(), c.function())).toList(), reason);
+    }
+
+    private record Doomed(String id, String function) {}
+
+    /** Removes {@code doomed}, a few at a time, logging each with {@code reason}; answers how many went. */
+    private static int removeEach(DockerClient client, List<Doomed> doomed, String reason) throws Exception {
+        if (doomed.isEmpty()) {
+            return 0;
+        }
+        var removers = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_REMOVALS, doomed.size()), runnable -> {
+            var thread = new Thread(runnable, Thread.currentThread().getName() + "-remove");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            var removals = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+            for (var container : doomed) {
+                removals.add(removers.submit(() -> {
+                    boolean gone = remove(container.id()).run(client);
+                    if (gone) {
+                        log.info("Removed container", kv("container_id", container.id()), kv("function_name", container.function()),
+                                kv("reason", reason));
                     }
-                }
-                return removed;
-            } finally {
-                // Interrupted too when the supervisor gives up on this operation at its deadline.
-                removers.shutdownNow();
+                    return gone;
+                }));
             }
-        };
+            int removed = 0;
+            for (var removal : removals) {
+                try {
+                    removed += removal.get() ? 1 : 0;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            }
+            return removed;
+        } finally {
+            // Interrupted too when the supervisor gives up on this operation at its deadline.
+            removers.shutdownNow();
+        }
     }
 
     /**

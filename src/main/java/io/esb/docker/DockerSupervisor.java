@@ -71,6 +71,19 @@ public final class DockerSupervisor {
         }
     }
 
+    /**
+     * Asks {@code docker} to run {@code call} within {@code deadline} (null: esb.docker.client-timeout); {@code toCommand}
+     * turns its reply, or a TIMEOUT failure when none came within {@code askTimeout}, into the asking actor's message.
+     */
+    @SuppressWarnings("unchecked")
+    public static <T, C> void ask(ActorContext<C> ctx, ActorRef<Command> docker, Duration askTimeout, String operation, String requestId,
+                                  DockerOperation<T> call, Deadline deadline, java.util.function.Function<DockerReply<T>, C> toCommand) {
+        Class<DockerReply<T>> replyClass = (Class<DockerReply<T>>) (Class<?>) DockerReply.class;
+        ctx.ask(replyClass, docker, askTimeout, replyTo -> new Run<>(operation, requestId, call, replyTo, deadline),
+                (reply, error) -> toCommand.apply(reply != null ? reply : new DockerReply.Failed<>(new DockerFailure(
+                        DockerFailure.Kind.TIMEOUT, operation, "Docker operation '" + operation + "' got no answer: " + error.getMessage()))));
+    }
+
     /** A longer deadline for a call that is slow by nature (an image build), and the setting it comes from. */
     public record Deadline(Duration after, String key) {}
 
@@ -526,7 +539,7 @@ public final class DockerSupervisor {
         return firstLine(text);
     }
 
-    private static String firstLine(String text) {
+    static String firstLine(String text) {
         if (text == null) {
             return "";
         }

@@ -18,4 +18,8 @@ public final class Labels {
     public static Map<String, String> forInstance(String instanceId) {
         return Map.of(MANAGED, "true", INSTANCE, instanceId);
     }
+
+    public static Map<String, String> forFunction(String instanceId, String function) {
+        return Map.of(MANAGED, "true", INSTANCE, instanceId, FUNCTION, function);
+    }
 }

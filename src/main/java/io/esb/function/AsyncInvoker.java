@@ -35,24 +35,12 @@ public final class AsyncInvoker {
 
     private record Job(FunctionSettings function, ActorRef<FunctionActor.Command> target, Invocation invocation, int attempt) {}
 
-    public static Behavior<Command> create(EsbSettings settings) {
-        return create(settings, GatewayMetrics.disabled());
-    }
-
-    public static Behavior<Command> create(EsbSettings settings, GatewayMetrics metrics) {
-        return create(settings, metrics, null);
-    }
-
     /**
      * {@code functions}: the current functions, looked up at each attempt, so an event queued or waiting for a retry
      * across a live reload goes to the function as configured then (and is dropped, logged, when it was removed).
      */
     public static Behavior<Command> create(EsbSettings settings, GatewayMetrics metrics, java.util.function.Supplier<FunctionTable> functions) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            var invoker = new AsyncInvoker(ctx, timers, settings, metrics);
-            invoker.functions = functions;
-            return invoker.behavior();
-        }));
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AsyncInvoker(ctx, timers, settings, metrics, functions).behavior()));
     }
 
     private final ActorContext<Command> ctx;
@@ -63,10 +51,12 @@ public final class AsyncInvoker {
     private final ArrayDeque<Job> ready = new ArrayDeque<>();
     private int running;
     private int waitingForRetry;
-    private java.util.function.Supplier<FunctionTable> functions;
+    private final java.util.function.Supplier<FunctionTable> functions;
 
-    private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, GatewayMetrics metrics) {
+    private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, GatewayMetrics metrics,
+                         java.util.function.Supplier<FunctionTable> functions) {
         this.ctx = ctx;
+        this.functions = functions;
         this.metrics = metrics;
         this.timers = timers;
         this.settings = settings;
@@ -111,9 +101,6 @@ public final class AsyncInvoker {
 
     /** The job aimed at the function's current actor and settings; null (logged) when the function is gone. */
     private Job current(Job job) {
-        if (functions == null) {
-            return job;
-        }
         var table = functions.get();
         var name = job.function().name();
         var ref = table.ref(name);

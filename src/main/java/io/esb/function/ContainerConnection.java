@@ -46,7 +46,9 @@ final class ContainerConnection implements Closeable {
     private byte[] buffer = new byte[8192];
     private int position;
     private int limit;
-    private long lastUsedNanos = System.nanoTime();
+
+    /** Compiled once: String.split compiles a two-character separator on every call. */
+    private static final java.util.regex.Pattern HEAD_LINES = java.util.regex.Pattern.compile("\r\n");
 
     private ContainerConnection(SocketChannel channel, String hostHeader) throws IOException {
         this.channel = channel;
@@ -87,10 +89,6 @@ final class ContainerConnection implements Closeable {
         }
     }
 
-    long idleNanos() {
-        return System.nanoTime() - lastUsedNanos;
-    }
-
     /** Sends a request and reads its answer, all within {@code deadlineNanos} ({@link System#nanoTime()}). */
     Response exchange(String method, String path, String extraHeaders, byte[] body, long deadlineNanos, long maxBodyBytes)
             throws IOException {
@@ -101,9 +99,7 @@ final class ContainerConnection implements Closeable {
         }
         head.append("\r\n");
         write(head.toString().getBytes(StandardCharsets.ISO_8859_1), body, deadlineNanos);
-        var response = readResponse(deadlineNanos, maxBodyBytes);
-        lastUsedNanos = System.nanoTime();
-        return response;
+        return readResponse(deadlineNanos, maxBodyBytes);
     }
 
     private void write(byte[] head, byte[] body, long deadlineNanos) throws IOException {
@@ -140,7 +136,7 @@ final class ContainerConnection implements Closeable {
         int headEnd = readHead(deadlineNanos);
         var head = new String(buffer, position, headEnd - position, StandardCharsets.ISO_8859_1);
         position = headEnd + 4;
-        var lines = head.split("\r\n");
+        var lines = HEAD_LINES.split(head);
         var statusLine = lines[0];
         if (!statusLine.startsWith("HTTP/1.") || statusLine.length() < 12) {
             throw new MalformedResponse("not an HTTP/1.x status line: " + abbreviate(statusLine));

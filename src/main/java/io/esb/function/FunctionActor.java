@@ -154,13 +154,7 @@ public final class FunctionActor {
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
                                            ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
-        return create(function, settings, docker, client, budget, GatewayMetrics.disabled().function(function.name()));
-    }
-
-    public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
-                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget, FunctionMetrics metrics) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new FunctionActor(ctx, timers, function, settings, docker, client, budget, metrics).behavior()));
+        return create(function, settings, docker, client, budget, true);
     }
 
     private final ActorContext<Command> ctx;
@@ -546,7 +540,8 @@ public final class FunctionActor {
                     pending.replyTo().tell(completed);
                 }
             }
-            if (leftInUnknownState(answered)) {
+            // A reply sent from the I/O thread already ruled this out.
+            if (!done.replied() && leftInUnknownState(answered)) {
                 // A timed-out or crashed runtime is never reused; the next call gets a fresh container.
                 discard(container);
                 startContainersForQueue();
@@ -765,18 +760,12 @@ public final class FunctionActor {
         return readying.contains(containerId) || known(containerId);
     }
 
-    @SuppressWarnings("unchecked")
     private <T> void askDocker(String operation, String requestId, DockerOperation<T> call,
                                java.util.function.Function<DockerReply<T>, Command> toCommand) {
-        Class<DockerReply<T>> replyClass = (Class<DockerReply<T>>) (Class<?>) DockerReply.class;
         dockerCalls++;
-        ctx.ask(replyClass, docker, dockerAskTimeout,
-                replyTo -> new DockerSupervisor.Run<>(operation, requestId, call, replyTo),
-                (reply, error) -> {
-                    dockerCalls--; // runs in this actor, as the answer arrives
-                    return toCommand.apply(reply != null ? reply
-                            : new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.TIMEOUT, operation,
-                                    "Docker operation '" + operation + "' got no answer: " + error.getMessage())));
-                });
+        DockerSupervisor.ask(ctx, docker, dockerAskTimeout, operation, requestId, call, null, reply -> {
+            dockerCalls--; // runs in this actor, as the answer arrives
+            return toCommand.apply(reply);
+        });
     }
 }

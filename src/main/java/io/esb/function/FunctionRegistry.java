@@ -47,8 +47,6 @@ public final class FunctionRegistry {
     /** {@code generation} is the table now published (unchanged when the diff is empty). */
     public record Applied(long generation, FunctionDiff diff) implements Result {}
 
-    public record NotApplied(String reason) implements Result {}
-
     private record Stopped(String name, ActorRef<FunctionActor.Command> ref) implements Command {}
 
     /**
@@ -121,18 +119,11 @@ public final class FunctionRegistry {
             apply.replyTo().tell(new Applied(generation, diff));
             return Behaviors.same();
         }
-        long nextGeneration = generation + 1;
-        try {
-            // Validated already; built before anything is spawned all the same, so a surprise here changes nothing.
-            io.esb.http.ConfiguredRoutes.build(next.functions().values());
-        } catch (IllegalArgumentException e) {
-            apply.replyTo().tell(new NotApplied(e.getMessage()));
-            return Behaviors.same();
-        }
+        // SettingsLoader validated the routes: FunctionTable.of below cannot fail on them.
         var previous = settings.functions();
         var refs = new LinkedHashMap<String, ActorRef<FunctionActor.Command>>();
         var toDrain = new LinkedHashMap<ActorRef<FunctionActor.Command>, FunctionSettings>();
-        generation = nextGeneration;
+        generation++;
         settings = next;
         for (var function : next.functions().values()) {
             var name = function.name();
@@ -142,8 +133,8 @@ public final class FunctionRegistry {
                 boolean predecessorsContainers = drainingWithSpec(name, function.containerSpecHash())
                         || (predecessor != null && predecessor.containerSpecHash().equals(function.containerSpecHash()));
                 refs.put(name, spawn(function, !predecessorsContainers));
-                if (live.containsKey(name)) {
-                    toDrain.put(live.get(name), previous.get(name));
+                if (predecessor != null) {
+                    toDrain.put(live.get(name), predecessor);
                 }
             } else {
                 refs.put(name, live.get(name));

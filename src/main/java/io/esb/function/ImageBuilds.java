@@ -113,7 +113,6 @@ public final class ImageBuilds {
             attempt();
         }
 
-        @SuppressWarnings("unchecked")
         private void attempt() {
             var request = current;
             var buildTimeout = settings.docker().buildTimeout();
@@ -121,12 +120,9 @@ public final class ImageBuilds {
             // call that hangs anyway (it then resets the Docker client, as for any stuck call).
             var deadline = new DockerSupervisor.Deadline(buildTimeout.plus(settings.docker().clientTimeout()), "esb.docker.build-timeout");
             long start = System.nanoTime();
-            Class<DockerReply<String>> replyClass = (Class<DockerReply<String>>) (Class<?>) DockerReply.class;
-            ctx.ask(replyClass, docker, deadline.after().plusSeconds(5),
-                    replyTo -> new DockerSupervisor.Run<>("build-image", null,
-                            DockerOps.buildImage(request.function().name(), request.build(), buildTimeout), replyTo, deadline),
-                    (reply, error) -> new Finished(request, reply != null ? reply : new DockerReply.Failed<>(new DockerFailure(
-                            DockerFailure.Kind.TIMEOUT, "build-image", "the image build got no answer: " + error.getMessage())), start));
+            DockerSupervisor.ask(ctx, docker, deadline.after().plusSeconds(5), "build-image", null,
+                    DockerOps.buildImage(request.function().name(), request.build(), buildTimeout), deadline,
+                    reply -> new Finished(request, reply, start));
         }
 
         private Behavior<Command> onFinished(Finished finished) {
@@ -166,14 +162,10 @@ public final class ImageBuilds {
          * Containers of an earlier build carry the same tag and settings, so the function would adopt them; they are
          * removed before the function starts, so every invocation runs the image just built.
          */
-        @SuppressWarnings("unchecked")
         private void removeStaleContainers(Build request, String imageId) {
-            Class<DockerReply<Integer>> replyClass = (Class<DockerReply<Integer>>) (Class<?>) DockerReply.class;
-            ctx.ask(replyClass, docker, settings.docker().clientTimeout().plusSeconds(5),
-                    replyTo -> new DockerSupervisor.Run<>("remove-stale-containers", null,
-                            DockerOps.removeOtherImages(settings.docker().instanceId(), request.function().name(), imageId), replyTo),
-                    (reply, error) -> new StaleRemoved(request, imageId, reply != null ? reply : new DockerReply.Failed<>(new DockerFailure(
-                            DockerFailure.Kind.TIMEOUT, "remove-stale-containers", "no answer: " + error.getMessage()))));
+            DockerSupervisor.ask(ctx, docker, settings.docker().clientTimeout().plusSeconds(5), "remove-stale-containers", null,
+                    DockerOps.removeOtherImages(settings.docker().instanceId(), request.function().name(), imageId), null,
+                    reply -> new StaleRemoved(request, imageId, reply));
         }
 
         private Behavior<Command> onStaleRemoved(StaleRemoved removed) {

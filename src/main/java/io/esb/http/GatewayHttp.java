@@ -63,7 +63,10 @@ public final class GatewayHttp {
 
     private final ActorSystem<?> system;
     private final EsbSettings settings;
-    /** The current functions, routes and actors; read once per request, so a request sees one version (live reload). */
+    /**
+     * The current functions, routes and actors (live reload): read when a request arrives, and again once its body is in,
+     * so the call goes to the function as it is then.
+     */
     private final java.util.function.Supplier<FunctionTable> functions;
     private final ActorRef<AsyncInvoker.Command> asyncInvoker;
     private final DockerSupervisor.Shared docker;
@@ -193,17 +196,18 @@ public final class GatewayHttp {
                         "Could not parse request body into json: the payload is not valid JSON"));
             }
             var invocation = new Invocation(event, requestId, tail);
-            var now = functions.get();
-            if (now.ref(function.name()) == null) {
+            if (async) {
+                // Looked up again once the body is in, as invokeCurrent does.
+                var now = functions.get();
+                var ref = now.ref(function.name());
+                return ref == null ? CompletableFuture.completedFuture(functionNotFound(name, qualifier))
+                        : enqueueEvent(now.function(function.name()), ref, invocation, requestId);
+            }
+            var answer = invokeCurrent(function.name(), invocation, started);
+            if (answer == null) {
                 return CompletableFuture.completedFuture(functionNotFound(name, qualifier));
             }
-            if (async) {
-                return enqueueEvent(now.function(function.name()), now.ref(function.name()), invocation, requestId);
-            }
-            var current = now.function(function.name());
-            return invoke(now, function.name(), invocation).thenApply(result -> {
-                var outcome = LambdaOutcome.of(result, requestId, current.timeout().toSeconds());
-                metrics.invoked(function.name(), outcome, started);
+            return answer.thenApply(outcome -> {
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
                     return withLogResult(invokeResponse(200, success.payload(), requestId), success.logTail());
@@ -362,15 +366,12 @@ public final class GatewayHttp {
             ProxyEvents builder = httpApi ? eventsV2 : events;
             var stage = httpApi ? httpApiStage() : settings.http().stage();
             var event = builder.toBytes(builder.build(incoming, found.entry(), found.pathParameters(), stage, stageVariables, authorizerClaims));
-            var now = functions.get();
-            if (now.ref(function.name()) == null) {
+            var answer = invokeCurrent(function.name(), new Invocation(event, requestId), started);
+            if (answer == null) {
                 return CompletableFuture.completedFuture(JsonResponses.error(404, "No route for " + request.method().value() + " "
                         + rawPath(request) + ": function '" + function.name() + "' was removed"));
             }
-            var current = now.function(function.name());
-            return invoke(now, function.name(), new Invocation(event, requestId)).thenApply(result -> {
-                var outcome = LambdaOutcome.of(result, requestId, current.timeout().toSeconds());
-                metrics.invoked(function.name(), outcome, started);
+            return answer.thenApply(outcome -> {
                 if (outcome instanceof LambdaOutcome.Success success) {
                     access.coldStart(success.coldStart());
                     return proxyResponse(function, route.payloadFormat(), success.payload(), requestId, head);
@@ -465,16 +466,23 @@ public final class GatewayHttp {
     // ---- plumbing ----
 
     /**
-     * Sends the call to the function's actor in {@code table}, read once the body is in: a live reload during a slow
-     * body read may have replaced the function, and the actor the request first saw stops once it has drained.
+     * Invokes the function as the table has it now, once the body is in: a live reload during a slow body read may have
+     * replaced the function, and the actor the request first saw stops once it has drained. Null when the reload removed
+     * the function. The outcome is counted in the metrics.
      */
-    private CompletionStage<InvocationResult> invoke(FunctionTable table, String name, Invocation invocation) {
-        var function = table.function(name);
-        var ref = table.ref(name);
+    private CompletionStage<LambdaOutcome> invokeCurrent(String name, Invocation invocation, long started) {
+        var now = functions.get();
+        var ref = now.ref(name);
+        if (ref == null) {
+            return null;
+        }
+        var function = now.function(name);
         var bound = FunctionActor.invocationBound(function, settings);
         return Stages.plain(AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
-                bound, system.scheduler())).exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
-                "Function '" + function.name() + "' gave no answer within " + bound.toSeconds() + " s", false));
+                        bound, system.scheduler()))
+                .exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
+                        "Function '" + name + "' gave no answer within " + bound.toSeconds() + " s", false))
+                .thenApply(result -> metrics.invoked(name, LambdaOutcome.of(result, invocation.requestId(), function.timeout().toSeconds()), started));
     }
 
     /** The body bytes, or null when it exceeds {@code limit} (nothing more is read then). */

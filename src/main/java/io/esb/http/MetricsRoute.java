@@ -27,13 +27,9 @@ final class MetricsRoute {
             return JsonResponses.error(405, "Method " + request.method().value() + " not allowed on /metrics", "allowedMethods", "GET, HEAD");
         }
         var accept = request.getHeader("Accept").map(h -> h.value()).orElse(null);
-        if (head) {
-            // The headers a GET would get, without rendering the scrape.
-            return HttpResponse.create().withStatus(200).withEntity(HttpEntities.create(
-                    GatewayMetrics.negotiate(accept).equals(GatewayMetrics.OPENMETRICS_CONTENT_TYPE) ? OPENMETRICS : TEXT, new byte[0]));
-        }
-        var scrape = metrics.scrape(accept);
-        var contentType = scrape.contentType().equals(GatewayMetrics.OPENMETRICS_CONTENT_TYPE) ? OPENMETRICS : TEXT;
-        return HttpResponse.create().withStatus(200).withEntity(HttpEntities.create(contentType, scrape.body()));
+        var contentType = GatewayMetrics.negotiate(accept).equals(GatewayMetrics.OPENMETRICS_CONTENT_TYPE) ? OPENMETRICS : TEXT;
+        // HEAD: the headers a GET would get, without rendering the scrape.
+        var body = head ? new byte[0] : metrics.scrape(accept).body();
+        return HttpResponse.create().withStatus(200).withEntity(HttpEntities.create(contentType, body));
     }
 }

@@ -22,7 +22,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FunctionMetrics {
     private static final long STALE_COLD_START_NANOS = TimeUnit.MINUTES.toNanos(30);
 
-    private final String function;
     private final MeterRegistry registry;
     private final List<Meter> meters = new ArrayList<>();
     private final Counter[] invocations = new Counter[InvocationOutcome.values().length];
@@ -40,7 +39,6 @@ public final class FunctionMetrics {
     private final Map<String, Long> coldStartsBegun = new ConcurrentHashMap<>();
 
     FunctionMetrics(MeterRegistry registry, String function) {
-        this.function = function;
         this.registry = registry;
         for (var outcome : InvocationOutcome.values()) {
             invocations[outcome.ordinal()] = keep(Counter.builder("esb.invocations")
@@ -85,10 +83,6 @@ public final class FunctionMetrics {
     private <M extends Meter> M keep(M meter) {
         meters.add(meter);
         return meter;
-    }
-
-    public String function() {
-        return function;
     }
 
     /** Counts one finished invocation and its end-to-end time since {@code startNanos}; returns {@code outcome}. */

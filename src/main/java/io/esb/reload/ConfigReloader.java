@@ -110,9 +110,6 @@ public final class ConfigReloader implements AutoCloseable {
         } catch (Exception e) {
             return rejected(trigger, null, "The function registry did not answer: " + e);
         }
-        if (result instanceof FunctionRegistry.NotApplied notApplied) {
-            return rejected(trigger, null, notApplied.reason());
-        }
         var applied = (FunctionRegistry.Applied) result;
         if (!next.sam().equals(sam)) {
             sam = next.sam();
