@@ -61,7 +61,7 @@ public final class EsbGateway implements AutoCloseable {
         var withDispatcher = ConfigFactory.parseMap(java.util.Map.of(
                 "esb.docker-dispatcher.thread-pool-executor.fixed-pool-size", settings.docker().maxWorkers(),
                 "akka.coordinated-shutdown.phases.service-requests-done.timeout", (settings.shutdown().drainTimeout().toMillis() + 2000) + "ms",
-                "akka.coordinated-shutdown.phases.service-stop.timeout", (settings.docker().clientTimeout().toMillis() + 5000) + "ms"))
+                "akka.coordinated-shutdown.phases.service-stop.timeout", (settings.docker().askTimeout().toMillis() + 2000) + "ms"))
                 .withFallback(config);
         var bound = new CompletableFuture<ServerBinding>();
         var registry = new CompletableFuture<akka.actor.typed.ActorRef<FunctionRegistry.Command>>();

@@ -98,7 +98,7 @@ public final class Guardian {
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "esb-remove-containers", () ->
                 AskPattern.<DockerSupervisor.Command, DockerReply<Integer>>ask(docker,
                         replyTo -> new DockerSupervisor.Run<>("remove-all", null, DockerOps.removeAll(instance), replyTo),
-                        settings.docker().clientTimeout().plusSeconds(2), system.scheduler())
+                        settings.docker().askTimeout(), system.scheduler())
                         .handle((reply, error) -> {
                             if (reply instanceof DockerReply.Ok<Integer> ok) {
                                 log.info("Removed containers on shutdown", kv("removed", ok.value()), kv("instance", instance));

@@ -5,7 +5,8 @@ import java.time.Duration;
 /**
  * How the gateway reaches Docker. {@code clientTimeout} bounds every call; {@code instanceId} is the label value
  * that marks containers as this gateway's, so several gateways (or test runs) can share one daemon.
- * {@code busyProbeTimeout} is how long a daemon with calls in flight may stay silent before it counts as hung.
+ * {@code busyProbeTimeout} is how long a daemon with calls in flight may stay silent before a ping counts as missed;
+ * {@code probeMisses} pings missed in a row mark it down. {@code queueTimeout} bounds a call's wait for a Docker worker.
  * {@code buildTimeout} bounds an image build (SAM Dockerfile functions), which may take far longer than other calls.
  * {@code network} is empty when function containers publish 8080 on 127.0.0.1, or the Docker network they join
  * instead (the gateway then runs on that network too, in a container, and calls them at their address there).
@@ -22,14 +23,20 @@ public record DockerSettings(
         Duration restartMaxBackoff,
         String instanceId,
         Duration buildTimeout,
-        String network) {
+        String network,
+        Duration queueTimeout,
+        int probeMisses) {
 
-    /** Function containers publish their port on 127.0.0.1 (no {@code esb.docker.network}). */
-    public DockerSettings(String host, int maxWorkers, Duration clientTimeout, int maxPendingOperations, Duration probeInterval,
-                          Duration probeTimeout, Duration busyProbeTimeout, Duration restartMinBackoff, Duration restartMaxBackoff,
-                          String instanceId, Duration buildTimeout) {
-        this(host, maxWorkers, clientTimeout, maxPendingOperations, probeInterval, probeTimeout, busyProbeTimeout, restartMinBackoff,
-                restartMaxBackoff,
-                instanceId, buildTimeout, "");
+    /**
+     * The longest a caller waits for the supervisor's answer to one call of {@code deadline}: its wait for a worker,
+     * its deadline, and a margin for the messages. The supervisor answers before it; the ask's own timeout is a backstop.
+     */
+    public Duration askTimeout(Duration deadline) {
+        return queueTimeout.plus(deadline).plusSeconds(5);
+    }
+
+    /** {@link #askTimeout(Duration)} of a call bounded by {@code client-timeout}. */
+    public Duration askTimeout() {
+        return askTimeout(clientTimeout);
     }
 }

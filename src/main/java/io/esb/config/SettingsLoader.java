@@ -59,7 +59,9 @@ public final class SettingsLoader {
                 positiveDuration(esb, "docker.restart-backoff.max"),
                 labelValue(esb, "docker.instance-id"),
                 positiveDuration(esb, "docker.build-timeout"),
-                dockerNetwork(esb));
+                dockerNetwork(esb),
+                positiveDuration(esb, "docker.queue-timeout"),
+                intBetween(esb, "docker.probe-misses", 1, 100));
         if (docker.busyProbeTimeout().compareTo(docker.probeTimeout()) < 0) {
             throw new ConfigException("esb.docker.busy-probe-timeout", "must not be smaller than esb.docker.probe-timeout");
         }

@@ -13,19 +13,13 @@ public final class DockerClients {
     private DockerClients() {}
 
     /**
-     * A client that sets {@code lastAnswerNanos} to {@link System#nanoTime()} each time the daemon answers one of its
+     * A client whose calls can be aborted one by one ({@link AbortableDockerHttpClient#open}), and that sets {@code lastAnswerNanos} to {@link System#nanoTime()} each time the daemon answers one of its
      * HTTP requests (any status): how the supervisor tells a busy daemon from a hung one.
      */
     public static DockerClient create(DockerSettings settings, AtomicLong lastAnswerNanos) {
         var config = config(settings);
-        // httpclient5 retries only idempotent requests (GET/DELETE), so create and start are never sent twice.
-        var http = new ApacheDockerHttpClient.Builder()
-                .dockerHost(config.getDockerHost())
-                .sslConfig(config.getSSLConfig())
-                .maxConnections(settings.maxWorkers() + 2)
-                .connectionTimeout(settings.clientTimeout())
-                .responseTimeout(settings.clientTimeout())
-                .build();
+        var http = new AbortableDockerHttpClient(config.getDockerHost(), config.getSSLConfig(), settings.maxWorkers() + 2,
+                settings.clientTimeout());
         DockerHttpClient noted = new DockerHttpClient() {
             @Override
             public Response execute(Request request) {

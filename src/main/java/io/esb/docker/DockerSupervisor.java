@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -37,8 +38,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The only owner of the docker-java client. Every blocking call runs on the dedicated {@code esb.docker-dispatcher}
  * under a deadline the actor enforces itself (docker-java's response timeout does not apply over a unix socket).
- * A call past its deadline is answered as a timeout and its client is closed, which frees the blocked thread; the
- * actor then fails and is restarted with backoff, building a fresh client.
+ * A call waits at most {@code queue-timeout} for a worker; once running, a call past its deadline is aborted alone
+ * (its connection is closed, which frees its thread) and its caller is answered, while the calls beside it carry on.
+ * Only the probe declares the daemon down: {@code probe-misses} pings in a row unanswered. Then, as a last resort,
+ * the actor fails and is restarted with backoff, closing its client (which frees every thread the hung daemon held)
+ * and building a fresh one.
  */
 public final class DockerSupervisor {
     public static final String DISPATCHER = "esb.docker-dispatcher";
@@ -65,11 +69,22 @@ public final class DockerSupervisor {
      * (null: {@code esb.docker.client-timeout}).
      */
     public record Run<T>(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo,
-                         Deadline deadline) implements Command {
+                         Deadline deadline, Undo undo) implements Command {
         public Run(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo) {
-            this(operation, requestId, call, replyTo, null);
+            this(operation, requestId, call, replyTo, null, null);
+        }
+
+        public Run(String operation, String requestId, DockerOperation<T> call, ActorRef<DockerReply<T>> replyTo, Deadline deadline) {
+            this(operation, requestId, call, replyTo, deadline, null);
         }
     }
+
+    /**
+     * What to run after a call's caller was told it timed out, to remove what the call may still have made (a
+     * container created as the deadline passed). It answers whether it found anything; when it found nothing it runs
+     * once more a probe interval later, since the daemon may still be finishing the aborted request.
+     */
+    public record Undo(String operation, DockerOperation<Boolean> call) {}
 
     /**
      * Asks {@code docker} to run {@code call} within {@code deadline} (null: esb.docker.client-timeout); {@code toCommand}
@@ -78,8 +93,16 @@ public final class DockerSupervisor {
     @SuppressWarnings("unchecked")
     public static <T, C> void ask(ActorContext<C> ctx, ActorRef<Command> docker, Duration askTimeout, String operation, String requestId,
                                   DockerOperation<T> call, Deadline deadline, java.util.function.Function<DockerReply<T>, C> toCommand) {
+        ask(ctx, docker, askTimeout, operation, requestId, call, deadline, null, toCommand);
+    }
+
+    /** As above, with an {@link Undo} for what a timed-out call may leave behind. */
+    @SuppressWarnings("unchecked")
+    public static <T, C> void ask(ActorContext<C> ctx, ActorRef<Command> docker, Duration askTimeout, String operation, String requestId,
+                                  DockerOperation<T> call, Deadline deadline, Undo undo,
+                                  java.util.function.Function<DockerReply<T>, C> toCommand) {
         Class<DockerReply<T>> replyClass = (Class<DockerReply<T>>) (Class<?>) DockerReply.class;
-        ctx.ask(replyClass, docker, askTimeout, replyTo -> new Run<>(operation, requestId, call, replyTo, deadline),
+        ctx.ask(replyClass, docker, askTimeout, replyTo -> new Run<>(operation, requestId, call, replyTo, deadline, undo),
                 (reply, error) -> toCommand.apply(reply != null ? reply : new DockerReply.Failed<>(new DockerFailure(
                         DockerFailure.Kind.TIMEOUT, operation, "Docker operation '" + operation + "' got no answer: " + error.getMessage()))));
     }
@@ -95,7 +118,17 @@ public final class DockerSupervisor {
 
     private record Completed(long id, Object value, Throwable error) implements Command {}
 
+    /** A worker took the call up: its deadline starts now. */
+    private record CallStarted(long id) implements Command {}
+
+    /** The call waited {@code queue-timeout} for a worker. */
+    private record QueueExpired(long id) implements Command {}
+
     private record DeadlinePassed(long id) implements Command {}
+
+    private record UndoDone(Undo undo, int attempt, DockerReply<Object> reply) implements Command {}
+
+    private record UndoAgain(Undo undo) implements Command {}
 
     private enum ProbeTick implements Command { INSTANCE }
 
@@ -106,6 +139,13 @@ public final class DockerSupervisor {
     private record ProbeDone(long incarnation, Throwable error) implements Command {}
 
     private record ReconcileDone(int removed, Throwable error) implements Command {}
+
+    /** Thrown on a worker for a call that expired in the queue before a worker took it up; nobody waits for it. */
+    static final class NotRun extends RuntimeException {
+        NotRun() {
+            super("not run: expired in the queue", null, false, false);
+        }
+    }
 
     /** Thrown to make the supervisor restart with a fresh client after a call had to be aborted. */
     static final class ClientAborted extends RuntimeException {
@@ -193,6 +233,10 @@ public final class DockerSupervisor {
         private final Map<Long, Pending> pending = new HashMap<>();
         /** The ping still waiting for its answer, if any; a tick never sends a second one beside it. */
         private CompletableFuture<Object> ping;
+        /** The outstanding ping's requests, aborted when it counts as missed so the probe thread is free again. */
+        private final AtomicReference<AbortableDockerHttpClient.Call> pingCall = new AtomicReference<>();
+        /** Pings missed in a row; esb.docker.probe-misses of them mark the daemon down. */
+        private int pingMisses;
         private long pingStartNanos;
         /** Completes once per ping with its outcome, for the ping metrics. */
         private CompletableFuture<Object> pingOutcome;
@@ -204,7 +248,38 @@ public final class DockerSupervisor {
         private String abortReason = "the gateway is stopping";
         private boolean reconciledSinceUp;
 
-        private record Pending(String operation, ActorRef<DockerReply<Object>> replyTo, long startNanos, Deadline deadline) {}
+        /** A call asked for and not yet answered. */
+        private static final class Pending {
+            final String operation;
+            final ActorRef<DockerReply<Object>> replyTo;
+            final long submittedNanos = System.nanoTime();
+            final Deadline deadline;
+            final Undo undo;
+            final Ticket ticket = new Ticket();
+            /** When a worker took it up; 0 while it waits for one. */
+            long startNanos;
+
+            /** For the duration metric: from when it reached the daemon, or from its submission if it never did. */
+            long since() {
+                return startNanos == 0 ? submittedNanos : startNanos;
+            }
+
+            Pending(String operation, ActorRef<DockerReply<Object>> replyTo, Deadline deadline, Undo undo) {
+                this.operation = operation;
+                this.replyTo = replyTo;
+                this.deadline = deadline;
+                this.undo = undo;
+            }
+        }
+
+        /**
+         * Whether a call runs: the worker that takes it up and the queue-timeout race for it, so a call its caller was
+         * told is overloaded never runs. Once running, {@code call} aborts its requests.
+         */
+        private static final class Ticket {
+            final AtomicBoolean claimed = new AtomicBoolean();
+            volatile AbortableDockerHttpClient.Call call;
+        }
 
         Incarnation(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, Shared shared, DockerMetrics metrics) {
             this.ctx = ctx;
@@ -229,7 +304,14 @@ public final class DockerSupervisor {
                         }
                         return Behaviors.same();
                     })
+                    .onMessage(CallStarted.class, this::onCallStarted)
+                    .onMessage(QueueExpired.class, this::onQueueExpired)
                     .onMessage(DeadlinePassed.class, this::onDeadline)
+                    .onMessage(UndoDone.class, this::onUndoDone)
+                    .onMessage(UndoAgain.class, again -> {
+                        runUndo(again.undo(), 2);
+                        return Behaviors.same();
+                    })
                     .onMessageEquals(ProbeTick.INSTANCE, this::onProbeTick)
                     .onMessage(ProbeDone.class, this::onProbeDone)
                     .onMessage(ReconcileDone.class, this::onReconcileDone)
@@ -248,16 +330,16 @@ public final class DockerSupervisor {
                         "Docker daemon unavailable at " + state.dockerHost() + ": " + state.lastError())));
                 return Behaviors.same();
             }
-            submit(run.operation(), run.requestId(), (DockerOperation<Object>) run.call(), replyTo, run.deadline());
+            submit(run.operation(), run.requestId(), (DockerOperation<Object>) run.call(), replyTo, run.deadline(), run.undo());
             return Behaviors.same();
         }
 
         private void submit(String operation, String requestId, DockerOperation<Object> call, ActorRef<DockerReply<Object>> replyTo) {
-            submit(operation, requestId, call, replyTo, null);
+            submit(operation, requestId, call, replyTo, null, null);
         }
 
-        private void submit(String operation, String requestId, DockerOperation<Object> call, ActorRef<DockerReply<Object>> replyTo,
-                            Deadline requested) {
+        private void submit(String operation, String requestId, DockerOperation<Object> work, ActorRef<DockerReply<Object>> replyTo,
+                            Deadline requested, Undo undo) {
             var deadline = requested != null ? requested : new Deadline(settings.docker().clientTimeout(), "esb.docker.client-timeout");
             if (shared.inFlight.get() >= settings.docker().maxPendingOperations()) {
                 metrics.refused(operation, DockerFailure.Kind.OVERLOADED);
@@ -266,21 +348,33 @@ public final class DockerSupervisor {
                 return;
             }
             long id = shared.ids.incrementAndGet();
-            pending.put(id, new Pending(operation, replyTo, System.nanoTime(), deadline));
+            var call = new Pending(operation, replyTo, deadline, undo);
+            pending.put(id, call);
             shared.inFlight.incrementAndGet();
-            var future = CompletableFuture.supplyAsync(() -> runLogged(operation, requestId, call), dockerExecutor);
+            var self = ctx.getSelf();
+            var future = CompletableFuture.supplyAsync(() -> runLogged(id, call.ticket, self, operation, requestId, work), dockerExecutor);
             ctx.pipeToSelf(future, (value, error) -> new Completed(id, value, error));
-            timers.startSingleTimer(new DeadlinePassed(id), deadline.after());
+            timers.startSingleTimer(new QueueExpired(id), settings.docker().queueTimeout());
         }
 
-        /** Runs on a Docker dispatcher thread, so these log lines show which thread did the Docker work. */
-        private Object runLogged(String operation, String requestId, DockerOperation<Object> call) {
+        /**
+         * Runs on a Docker dispatcher thread, so these log lines show which thread did the Docker work. A call whose
+         * queue-timeout passed first is not run.
+         */
+        private Object runLogged(long id, Ticket ticket, ActorRef<Command> self, String operation, String requestId,
+                                 DockerOperation<Object> work) {
+            if (!ticket.claimed.compareAndSet(false, true)) {
+                shared.inFlight.decrementAndGet();
+                throw new NotRun();
+            }
             long start = System.nanoTime();
             if (requestId != null) {
                 MDC.put("request_id", requestId);
             }
-            try {
-                var result = call.run(client);
+            try (var call = AbortableDockerHttpClient.open()) {
+                ticket.call = call;
+                self.tell(new CallStarted(id));
+                var result = work.run(client);
                 if (!"ping".equals(operation)) {
                     log.info("Docker operation succeeded", kv("operation", operation), kv("duration_ms", millisSince(start)));
                 }
@@ -298,35 +392,91 @@ public final class DockerSupervisor {
         private Behavior<Command> onCompleted(Completed done) {
             var call = pending.remove(done.id());
             if (call == null) {
-                return Behaviors.same(); // already answered as a timeout
+                return Behaviors.same(); // already answered: timed out, or expired in the queue
             }
             timers.cancel(new DeadlinePassed(done.id()));
+            timers.cancel(new QueueExpired(done.id()));
             if (done.error() == null) {
-                metrics.completed(call.operation(), call.startNanos(), null);
-                call.replyTo().tell(new DockerReply.Ok<>(done.value()));
+                metrics.completed(call.operation, call.since(), null);
+                call.replyTo.tell(new DockerReply.Ok<>(done.value()));
             } else {
-                var failure = classify(call.operation(), unwrap(done.error()));
-                metrics.completed(call.operation(), call.startNanos(), failure);
-                call.replyTo().tell(new DockerReply.Failed<>(failure));
+                var failure = classify(call.operation, unwrap(done.error()));
+                metrics.completed(call.operation, call.since(), failure);
+                call.replyTo.tell(new DockerReply.Failed<>(failure));
             }
             return Behaviors.same();
         }
 
+        private Behavior<Command> onCallStarted(CallStarted started) {
+            var call = pending.get(started.id());
+            if (call != null) {
+                call.startNanos = System.nanoTime();
+                timers.cancel(new QueueExpired(started.id()));
+                timers.startSingleTimer(new DeadlinePassed(started.id()), call.deadline.after());
+            }
+            return Behaviors.same();
+        }
+
+        private Behavior<Command> onQueueExpired(QueueExpired expired) {
+            var call = pending.get(expired.id());
+            if (call == null || !call.ticket.claimed.compareAndSet(false, true)) {
+                return Behaviors.same(); // a worker took it up just now: its deadline applies
+            }
+            pending.remove(expired.id());
+            metrics.refused(call.operation, DockerFailure.Kind.OVERLOADED);
+            call.replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.OVERLOADED, call.operation,
+                    "Docker is overloaded: '" + call.operation + "' waited " + millisSince(call.submittedNanos) + " ms for one of the "
+                            + settings.docker().maxWorkers() + " Docker workers (esb.docker.queue-timeout) and was not run")));
+            log.warn("Docker operation waited too long for a worker; not run", kv("operation", call.operation),
+                    kv("waited_ms", millisSince(call.submittedNanos)), kv("operations_in_flight", shared.inFlight.get()));
+            return Behaviors.same();
+        }
+
+        /**
+         * The call alone fails: its requests are aborted, which frees its thread, and its caller is answered now. The
+         * daemon is not declared down for it; that is the probe's to judge.
+         */
         private Behavior<Command> onDeadline(DeadlinePassed deadline) {
             var call = pending.remove(deadline.id());
             if (call == null) {
                 return Behaviors.same();
             }
-            var timeout = call.deadline().after();
-            var failure = new DockerFailure(DockerFailure.Kind.TIMEOUT, call.operation(),
-                    "Docker operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms (" + call.deadline().key() + ")");
-            metrics.completed(call.operation(), call.startNanos(), failure);
-            call.replyTo().tell(new DockerReply.Failed<>(failure));
-            log.error("Docker operation timed out; closing the client to free its thread",
-                    kv("operation", call.operation()), kv("timeout_ms", timeout.toMillis()));
-            markDown("operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms");
-            abortReason = "operation '" + call.operation() + "' timed out after " + timeout.toMillis() + " ms, so the client was reset";
-            throw new ClientAborted("Docker operation '" + call.operation() + "' timed out");
+            var timeout = call.deadline.after();
+            var failure = new DockerFailure(DockerFailure.Kind.TIMEOUT, call.operation,
+                    "Docker operation '" + call.operation + "' timed out after " + timeout.toMillis() + " ms (" + call.deadline.key() + ")");
+            metrics.completed(call.operation, call.since(), failure);
+            call.replyTo.tell(new DockerReply.Failed<>(failure));
+            log.error("Docker operation timed out; aborting it alone", kv("operation", call.operation), kv("timeout_ms", timeout.toMillis()),
+                    kv("operations_in_flight", shared.inFlight.get()));
+            var running = call.ticket.call;
+            if (running != null) {
+                running.abort("timed out after " + timeout.toMillis() + " ms");
+            }
+            if (call.undo != null) {
+                runUndo(call.undo, 1);
+            }
+            return Behaviors.same();
+        }
+
+        @SuppressWarnings("unchecked")
+        private void runUndo(Undo undo, int attempt) {
+            ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class,
+                    reply -> new UndoDone(undo, attempt, reply));
+            DockerOperation<Object> work = c -> undo.call().run(c);
+            submit(undo.operation(), null, work, self);
+        }
+
+        private Behavior<Command> onUndoDone(UndoDone done) {
+            if (done.reply() instanceof DockerReply.Ok<Object> ok) {
+                if (Boolean.FALSE.equals(ok.value()) && done.attempt() == 1) {
+                    timers.startSingleTimer(new UndoAgain(done.undo()), settings.docker().probeInterval());
+                }
+            } else {
+                // Reconcile removes it when the daemon next comes back; adoption takes a running one into the pool.
+                log.warn("Could not undo a timed-out Docker operation", kv("operation", done.undo().operation()),
+                        kv("error_detail", ((DockerReply.Failed<Object>) done.reply()).failure().message()));
+            }
+            return Behaviors.same();
         }
 
         private Behavior<Command> onProbeTick() {
@@ -338,10 +488,13 @@ public final class DockerSupervisor {
             pingOutcome = new CompletableFuture<>();
             metrics.ping(pingOutcome);
             ping = CompletableFuture.supplyAsync(() -> {
-                try {
+                try (var call = AbortableDockerHttpClient.open()) {
+                    pingCall.set(call);
                     return DockerOps.ping().run(client);
                 } catch (Exception e) {
                     throw new java.util.concurrent.CompletionException(e);
+                } finally {
+                    pingCall.set(null);
                 }
             }, shared.prober);
             awaitPing(settings.docker().probeTimeout());
@@ -369,6 +522,7 @@ public final class DockerSupervisor {
                             kv("waited_ms", millisSince(pingStartNanos)));
                 }
                 ping = null;
+                pingMisses = 0;
                 pingOutcome.complete("OK");
                 markUp();
                 if (!reconciledSinceUp) {
@@ -393,19 +547,34 @@ public final class DockerSupervisor {
                     return Behaviors.same();
                 }
                 int inFlight = shared.inFlight.get();
-                var reason = busy
+                pingMisses++;
+                int allowedMisses = settings.docker().probeMisses();
+                var reason = (busy
                         ? "no answer to a ping or any call within " + allowed.toMillis() + " ms, with " + inFlight
                                 + (inFlight == 1 ? " call" : " calls") + " in flight (esb.docker.busy-probe-timeout)"
-                        : "ping got no answer within " + allowed.toMillis() + " ms (esb.docker.probe-timeout)";
+                        : "ping got no answer within " + allowed.toMillis() + " ms (esb.docker.probe-timeout)")
+                        + ", " + pingMisses + " of " + allowedMisses + " pings missed in a row (esb.docker.probe-misses)";
                 pingOutcome.completeExceptionally(probe.error());
+                // Frees the probe thread for the next ping.
+                var stuck = pingCall.get();
+                if (stuck != null) {
+                    stuck.abort(reason);
+                }
+                ping = null;
+                if (pingMisses < allowedMisses) {
+                    log.warn("Docker daemon missed a ping", kv("docker_host", settings.docker().host()), kv("missed", pingMisses),
+                            kv("probe_misses", allowedMisses), kv("operations_in_flight", inFlight));
+                    return Behaviors.same();
+                }
                 markDown(reason);
-                // The ping's thread is stuck on a hung daemon; only closing the client frees it.
+                // The last resort: a daemon that misses every ping holds the calls still running; closing the client frees them.
                 abortReason = reason;
-                throw new ClientAborted("Docker ping hung: " + reason);
+                throw new ClientAborted("Docker daemon unresponsive: " + reason);
             }
             pingOutcome.completeExceptionally(probe.error());
             markDown(describe(probe.error()));
             ping = null;
+            pingMisses = 0;
             return Behaviors.same();
         }
 
@@ -416,8 +585,8 @@ public final class DockerSupervisor {
         private long oldestCreateInFlightEpochSeconds() {
             long oldestNanos = Long.MAX_VALUE;
             for (var call : pending.values()) {
-                if (call.operation().equals("create-and-start")) {
-                    oldestNanos = Math.min(oldestNanos, call.startNanos());
+                if (call.operation.equals("create-and-start")) {
+                    oldestNanos = Math.min(oldestNanos, call.submittedNanos);
                 }
             }
             if (oldestNanos == Long.MAX_VALUE) {
@@ -481,11 +650,13 @@ public final class DockerSupervisor {
         /** Answers every call still waiting, closes the client off the actor's thread. */
         private Behavior<Command> stop() {
             for (var call : pending.values()) {
-                var failure = new DockerFailure(DockerFailure.Kind.UNAVAILABLE, call.operation(),
-                        "Docker daemon unavailable at " + settings.docker().host() + ": '" + call.operation()
+                // One still waiting for a worker must not run on the closed client.
+                call.ticket.claimed.set(true);
+                var failure = new DockerFailure(DockerFailure.Kind.UNAVAILABLE, call.operation,
+                        "Docker daemon unavailable at " + settings.docker().host() + ": '" + call.operation
                                 + "' was aborted because " + abortReason);
-                metrics.completed(call.operation(), call.startNanos(), failure);
-                call.replyTo().tell(new DockerReply.Failed<>(failure));
+                metrics.completed(call.operation, call.since(), failure);
+                call.replyTo.tell(new DockerReply.Failed<>(failure));
             }
             pending.clear();
             shared.closer.execute(() -> {

@@ -124,7 +124,7 @@ public final class FunctionActor {
      */
     public static Duration invocationBound(FunctionSettings function, EsbSettings settings) {
         return function.timeout().multipliedBy(2).plus(settings.containers().readinessTimeout())
-                .plus(settings.docker().clientTimeout()).plusSeconds(5);
+                .plus(settings.docker().askTimeout());
     }
 
     /**
@@ -201,7 +201,7 @@ public final class FunctionActor {
         this.docker = docker;
         this.client = client;
         this.budget = budget;
-        this.dockerAskTimeout = settings.docker().clientTimeout().plusSeconds(5);
+        this.dockerAskTimeout = settings.docker().askTimeout();
         var idleTimeout = settings.containers().idleTimeout();
         var reapEvery = idleTimeout.dividedBy(4).compareTo(Duration.ofSeconds(15)) > 0 ? Duration.ofSeconds(15) : idleTimeout.dividedBy(4);
         timers.startTimerWithFixedDelay(ReapTick.INSTANCE, reapEvery.isZero() ? Duration.ofMillis(100) : reapEvery);
@@ -390,7 +390,9 @@ public final class FunctionActor {
                 Labels.forContainer(settings.docker().instanceId(), function.name(), function.containerSpecHash()),
                 function.memoryMb() * 1024L * 1024L, function.cpus());
         metrics.coldStartBegan(name);
-        askDocker("create-and-start", requestId, DockerOps.createAndStart(spec, settings.docker().network()), StartReplied::new);
+        // A start aborted at its deadline may still leave its container behind: removed by its name.
+        var undo = new DockerSupervisor.Undo("remove-timed-out-start", DockerOps.remove(name));
+        askDocker("create-and-start", requestId, DockerOps.createAndStart(spec, settings.docker().network()), undo, StartReplied::new);
     }
 
     private Map<String, String> containerEnvironment() {
@@ -762,8 +764,13 @@ public final class FunctionActor {
 
     private <T> void askDocker(String operation, String requestId, DockerOperation<T> call,
                                java.util.function.Function<DockerReply<T>, Command> toCommand) {
+        askDocker(operation, requestId, call, null, toCommand);
+    }
+
+    private <T> void askDocker(String operation, String requestId, DockerOperation<T> call, DockerSupervisor.Undo undo,
+                               java.util.function.Function<DockerReply<T>, Command> toCommand) {
         dockerCalls++;
-        DockerSupervisor.ask(ctx, docker, dockerAskTimeout, operation, requestId, call, null, reply -> {
+        DockerSupervisor.ask(ctx, docker, dockerAskTimeout, operation, requestId, call, null, undo, reply -> {
             dockerCalls--; // runs in this actor, as the answer arrives
             return toCommand.apply(reply);
         });

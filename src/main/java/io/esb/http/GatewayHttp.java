@@ -107,7 +107,9 @@ public final class GatewayHttp {
             response = CompletableFuture.failedFuture(e);
         }
         return response
-                .exceptionally(error -> internalError(requestId, error))
+                .exceptionally(error -> malformedBody(error) != null
+                        ? JsonResponses.error(400, "Malformed request body", "reason", malformedBody(error))
+                        : internalError(requestId, error))
                 .thenApply(r -> {
                     var withId = r.addHeader(RawHeader.create("X-Request-Id", requestId));
                     AccessLog.write(access, withId.status().intValue(), System.nanoTime() - start);
@@ -527,6 +529,13 @@ public final class GatewayHttp {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** What is wrong with a body the client sent malformed (a bad chunk size, a truncated stream), or null. */
+    private static String malformedBody(Throwable error) {
+        var root = rootCause(error);
+        return root instanceof akka.http.scaladsl.model.EntityStreamException || root instanceof akka.http.scaladsl.model.ParsingException
+                ? String.valueOf(root.getMessage()) : null;
     }
 
     private HttpResponse internalError(String requestId, Throwable error) {

@@ -65,7 +65,7 @@ class SettingsLoaderTest {
 
         assertThat(settings.docker()).isEqualTo(new DockerSettings("unix:///var/run/docker.sock", 4, Duration.ofSeconds(5),
                 200, Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(2), "unit-1",
-                Duration.ofMinutes(10)));
+                Duration.ofMinutes(10), "", Duration.ofSeconds(30), 3));
         assertThat(settings.containers()).isEqualTo(new ContainerSettings(Duration.ofMillis(1500), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), Duration.ofSeconds(90), 7, Duration.ofSeconds(30), 50));
 

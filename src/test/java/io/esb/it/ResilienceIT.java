@@ -85,7 +85,10 @@ class ResilienceIT {
         hungDaemonScenario("it-res-hang", Duration.ofMillis(500));
     }
 
-    /** The probe is slower than the client timeout, so the calls' own deadline is what frees the workers. */
+    /**
+     * The probe is slower than the client timeout, so the calls' own deadline is what frees the workers: each call is
+     * aborted alone, and the daemon is not declared down for it (issue 11: only the probe does that).
+     */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void hungDaemonNoticedByTheCallDeadline() throws Exception {
@@ -133,7 +136,7 @@ class ResilienceIT {
             // (d) back to PASS: the gateway recovers without a restart.
             proxy.setMode(Mode.PASS);
             long passAt = System.nanoTime();
-            // A probe stuck on the hung daemon is only noticed after its interval, then the client is rebuilt.
+            // A probe stuck on the hung daemon is only noticed after its timeout (the interval here), then the next one passes.
             var recoveryBound = probeInterval.plus(CLIENT_TIMEOUT).plusSeconds(3);
             var recovered = awaitStatus(gw, s -> "up".equals(s.path("docker").path("status").asText())
                     && s.path("docker").path("operationsInFlight").asInt(-1) == 0, recoveryBound.plusSeconds(5), "docker up, nothing in flight");
@@ -154,15 +157,23 @@ class ResilienceIT {
 
             // Soft: every expectation is checked and reported, so one known bug does not hide the others.
             var soft = new SoftAssertions();
-            // The hang really occupied every Docker worker, and the gateway freed them while the daemon was still hung.
+            boolean probeFirst = probeInterval.compareTo(CLIENT_TIMEOUT) < 0;
+            // The hang really occupied every Docker worker.
             soft.assertThat(maxBlocked).as("Docker workers seen blocked in a socket read during the burst").isEqualTo(MAX_WORKERS);
-            soft.assertThat(blockedOnceAnswered).as("Docker workers still blocked once the burst was answered (only a probe may be)")
-                    .hasSizeLessThanOrEqualTo(1);
-            // (a) every cold start during the hang is a JSON 503 within the client timeout plus a margin, never a hang.
+            if (probeFirst) {
+                // The probe declared the daemon down and reset the client, which freed every worker while still hung.
+                soft.assertThat(blockedOnceAnswered).as("Docker workers still blocked once the burst was answered (only a probe may be)")
+                        .hasSizeLessThanOrEqualTo(1);
+            }
+            // Else each call was aborted alone at its deadline, which freed its worker for the next: the burst is twice
+            // the workers, so half of it waited one deadline for a worker, and the removals that follow timed-out
+            // starts (their undo, bounded by the same deadline) take workers too. After recovery none may be left stuck.
+            long answerBound = probeFirst ? CLIENT_TIMEOUT.toMillis() + 3000 : 3 * CLIENT_TIMEOUT.toMillis() + 3000;
+            // (a) every cold start during the hang is a JSON 503 within its bound, never a hang.
             var distinctBodies = new java.util.LinkedHashSet<String>();
             for (var answer : answers) {
                 soft.assertThat(answer.status()).as(answer.toString()).isEqualTo(503);
-                soft.assertThat(answer.millis()).as(answer.toString()).isLessThan(CLIENT_TIMEOUT.toMillis() + 3000);
+                soft.assertThat(answer.millis()).as(answer.toString()).isLessThan(answerBound);
                 soft.assertThat(answer.json()).as(answer.toString()).isNotNull();
                 distinctBodies.add(answer.body());
             }
@@ -181,11 +192,18 @@ class ResilienceIT {
                             .as("README: a 503 names the Docker host and the hang; got %s", body).isTrue();
                 }
             }
-            soft.assertThat(statusDuringHang.status()).isEqualTo(503);
-            soft.assertThat(statusDuringHang.json().path("docker").path("status").asText()).isEqualTo("down");
-            // REGRESSION: a probe answer from the aborted client reaches the restarted supervisor and overwrites the reason.
-            soft.assertThat(statusDuringHang.json().path("docker").path("lastError").asText()).as("/status lastError during the hang")
-                    .containsAnyOf("timed out", "no answer");
+            if (probeFirst) {
+                // The probe missed its pings in a row: down, with the reason.
+                soft.assertThat(statusDuringHang.status()).isEqualTo(503);
+                soft.assertThat(statusDuringHang.json().path("docker").path("status").asText()).isEqualTo("down");
+                // REGRESSION: a probe answer from the aborted client reaches the restarted supervisor and overwrites the reason.
+                soft.assertThat(statusDuringHang.json().path("docker").path("lastError").asText()).as("/status lastError during the hang")
+                        .contains("no answer").contains("pings missed in a row (esb.docker.probe-misses)");
+            } else {
+                // Calls past their deadline fail alone: the daemon is not declared down for them before the probe says so.
+                soft.assertThat(statusDuringHang.json().path("docker").path("status").asText())
+                        .as("docker state after calls timed out, before the probe missed %d pings", 3).isEqualTo("up");
+            }
             // (b) /health never waited for Docker.
             soft.assertThat(healthStats.failures()).as("/health failures").isZero();
             soft.assertThat(healthStats.count()).isGreaterThan(20);
@@ -204,7 +222,12 @@ class ResilienceIT {
             soft.assertThat(coldAfter.status()).as(coldAfter.toString()).isEqualTo(200);
             soft.assertThat(coldAfter.body()).as(coldAfter.toString()).contains("Hello, after!");
             soft.assertThat(stuck).as("Docker dispatcher threads still blocked in a socket read after recovery").isEmpty();
-            soft.assertThat(proxy.frozenConnections()).as("connections left on the hung daemon after recovery").isZero();
+            if (probeFirst) {
+                // The client reset closed every connection. Without one (the deadline variant) the log followers' streams,
+                // frozen by the proxy for good, stay open: a quiet stream is not a hung daemon, and a real daemon that
+                // answers again resumes them.
+                soft.assertThat(proxy.frozenConnections()).as("connections left on the hung daemon after recovery").isZero();
+            }
             soft.assertAll();
         } finally {
             removeAllContainers(instance);
@@ -212,32 +235,21 @@ class ResilienceIT {
     }
 
     /**
-     * REGRESSION (DockerSupervisor: pipeToSelf results carry no incarnation): a probe queued behind calls stuck on the
-     * hung daemon is still waiting when a call's deadline restarts the supervisor. It then runs on the closed client,
-     * fails with the client's own "Connection pool shut down", and that ProbeDone reaches the new incarnation, which
-     * takes it for the daemon's state: /status and every 503 after it report the gateway's own closed pool instead
-     * of the hang. (A stale ProbeDone also resets the new incarnation's probing flag, and a stale timeout would
-     * restart a fresh client.) Timed from a ping seen at the proxy, so that the next probe tick lands in the hang,
-     * before the deadline, and its bound (probe-timeout = interval = 8 s) ends after it.
+     * REGRESSION (DockerSupervisor: pipeToSelf results carry no incarnation): a ping still waiting on the hung daemon
+     * when the supervisor restarts runs on the closed client, fails with the client's own "Connection pool shut down",
+     * and that ProbeDone reached the new incarnation, which took it for the daemon's state: /status and every 503 after
+     * it reported the gateway's own closed pool instead of the hang. Here the probe misses its pings, the daemon is
+     * declared down and the client reset, again and again while the hang lasts.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void probeFromTheAbortedClientDoesNotOverwriteTheDaemonsState() throws Exception {
         var instance = GatewayUnderTest.newInstanceId("it-res-stale");
-        var probeInterval = CLIENT_TIMEOUT.plusSeconds(3);
+        var probeInterval = Duration.ofMillis(500);
         try (var proxy = new DockerFaultProxy();
              var gw = GatewayUnderTest.start(instance, faultConfig(proxy, probeInterval.toMillis() + "ms",
                      "esb.functions.hello.max-concurrency = " + MAX_WORKERS))) {
             awaitStatus(gw, s -> "up".equals(s.path("docker").path("status").asText()), Duration.ofSeconds(15), "docker up");
-            // Wait for a probe to pass, then hang 2 s before the next one is due.
-            int pingsSeen = proxy.pingsForwarded();
-            long waitUntil = System.nanoTime() + probeInterval.plusSeconds(2).toNanos();
-            while (proxy.pingsForwarded() == pingsSeen && System.nanoTime() < waitUntil) {
-                Thread.sleep(10);
-            }
-            assertThat(proxy.pingsForwarded()).as("a probe passed the proxy").isGreaterThan(pingsSeen);
-            long nextTick = proxy.lastPingForwardedNanos() + probeInterval.toNanos();
-            Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextTick - System.nanoTime()) - 2000));
 
             proxy.setMode(Mode.HANG);
             var burst = new ArrayList<CompletableFuture<Reply>>();
@@ -247,7 +259,7 @@ class ResilienceIT {
             for (var call : burst) {
                 call.get(45, TimeUnit.SECONDS);
             }
-            // The deadline has passed and the supervisor restarted; watch what it reports while the daemon stays hung.
+            // The probe has missed its pings and the supervisor restarted; watch what it reports while the daemon stays hung.
             var errors = new java.util.LinkedHashSet<String>();
             long watchUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (System.nanoTime() < watchUntil) {
@@ -648,12 +660,16 @@ class ResilienceIT {
 
     /**
      * A hundred create-and-start calls at once (a hundred cold starts of hello, up to a hundred containers) on the
-     * default 20 workers and probe interval. /health and the logs must not notice. The load window runs from the first
+     * default 20 workers, deadlines and probe. /health and the logs must not notice. The load window runs from the first
      * request until the Docker work is over (no call in flight, no container starting), which is later than the last
      * answer: the first containers ready serve the queued calls while the others are still being created.
-     * With the probe sharing the busy dispatcher, this test also trips over the REGRESSION pinned by
-     * {@link #busyHealthyDaemonIsNotMistakenForAHungOne()}: {@code -Desb.it.load.probe-interval=60s} keeps the probe
-     * out of the way to measure /health and the logs alone.
+     * <p>
+     * REGRESSION (issue 11): on a 2-core host at load 33 one create-and-start passed its deadline, and the supervisor
+     * declared the daemon down and reset the shared client, aborting every other start (49 of 100 containers). What must
+     * hold on a slow machine, whatever its speed: no answer later than the gateway's own bound for one call (derived
+     * from the settings), each an answer of the function or a JSON error naming its cause; every cold start either
+     * gave a running container that the pool holds or was reported failed and left nothing behind; no orphan; and the
+     * daemon, which answers its pings throughout, is never declared down.
      */
     @Test
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -662,28 +678,26 @@ class ResilienceIT {
         int calls = 100;
         try (var logs = new LogCapture();
              var gw = GatewayUnderTest.start(instance, """
-                     esb.docker.max-workers = 20
-                     esb.docker.probe-interval = %s
                      esb.docker.max-pending-operations = 1000
-                     esb.docker.client-timeout = 90s
                      esb.containers.readiness-timeout = 90s
                      esb.containers.max-total = %d
                      esb.functions.hello.max-concurrency = %d
-                     """.formatted(System.getProperty("esb.it.load.probe-interval", "2s"), 2 * calls, calls))) {
+                     """.formatted(2 * calls, calls))) {
             awaitStatus(gw, s -> "up".equals(s.path("docker").path("status").asText()), Duration.ofSeconds(15), "docker up");
+            var settings = gw.gateway.settings();
+            var bound = io.esb.function.FunctionActor.invocationBound(settings.functions().get("hello"), settings);
             var health = new HealthSampler(gw, Duration.ofMillis(20)).start();
-            Thread.sleep(300);
             long loadStart = System.currentTimeMillis();
             var answers = new ArrayList<CompletableFuture<Reply>>();
             for (int i = 0; i < calls; i++) {
-                answers.add(sendAsync(gw, "GET", "/api/hello?name=load" + i, null, Duration.ofSeconds(200)));
+                answers.add(sendAsync(gw, "GET", "/api/hello?name=load" + i, null, bound.plusSeconds(30)));
             }
             int peakInFlight = 0;
             var states = new java.util.LinkedHashSet<String>();
             JsonNode status = null;
             long answeredAt = 0;
             boolean workOver = false;
-            long giveUpAt = System.currentTimeMillis() + Duration.ofSeconds(200).toMillis();
+            long giveUpAt = System.currentTimeMillis() + bound.plusSeconds(60).toMillis();
             while (System.currentTimeMillis() < giveUpAt) {
                 status = send(gw, "GET", "/status", null, Duration.ofSeconds(5)).json();
                 if (status != null) {
@@ -706,7 +720,6 @@ class ResilienceIT {
                 status = send(gw, "GET", "/status", null, Duration.ofSeconds(5)).json();
             }
             long loadEnd = System.currentTimeMillis();
-            Thread.sleep(300);
             var healthStats = health.stop();
             var replies = new ArrayList<Reply>();
             for (var answer : answers) {
@@ -729,24 +742,46 @@ class ResilienceIT {
             double serverP99 = serverSide.length == 0 ? 0 : serverSide[Math.min(serverSide.length - 1, (int) Math.ceil(0.99 * serverSide.length) - 1)];
             long createLines = captured.stream().filter(e -> e.getFormattedMessage().equals("Docker operation succeeded")
                     && "create-and-start".equals(LogCapture.fields(e).get("operation"))).count();
+            long failedStarts = captured.stream().filter(e -> e.getFormattedMessage().equals("Cold start failed for function 'hello'")).count();
+            long slowestMs = replies.stream().mapToLong(Reply::millis).max().orElse(0);
             var byStatus = new TreeMap<Integer, Integer>();
             replies.forEach(r -> byStatus.merge(r.status(), 1, Integer::sum));
             var daemonHas = Docker.containers(instance);
-            System.out.printf("[resilience/load] %d cold starts: answered after %d ms, Docker work over after %d ms; statuses %s; "
-                            + "peak operationsInFlight %d; docker states %s; coldStarts %s; daemon has %d containers%n",
-                    calls, answeredAt - loadStart, loadEnd - loadStart, byStatus, peakInFlight, states,
-                    status.path("functions").path("hello").path("coldStarts"), daemonHas.size());
+            var daemonRuns = Docker.runningContainers(instance);
+            var hello = status.path("functions").path("hello");
+            int pooled = hello.path("idle").asInt() + hello.path("busy").asInt();
+            System.out.printf("[resilience/load] %d cold starts: answered after %d ms (slowest %d ms, bound %d ms), Docker work over "
+                            + "after %d ms; statuses %s; peak operationsInFlight %d; docker states %s; coldStarts %s, failed %d; "
+                            + "daemon has %d containers (%d running), pool holds %d%n",
+                    calls, answeredAt - loadStart, slowestMs, bound.toMillis(), loadEnd - loadStart, byStatus, peakInFlight, states,
+                    hello.path("coldStarts"), failedStarts, daemonHas.size(), daemonRuns.size(), pooled);
             System.out.printf("[resilience/load] /health client-side %s; server-side (access log) p99 %.1f ms; access lines per fifth of "
                     + "the window %s; create-and-start log lines %d%n", healthStats, serverP99, java.util.Arrays.toString(perBucket), createLines);
             replies.stream().filter(r -> r.status() != 200).limit(2).forEach(r -> System.out.println("[resilience/load]   " + r));
 
             var soft = new SoftAssertions();
-            soft.assertThat(workOver).as("Docker work over (nothing in flight, nothing starting) within 200 s; last /status %s", status).isTrue();
-            soft.assertThat(byStatus).as("answers by status").containsOnlyKeys(200);
+            soft.assertThat(workOver).as("Docker work over (nothing in flight, nothing starting); last /status %s", status).isTrue();
+            // No call hangs: each is answered within the gateway's bound, by the function or with a JSON error naming why.
+            soft.assertThat(slowestMs).as("slowest answer, ms (the bound for one call is %d ms)", bound.toMillis())
+                    .isLessThanOrEqualTo(bound.toMillis() + 2000);
+            soft.assertThat(byStatus).as("answers by status").containsKey(200);
+            soft.assertThat(byStatus.keySet()).as("answers by status").isSubsetOf(200, 429, 503);
+            for (var reply : replies) {
+                if (reply.status() == 200) {
+                    soft.assertThat(reply.body()).as(reply.toString()).startsWith("{\"message\":\"Hello, load");
+                } else {
+                    soft.assertThat(reply.json()).as(reply.toString()).isNotNull();
+                    soft.assertThat(reply.json() == null ? "" : reply.json().path("reason").asText()).as(reply.toString()).isNotBlank();
+                }
+            }
+            // A busy daemon that answers its pings is never declared down.
             soft.assertThat(states).as("Docker states while only busy").containsOnly("up");
-            soft.assertThat(status.path("functions").path("hello").path("coldStarts").asInt()).as("cold starts").isEqualTo(calls);
-            soft.assertThat(daemonHas).as("containers created").hasSize(calls);
-            soft.assertThat(peakInFlight).as("Docker operations in flight at once").isGreaterThanOrEqualTo(50);
+            // Every cold start asked for gave a running container the pool holds, or was reported failed and left nothing.
+            soft.assertThat(hello.path("coldStarts").asInt()).as("cold starts begun").isEqualTo(calls);
+            soft.assertThat(daemonHas.size() + failedStarts).as("containers on the daemon + cold starts reported failed").isEqualTo(calls);
+            soft.assertThat(daemonRuns).as("containers running (none left created or exited)").hasSameSizeAs(daemonHas);
+            soft.assertThat(pooled).as("containers the pool holds: no orphan on the daemon").isEqualTo(daemonHas.size());
+            soft.assertThat(peakInFlight).as("Docker operations in flight at once").isGreaterThanOrEqualTo(20);
             soft.assertThat(healthStats.failures()).as("/health failures").isZero();
             soft.assertThat(healthStats.countBetween(loadStart, loadEnd)).as("/health calls during the load").isGreaterThan(50);
             // Judged where the gateway measures it: with 100 container JVMs booting on two shared cores, the client's
@@ -757,7 +792,7 @@ class ResilienceIT {
             soft.assertThat(healthLines.size()).as("/health access lines logged during the load")
                     .isGreaterThanOrEqualTo(healthStats.countBetween(loadStart, loadEnd) * 9 / 10);
             soft.assertThat(perBucket).as("/health access lines spread over the load window").doesNotContain(0);
-            soft.assertThat(createLines).as("create-and-start log lines from the Docker dispatcher").isEqualTo(calls);
+            soft.assertThat(createLines).as("create-and-start log lines from the Docker dispatcher").isGreaterThanOrEqualTo(daemonHas.size());
             soft.assertAll();
         } finally {
             removeAllContainers(instance);

@@ -88,6 +88,7 @@ public final class DockerFaultProxy implements AutoCloseable {
     private final AtomicInteger pings = new AtomicInteger();
     private volatile long lastPingNanos;
     private volatile long pingDelayMillis;
+    private volatile java.util.function.Predicate<String> hungRequests = line -> false;
     private final java.util.List<ResponseHook> responseHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A one-shot action run once the daemon's answer to a matching request has started to pass. */
@@ -143,6 +144,14 @@ public final class DockerFaultProxy implements AutoCloseable {
     /** Holds each {@code /_ping} request this long before forwarding it (0: not at all); other requests pass as the mode says. */
     public void delayPings(Duration delay) {
         pingDelayMillis = delay.toMillis();
+    }
+
+    /**
+     * Requests whose request line matches (e.g. {@code GET /v1.41/version HTTP/1.1}) are swallowed and their
+     * connection frozen, as a daemon would leave one call unanswered while it answers the others.
+     */
+    public void hangRequests(java.util.function.Predicate<String> requestLine) {
+        hungRequests = requestLine;
     }
 
     /** {@link System#nanoTime()} when the last {@code /_ping} was forwarded; 0 before the first. */
@@ -378,6 +387,10 @@ public final class DockerFaultProxy implements AutoCloseable {
                         Thread.sleep(pingDelay);
                     }
                     if (frozen) {
+                        continue;
+                    }
+                    if (hungRequests.test(requestLine(buffer))) {
+                        frozen = true;
                         continue;
                     }
                     noteRequest(this, buffer);
