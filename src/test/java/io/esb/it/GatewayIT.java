@@ -1,6 +1,7 @@
 package io.esb.it;
 
 import io.esb.testing.Docker;
+import io.esb.testing.Eventually;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.LogCapture;
 import io.esb.testing.RequiresDocker;
@@ -169,11 +170,7 @@ class GatewayIT {
         try (var g = GatewayUnderTest.start(idle, "esb.containers.idle-timeout = 1s")) {
             assertThat(g.invoke("fx", "{}").statusCode()).isEqualTo(200);
             assertThat(Docker.containers(idle)).hasSize(1);
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (!Docker.containers(idle).isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-            assertThat(Docker.containers(idle)).isEmpty();
+            Eventually.within(Duration.ofSeconds(15), () -> assertThat(Docker.containers(idle)).isEmpty());
             assertThat(json(g.get("/status")).get("functions").get("fx").get("idle").asInt()).isZero();
             // And the function still works afterwards, on a new container.
             assertThat(g.invoke("fx", "{}").statusCode()).isEqualTo(200);
@@ -195,10 +192,8 @@ class GatewayIT {
             assertThat(Docker.runningContainers(adopt)).hasSize(1);
             try (var second = GatewayUnderTest.start(adopt, "")) {
                 // Adoption happens when the supervisor first sees the daemon up; wait for it through /status.
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (json(second.get("/status")).get("functions").get("fx").get("idle").asInt() == 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(50);
-                }
+                Eventually.await(Duration.ofSeconds(10), "fx adopted", () -> json(second.get("/status")),
+                        status -> status.get("functions").get("fx").get("idle").asInt() > 0);
                 var response = second.invoke("fx", "{}");
                 assertThat(response.statusCode()).isEqualTo(200);
                 assertThat(json(response).get("container").asText()).isEqualTo(container);

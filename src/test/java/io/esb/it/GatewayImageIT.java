@@ -2,6 +2,7 @@ package io.esb.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.esb.testing.Docker;
+import io.esb.testing.Eventually;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.PrometheusText;
 import io.esb.testing.RequiresDocker;
@@ -227,12 +228,7 @@ class GatewayImageIT {
 
     /** Waits (bounded) until the gateway has logged this message. */
     private static List<JsonNode> awaitLogLines(String container, String message) throws Exception {
-        long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        var lines = logLines(container, message);
-        while (lines.isEmpty() && System.nanoTime() < giveUpAt) {
-            Thread.sleep(200);
-            lines = logLines(container, message);
-        }
+        var lines = Eventually.await(Duration.ofSeconds(60), "logged", () -> logLines(container, message), found -> !found.isEmpty());
         assertThat(lines).as("'" + message + "' in the log of " + container + ":\n" + Docker.run("logs", container)).isNotEmpty();
         return lines;
     }

@@ -1,6 +1,7 @@
 package io.esb.it;
 
 import io.esb.testing.Docker;
+import io.esb.testing.Eventually;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.LogCapture;
 import io.esb.testing.RequiresDocker;
@@ -97,16 +98,9 @@ class LambdaSdkIT {
         assertThat(response.statusCode()).isEqualTo(202);
         assertThat(response.payload().asByteArray()).isEmpty();
         // The event ran in the function's one container before this call, so this is its second invocation.
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        int invocation = 0;
-        while (System.nanoTime() < deadline) {
-            var status = GatewayUnderTest.json(gw.get("/status")).get("functions").get("events");
-            if (status.get("idle").asInt() == 1) {
-                invocation = JSON.readTree(invoke("events", "{}").payload().asUtf8String()).get("invocation").asInt();
-                break;
-            }
-            Thread.sleep(100);
-        }
+        Eventually.await(Duration.ofSeconds(30), "the event's container idle again",
+                () -> GatewayUnderTest.json(gw.get("/status")).get("functions").get("events"), status -> status.get("idle").asInt() == 1);
+        int invocation = JSON.readTree(invoke("events", "{}").payload().asUtf8String()).get("invocation").asInt();
         assertThat(invocation).isEqualTo(2);
     }
 
@@ -116,11 +110,8 @@ class LambdaSdkIT {
                 .payload(SdkBytes.fromUtf8String("{\"action\":\"throw\",\"message\":\"boom\"}")).build());
         assertThat(response.statusCode()).isEqualTo(202);
         var requestId = response.responseMetadata().requestId();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (logs.withMessage("Async invocation failed after all retries").isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        var failures = logs.withMessage("Async invocation failed after all retries");
+        var failures = Eventually.await(Duration.ofSeconds(30), "logged as failed after all retries",
+                () -> logs.withMessage("Async invocation failed after all retries"), lines -> !lines.isEmpty());
         assertThat(failures).hasSize(1);
         var fields = LogCapture.fields(failures.get(0));
         assertThat(fields).containsEntry("function_name", "failing").containsEntry("attempts", "3").containsEntry("request_id", requestId);

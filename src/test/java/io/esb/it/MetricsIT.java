@@ -1,6 +1,7 @@
 package io.esb.it;
 
 import io.esb.testing.Docker;
+import io.esb.testing.Eventually;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.PrometheusText;
 import io.esb.testing.RequiresDocker;
@@ -42,13 +43,7 @@ class MetricsIT {
      * just after its container is handed back), then returns that scrape; or the last one, for the assertions to explain.
      */
     private static PrometheusText awaitMetrics(GatewayUnderTest gw, Predicate<PrometheusText> ready) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        var text = metrics(gw);
-        while (!ready.test(text) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            text = metrics(gw);
-        }
-        return text;
+        return Eventually.await(Duration.ofSeconds(30), "the expected metrics", () -> metrics(gw), ready);
     }
 
     private static double value(PrometheusText text, String name, String... labels) {
@@ -181,10 +176,7 @@ class MetricsIT {
         var missing = "unix:///tmp/esb-no-daemon-" + System.nanoTime() + ".sock";
         try (var gw = GatewayUnderTest.start(GatewayUnderTest.newInstanceId("it-metrics-nodaemon"),
                 "esb.docker.host = \"" + missing + "\"\nesb.docker.probe-interval = 200ms")) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (gw.get("/status").statusCode() != 503 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            Eventually.await(Duration.ofSeconds(20), "Docker down in /status", () -> gw.get("/status").statusCode(), code -> code == 503);
             assertThat(gw.invoke("fx", "{}").statusCode()).isEqualTo(503);
             var text = awaitMetrics(gw, t -> t.value("esb_invocations_total", "function", "fx", "outcome", "docker_unavailable").orElse(0) == 1);
             assertThat(value(text, "docker_daemon_up")).isZero();

@@ -1,6 +1,7 @@
 package io.esb.it;
 
 import io.esb.testing.Docker;
+import io.esb.testing.Eventually;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.LogCapture;
 import io.esb.testing.RequiresDocker;
@@ -91,11 +92,8 @@ class ScaleIT {
                 esb.containers.idle-timeout = 1s
                 esb.functions.ready { image = "esb-fixture:latest", min-warm = 2 }
                 """)) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (json(gw.get("/status")).get("functions").get("ready").get("idle").asInt() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(json(gw.get("/status")).get("functions").get("ready").get("idle").asInt()).isEqualTo(2);
+            Eventually.within(Duration.ofSeconds(30),
+                    () -> assertThat(json(gw.get("/status")).get("functions").get("ready").get("idle").asInt()).isEqualTo(2));
             Thread.sleep(3000); // well past idle-timeout
             assertThat(Docker.runningContainers(instance)).hasSize(2);
             var response = gw.invoke("ready", "{}");

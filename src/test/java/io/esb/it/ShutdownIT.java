@@ -1,6 +1,7 @@
 package io.esb.it;
 
 import io.esb.testing.Docker;
+import io.esb.testing.Eventually;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.RequiresDocker;
 import org.junit.jupiter.api.Test;
@@ -91,14 +92,7 @@ class ShutdownIT {
     }
 
     private void awaitHealthy(int port) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (healthAnswers(port)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("gateway did not become healthy on port " + port);
+        Eventually.await(Duration.ofSeconds(30), "healthy on port " + port, () -> healthAnswers(port), Boolean::booleanValue);
     }
 
     private boolean healthAnswers(int port) {
