@@ -182,30 +182,28 @@ public final class DockerOps {
     }
 
     /**
-     * The log lines of one invocation: from its {@code START RequestId: <id>} line through its {@code REPORT} line.
-     * The runtime prints REPORT before it answers, but Docker may not have read it yet, so one short retry.
+     * The log lines of one invocation: from its {@code START RequestId: <id>} line through its {@code REPORT} line, as
+     * far as Docker has them. The runtime prints REPORT before it answers, but Docker may not have read it yet: a
+     * segment without it ({@link #hasReport}) is worth asking for again, a moment later.
      */
     public static DockerOperation<String> invocationLogs(String containerId, long sinceEpochSeconds, String requestId) {
         return client -> {
-            String segment = "";
-            for (int attempt = 0; attempt < 3; attempt++) {
-                var text = new StringBuilder();
-                var callback = new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame>() {
-                    @Override
-                    public void onNext(com.github.dockerjava.api.model.Frame frame) {
-                        text.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
-                    }
-                };
-                client.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withSince((int) sinceEpochSeconds)
-                        .exec(callback).awaitCompletion(5, java.util.concurrent.TimeUnit.SECONDS);
-                segment = segmentOf(text.toString(), requestId);
-                if (segment.contains("REPORT RequestId: " + requestId)) {
-                    break;
+            var text = new StringBuilder();
+            var callback = new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Frame>() {
+                @Override
+                public void onNext(com.github.dockerjava.api.model.Frame frame) {
+                    text.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
                 }
-                Thread.sleep(50);
-            }
-            return segment;
+            };
+            client.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withSince((int) sinceEpochSeconds)
+                    .exec(callback).awaitCompletion(5, java.util.concurrent.TimeUnit.SECONDS);
+            return segmentOf(text.toString(), requestId);
         };
+    }
+
+    /** Whether an {@link #invocationLogs} segment reaches the invocation's REPORT line. */
+    public static boolean hasReport(String segment, String requestId) {
+        return segment.contains("REPORT RequestId: " + requestId);
     }
 
     static String segmentOf(String logs, String requestId) {
@@ -275,19 +273,16 @@ public final class DockerOps {
     /**
      * Whether the kernel killed the container for exceeding its memory limit: Docker's OOMKilled flag, or a SIGKILL
      * exit (137) the gateway did not cause (it removes containers only after it has given up on them), since some
-     * engines on cgroup v2 miss the flag.
+     * engines on cgroup v2 miss the flag. Null while the container still runs: the connection drops the moment the
+     * kernel kills the process and Docker records the exit a moment later, so the caller asks again.
      */
     public static DockerOperation<Boolean> wasOomKilled(String containerId) {
         return client -> {
-            // The connection drops the moment the kernel kills the process; Docker records the exit a moment later.
-            for (int attempt = 0; attempt < 20; attempt++) {
-                var state = client.inspectContainerCmd(containerId).exec().getState();
-                if (!Boolean.TRUE.equals(state.getRunning())) {
-                    return Boolean.TRUE.equals(state.getOOMKilled()) || Long.valueOf(137).equals(state.getExitCodeLong());
-                }
-                Thread.sleep(100);
+            var state = client.inspectContainerCmd(containerId).exec().getState();
+            if (Boolean.TRUE.equals(state.getRunning())) {
+                return null;
             }
-            return false; // still running: whatever dropped the connection, it was not the kernel's OOM killer
+            return Boolean.TRUE.equals(state.getOOMKilled()) || Long.valueOf(137).equals(state.getExitCodeLong());
         };
     }
 

@@ -433,6 +433,74 @@ class FunctionActorTest extends ActorTestKitSupport {
         assertThat(done.containerId()).isEqualTo("c1");
     }
 
+    @Test
+    void aContainerStillRunningAfterItDroppedTheConnectionIsInspectedAgainOnATimer() {
+        var server = startServer();
+        server.failNextInvocationByStopping = true;
+        var settings = settings("fn", "", "");
+        var docker = testKit.<DockerSupervisor.Command>createTestProbe();
+        var actor = spawn(settings, "fn", docker);
+        var caller = testKit.<InvocationResult>createTestProbe();
+
+        actor.tell(new FunctionActor.Invoke(invocation("{}", "r1"), caller.ref()));
+        reply(expectRun(docker, "create-and-start"), new DockerReply.Ok<>(new StartedContainer("c1", "one", server.port())));
+        // Docker has not recorded the exit yet: the actor asks again a moment later, not at once.
+        var first = expectRun(docker, "inspect");
+        assertThat(first.requestId()).isEqualTo("r1");
+        assertThat(RecordingDocker.record(first).<String>firstArg("inspectContainerCmd")).isEqualTo("c1");
+        reply(first, new DockerReply.Ok<>(null));
+        long asked = System.nanoTime();
+        var second = expectRun(docker, "inspect");
+        assertThat(Duration.ofNanos(System.nanoTime() - asked).toMillis()).isGreaterThanOrEqualTo(80);
+        caller.expectNoMessage(Duration.ofMillis(1));
+        reply(second, new DockerReply.Ok<>(true));
+
+        var failed = caller.expectMessageClass(InvocationResult.Failed.class, WAIT);
+        assertThat(failed.reason()).isEqualTo(InvocationResult.Reason.OUT_OF_MEMORY);
+        assertThat(failed.message()).isEqualTo("Function 'fn' ran out of memory (memory-mb = 128); the kernel killed its container");
+        assertThat(failed.coldStart()).isTrue();
+        var remove = expectRun(docker, "remove");
+        assertThat(RecordingDocker.record(remove).<String>firstArg("removeContainerCmd")).isEqualTo("c1");
+        reply(remove, new DockerReply.Ok<>(true));
+        assertStatusSettles(actor, new FunctionStatus("fn", 0, 0, 0, 0, 1));
+    }
+
+    @Test
+    void aLogTailWithoutItsReportLineIsReadAgainUpToThreeTimes() {
+        var server = startServer();
+        var settings = settings("fn", "", "");
+        var docker = testKit.<DockerSupervisor.Command>createTestProbe();
+        var actor = spawn(settings, "fn", docker);
+        var caller = testKit.<InvocationResult>createTestProbe();
+
+        actor.tell(new FunctionActor.Invoke(new Invocation("{\"n\":1}".getBytes(StandardCharsets.UTF_8), "r1", true), caller.ref()));
+        reply(expectRun(docker, "create-and-start"), new DockerReply.Ok<>(new StartedContainer("c1", "one", server.port())));
+        var partial = "START RequestId: r1 Version: $LATEST\nhello\n";
+        var read = expectRun(docker, "invocation-logs");
+        assertThat(read.requestId()).isEqualTo("r1");
+        assertThat(RecordingDocker.record(read).<String>firstArg("logContainerCmd")).isEqualTo("c1");
+        reply(read, new DockerReply.Ok<>(partial));
+        long asked = System.nanoTime();
+        var again = expectRun(docker, "invocation-logs");
+        assertThat(Duration.ofNanos(System.nanoTime() - asked).toMillis()).isGreaterThanOrEqualTo(40);
+        var full = partial + "END RequestId: r1\nREPORT RequestId: r1 Duration: 1.00 ms\n";
+        reply(again, new DockerReply.Ok<>(full));
+        var completed = caller.expectMessageClass(InvocationResult.Completed.class, WAIT);
+        assertThat(body(completed)).isEqualTo("{\"n\":1}");
+        assertThat(completed.logTail()).isEqualTo(full);
+        assertThat(completed.containerId()).isEqualTo("c1");
+
+        // Never complete: after the third read the caller gets what there is.
+        actor.tell(new FunctionActor.Invoke(new Invocation("{}".getBytes(StandardCharsets.UTF_8), "r2", true), caller.ref()));
+        for (int i = 0; i < 3; i++) {
+            caller.expectNoMessage(Duration.ofMillis(1));
+            reply(expectRun(docker, "invocation-logs"), new DockerReply.Ok<>("START RequestId: r2\n"));
+        }
+        assertThat(caller.expectMessageClass(InvocationResult.Completed.class, WAIT).logTail()).isEqualTo("START RequestId: r2\n");
+        docker.expectNoMessage(Duration.ofMillis(200));
+        assertStatusSettles(actor, new FunctionStatus("fn", 1, 0, 0, 0, 1));
+    }
+
     // --- helpers ---------------------------------------------------------------------------------------------------
 
     private static EsbSettings settings(String function, String functionExtra, String extra) {
