@@ -2,12 +2,12 @@ package io.esb.docker;
 
 import akka.dispatch.DispatcherPrerequisites;
 import akka.dispatch.ExecutorServiceFactory;
-import akka.dispatch.MonitorableThreadFactory;
 import akka.dispatch.ThreadPoolExecutorConfigurator;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The executor of {@value ContainerLogFollowers#DISPATCHER}: Akka's thread pool, sized from
@@ -28,11 +28,15 @@ public final class ContainerLogThreads extends ThreadPoolExecutorConfigurator {
         return dispatcher.getConfig("thread-pool-executor").withValue("fixed-pool-size", ConfigValueFactory.fromAnyRef(threads));
     }
 
+    /** Akka's threads (daemon or not as it says, its error handler), renamed: Akka would add the system and the dispatcher id. */
     @Override
-    public ExecutorServiceFactory createExecutorServiceFactory(String id, ThreadFactory threadFactory) {
-        var named = threadFactory instanceof MonitorableThreadFactory akkaThreads
-                ? akkaThreads.withName(ContainerLogFollowers.THREAD_PREFIX.substring(0, ContainerLogFollowers.THREAD_PREFIX.length() - 1))
-                : threadFactory;
+    public ExecutorServiceFactory createExecutorServiceFactory(String id, ThreadFactory akkaThreads) {
+        var ids = new AtomicInteger();
+        ThreadFactory named = runnable -> {
+            var thread = akkaThreads.newThread(runnable);
+            thread.setName(ContainerLogFollowers.THREAD_PREFIX + ids.incrementAndGet());
+            return thread;
+        };
         return super.createExecutorServiceFactory(id, named);
     }
 }
