@@ -1,6 +1,20 @@
 package io.esb.docker;
 
+import akka.Done;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.DispatcherSelector;
+import akka.stream.ActorAttributes;
+import akka.stream.Attributes;
+import akka.stream.KillSwitches;
+import akka.stream.Materializer;
+import akka.stream.RestartSettings;
+import akka.stream.UniqueKillSwitch;
+import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.RestartSource;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
@@ -21,10 +35,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -33,27 +48,31 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * line on the {@value #LOGGER} logger, with the fields {@code function_name}, {@code container_id}, {@code stream}
  * and {@code container_time}, and inside an invocation {@code request_id} (in the MDC, like the gateway's own lines).
  * <p>
- * All of it runs on threads of its own, never on the Docker dispatcher, with a Docker transport of its own (no response
- * timeout: a quiet container is not a hung daemon):
+ * Each read is an Akka stream on the dedicated {@value #DISPATCHER} (threads {@value #THREAD_PREFIX}N, bounded by the
+ * container cap; never the Docker dispatcher or Akka's default one), with a Docker transport of its own (no response
+ * timeout: a quiet container is not a hung daemon). Reading blocks, so each read's source holds a thread of that
+ * dispatcher while it waits; the lines are logged by the read itself, as they are parsed, so a line is logged exactly
+ * when its position ({@link ContainerLogStream#position()}) counts it, and no line sits in a buffer a restart drops.
  * <ul>
- *   <li>the watcher ({@value #WATCHER_THREAD}) follows Docker's events for containers labelled with this instance
- *       and starts a follower on each {@code start}; each time it (re)connects it lists the instance's containers, so
- *       containers started while it was away, or before the gateway, are followed too;</li>
- *   <li>followers ({@value #THREAD_PREFIX}N, a pool bounded by the container cap) read {@code logs?follow=1} of one
- *       container each. When a stream ends, the container is inspected: stopped means done; still running, or the
- *       daemon unreachable, means read again, from the last line's timestamp ({@link ContainerLogStream}), with
- *       backoff, so no line is lost or repeated across a daemon restart.</li>
+ *   <li>The events stream follows Docker's events for containers labelled with this instance and starts a follower
+ *       on each {@code start}; each time it (re)connects it lists the instance's containers, so containers started
+ *       while it was away, or before the gateway, are followed too.</li>
+ *   <li>A follower is one stream per container: {@link RestartSource#withBackoff} around a source that reads
+ *       {@code logs?follow=1} once, through a {@link UniqueKillSwitch}. When a read ends, the container is inspected:
+ *       stopped means done (the source emits its end and the stream completes); still running, or the daemon
+ *       unreachable, means the read completes and the restart reads again, from the last line's timestamp
+ *       ({@link ContainerLogStream}), after its backoff, so no line is lost or repeated across a daemon restart.</li>
  * </ul>
- * {@link #close()} ends every stream and thread.
+ * {@link #reconnect()} drops the open reads (each reads on from its last line); {@link #close()} ends every stream.
  */
-public final class ContainerLogFollowers implements AutoCloseable {
+public final class ContainerLogFollowers {
     public static final String LOGGER = "io.esb.container";
     public static final String THREAD_PREFIX = "esb-container-logs-";
-    public static final String WATCHER_THREAD = "esb-container-events";
-    /** Followers beyond the container cap, for containers still being removed while new ones start. */
-    private static final int SPARE_FOLLOWERS = 8;
-    private static final long MIN_BACKOFF_MS = 100;
-    private static final long MAX_BACKOFF_MS = 2000;
+    /** Runs every read; {@link ContainerLogThreads} sizes it and names its threads. */
+    public static final String DISPATCHER = "esb.container-logs-dispatcher";
+    /** Between reads of one stream: short after a read that lasted, growing while reads fail at once (daemon away). */
+    private static final RestartSettings BACKOFF = RestartSettings.create(Duration.ofMillis(100), Duration.ofSeconds(2), 0.2);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
     private static final Logger lines = LoggerFactory.getLogger(LOGGER);
     private static final Logger log = LoggerFactory.getLogger(ContainerLogFollowers.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -62,22 +81,32 @@ public final class ContainerLogFollowers implements AutoCloseable {
     private final String dockerHost;
     private final DockerHttpClient http;
     private final DockerClient client;
-    private final ThreadPoolExecutor followers;
-    private final Thread watcher;
-    private final java.util.concurrent.ExecutorService control = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        var thread = new Thread(r, "esb-container-logs-control");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final Materializer materializer;
+    /** For the quick but blocking work of closing connections, off the caller's (an actor's) thread. */
+    private final Executor closer;
     /** New followers read from here: containers adopted at start show only what they print from now on. */
     private final Instant startedAt = Instant.now();
     private final Map<String, Followed> containers = new HashMap<>(); // guarded by this
-    private final Object wake = new Object();
-    private long wakeGeneration; // guarded by wake
     private volatile boolean closed;
+    private CompletableFuture<Done> closing; // guarded by this
+    private UniqueKillSwitch eventsSwitch; // guarded by this
+    private CompletionStage<Done> eventsDone; // guarded by this
     private volatile DockerHttpClient.Response events;
     /** Set when {@link #reconnect()} closes the events stream on purpose, so that is not reported as a loss. */
     private volatile boolean reconnecting;
+    // The events stream's own state; only its reads (one at a time) touch them.
+    private boolean connectedBefore;
+    private boolean lossLogged;
+
+    /** What one step of a container's read came to. */
+    private enum Outcome {
+        /** Output was read (its lines are logged); the read goes on. */
+        READ,
+        /** The container stopped or is gone: its output is complete. */
+        FINISHED,
+        /** Docker will not serve its output (a log driver it cannot read back): not followed until listed again. */
+        GAVE_UP
+    }
 
     /** One container's output and who reads it. Fields other than {@code response} are guarded by the outer instance. */
     private final class Followed {
@@ -88,6 +117,8 @@ public final class ContainerLogFollowers implements AutoCloseable {
         boolean active;
         boolean finished;
         boolean destroyed;
+        UniqueKillSwitch killSwitch;
+        CompletionStage<Done> done = CompletableFuture.completedFuture(Done.getInstance());
         volatile DockerHttpClient.Response response;
 
         Followed(String id, String function) {
@@ -98,50 +129,30 @@ public final class ContainerLogFollowers implements AutoCloseable {
         }
     }
 
-    private ContainerLogFollowers(DockerSettings docker, int maxContainers) {
+    private ContainerLogFollowers(ActorSystem<?> system, DockerSettings docker, int maxContainers) {
         this.instanceId = docker.instanceId();
         this.dockerHost = docker.host();
-        int threads = maxContainers + SPARE_FOLLOWERS;
         // One connection per follower, plus the events stream and the listing or inspection calls.
-        this.http = DockerClients.forStreams(docker, threads + 4);
+        this.http = DockerClients.forStreams(docker, maxContainers + ContainerLogThreads.SPARE + 4);
         this.client = DockerClients.over(docker, http);
-        var ids = new AtomicInteger();
-        this.followers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            var thread = new Thread(r, THREAD_PREFIX + ids.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        followers.allowCoreThreadTimeOut(true);
-        this.watcher = new Thread(this::watch, WATCHER_THREAD);
-        watcher.setDaemon(true);
+        this.materializer = Materializer.matFromSystem(system);
+        this.closer = system.dispatchers().lookup(DispatcherSelector.blocking());
     }
 
-    /** Starts watching; {@code maxContainers} (esb.containers.max-total) bounds the follower threads. */
-    public static ContainerLogFollowers start(DockerSettings docker, int maxContainers) {
-        var started = new ContainerLogFollowers(docker, maxContainers);
-        started.watcher.start();
+    /** Starts watching; {@code maxContainers} (esb.containers.max-total) bounds the connections to Docker. */
+    public static ContainerLogFollowers start(ActorSystem<?> system, DockerSettings docker, int maxContainers) {
+        var started = new ContainerLogFollowers(system, docker, maxContainers);
+        started.watch();
         return started;
     }
 
-    /** The daemon answers again: retry at once instead of at the end of the current backoff. */
-    public void daemonUp() {
-        synchronized (wake) {
-            wakeGeneration++;
-            wake.notifyAll();
-        }
-    }
-
     /**
-     * The daemon was down and answers again. Streams opened before the outage may be dead without knowing it (a hung
-     * daemon's, or a TCP connection across a partition), so they are dropped: the watcher lists again and each
+     * The daemon was down and answers again. Reads opened before the outage may be dead without knowing it (a hung
+     * daemon's, or a TCP connection across a partition), so they are dropped: the events stream lists again and each
      * follower reads on from its last line.
      */
     public void reconnect() {
-        try {
-            control.execute(this::dropStreams); // closing sockets is quick, but not the caller's (an actor's) to do
-        } catch (java.util.concurrent.RejectedExecutionException closedAlready) {
-            // closed: nothing to reconnect
-        }
+        closer.execute(this::dropStreams); // closing sockets is quick, but not the caller's (an actor's) to do
     }
 
     private void dropStreams() {
@@ -152,24 +163,16 @@ public final class ContainerLogFollowers implements AutoCloseable {
             }
             open = openStreams();
         }
-        closeStreams(open, true);
-        daemonUp();
+        var current = events;
+        if (current != null) {
+            reconnecting = true;
+            current.close();
+        }
+        open.forEach(DockerHttpClient.Response::close);
     }
 
     private List<DockerHttpClient.Response> openStreams() {
         return containers.values().stream().map(f -> f.response).filter(Objects::nonNull).toList();
-    }
-
-    /** Closes the events stream and the followers' {@code open} streams; {@code reconnect}: the watcher connects again. */
-    private void closeStreams(List<DockerHttpClient.Response> open, boolean reconnect) {
-        var current = events;
-        if (current != null) {
-            if (reconnect) {
-                reconnecting = true;
-            }
-            current.close();
-        }
-        open.forEach(DockerHttpClient.Response::close);
     }
 
     /** Containers being read right now. */
@@ -177,57 +180,92 @@ public final class ContainerLogFollowers implements AutoCloseable {
         return (int) containers.values().stream().filter(f -> f.active).count();
     }
 
+    /** Every stage of a stream here, the blocking reads above all, runs on the container-logs dispatcher. */
+    private static Attributes onOwnThreads() {
+        return ActorAttributes.dispatcher(DISPATCHER);
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
-    // The watcher: Docker events, and a listing each time it connects
+    // The events stream: Docker events, and a listing each time it connects
     // ---------------------------------------------------------------------------------------------------------------
 
-    private void watch() {
-        long backoff = MIN_BACKOFF_MS;
-        boolean connectedBefore = false;
-        boolean lossLogged = false;
-        while (!closed) {
-            try (var response = http.execute(get(eventsPath()))) {
-                events = response;
-                if (closed) {
-                    break;
+    private synchronized void watch() {
+        var running = RestartSource.withBackoff(BACKOFF, () ->
+                        Source.unfoldResource(EventsRead::new, EventsRead::next, EventsRead::close).withAttributes(onOwnThreads()))
+                .viaMat(KillSwitches.single(), Keep.right())
+                .toMat(Sink.foreach(this::onEvent), Keep.both())
+                .addAttributes(onOwnThreads())
+                .run(materializer);
+        eventsSwitch = running.first();
+        eventsDone = running.second().exceptionally(error -> Done.getInstance());
+    }
+
+    /** One connection to Docker's events: opened by its first read, which lists the instance's containers. */
+    private final class EventsRead {
+        private DockerHttpClient.Response response;
+        private MappingIterator<JsonNode> stream;
+
+        Optional<JsonNode> next() {
+            if (closed) {
+                return Optional.empty();
+            }
+            try {
+                if (stream == null) {
+                    open();
+                    if (stream == null) {
+                        return Optional.empty();
+                    }
                 }
-                if (response.getStatusCode() != 200) {
-                    throw new IOException("Docker answered HTTP " + response.getStatusCode() + " to the events request");
+                if (stream.hasNextValue()) {
+                    return Optional.of(stream.nextValue());
                 }
-                // Subscribed first, listed second: a container starting in between is seen by one or both, never neither.
-                int listed = relist();
-                log.info(connectedBefore ? "Container logs: Docker is back, following resumed" : "Following container logs",
-                        kv("instance", instanceId), kv("containers", listed));
-                connectedBefore = true;
-                lossLogged = false;
-                backoff = MIN_BACKOFF_MS;
-                var stream = JSON.readerFor(JsonNode.class).<JsonNode>readValues(response.getBody());
-                while (stream.hasNextValue()) {
-                    onEvent(stream.nextValue());
-                }
-                if (!closed) {
+                if (!closed && !wasReconnecting()) {
                     log.warn("Container logs: Docker closed the events stream; reconnecting", kv("docker_host", dockerHost));
                     lossLogged = true;
                 }
             } catch (Exception e) {
-                if (closed) {
-                    break;
-                }
-                if (reconnecting) {
-                    reconnecting = false;
-                    continue; // closed by reconnect(): connect again at once
-                }
-                if (!lossLogged) {
+                // closed by reconnect(): connect again, without a warning
+                if (!closed && !wasReconnecting() && !lossLogged) {
                     log.warn("Container logs: Docker unreachable; retrying until it answers", kv("docker_host", dockerHost),
                             kv("error_detail", DockerSupervisor.describe(e)));
                     lossLogged = true;
                 }
-            } finally {
-                events = null;
             }
-            awaitWake(backoff);
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+            return Optional.empty(); // this connection is over: the restart connects again after its backoff
         }
+
+        private void open() throws Exception {
+            response = http.execute(get(eventsPath()));
+            events = response;
+            if (closed) {
+                return;
+            }
+            if (response.getStatusCode() != 200) {
+                throw new IOException("Docker answered HTTP " + response.getStatusCode() + " to the events request");
+            }
+            // Subscribed first, listed second: a container starting in between is seen by one or both, never neither.
+            int listed = relist();
+            log.info(connectedBefore ? "Container logs: Docker is back, following resumed" : "Following container logs",
+                    kv("instance", instanceId), kv("containers", listed));
+            connectedBefore = true;
+            lossLogged = false;
+            stream = JSON.readerFor(JsonNode.class).readValues(response.getBody());
+        }
+
+        void close() {
+            if (response != null) {
+                events = null;
+                response.close();
+            }
+        }
+    }
+
+    private boolean wasReconnecting() {
+        if (reconnecting) {
+            reconnecting = false;
+            return true;
+        }
+        return false;
     }
 
     private String eventsPath() {
@@ -285,15 +323,14 @@ public final class ContainerLogFollowers implements AutoCloseable {
         }
         followed.active = true;
         followed.finished = false;
-        var target = followed;
-        followers.execute(() -> follow(target));
+        follow(followed);
     }
 
     private synchronized void forget(String id) {
         var followed = containers.get(id);
         if (followed != null) {
             if (followed.active) {
-                followed.destroyed = true; // its follower removes it when its stream ends
+                followed.destroyed = true; // removed when its stream ends
             } else {
                 containers.remove(id);
             }
@@ -301,76 +338,119 @@ public final class ContainerLogFollowers implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // Followers: one container each
+    // Followers: one stream per container
     // ---------------------------------------------------------------------------------------------------------------
 
+    /** Runs the container's stream; it ends with the container's output, or at {@link #close()}. Called under the lock. */
     private void follow(Followed followed) {
-        long backoff = MIN_BACKOFF_MS;
-        while (!closed) {
+        var running = RestartSource.withBackoff(BACKOFF, () ->
+                        Source.unfoldResource(() -> new LogRead(followed), LogRead::next, LogRead::close).withAttributes(onOwnThreads()))
+                .takeWhile(outcome -> outcome == Outcome.READ, true)
+                .viaMat(KillSwitches.single(), Keep.right())
+                .toMat(Sink.lastOption(), Keep.both())
+                .addAttributes(onOwnThreads())
+                .run(materializer);
+        followed.killSwitch = running.first();
+        followed.done = running.second().handle((last, error) -> {
+            done(followed, last != null && last.orElse(null) == Outcome.FINISHED);
+            return Done.getInstance();
+        });
+    }
+
+    /** One read of a container's output, from its last line on: opened by its first step, ended by the container's end or the connection's. */
+    private final class LogRead {
+        private final Followed followed;
+        private DockerHttpClient.Response response;
+        private ContainerLogStream.Reader reader;
+        private boolean over;
+
+        LogRead(Followed followed) {
+            this.followed = followed;
+        }
+
+        Optional<Outcome> next() {
+            if (over || closed) {
+                return Optional.empty();
+            }
             Exception failure = null;
-            var before = followed.stream.position();
             try {
-                followed.stream.resume();
-                var path = "/containers/" + followed.id + "/logs?follow=1&stdout=1&stderr=1&timestamps=1&since="
-                        + followed.stream.since(startedAt);
-                try (var response = http.execute(get(path))) {
-                    followed.response = response;
-                    if (closed) {
-                        break;
+                if (reader == null) {
+                    var opened = open();
+                    if (opened != null) {
+                        over = true;
+                        return opened;
                     }
-                    int status = response.getStatusCode();
-                    if (status == 404) {
-                        done(followed, true);
-                        return;
-                    }
-                    if (status != 200) {
-                        log.warn("Cannot read a function container's output", kv("container_id", followed.shortId),
-                                kv("function_name", followed.function), kv("status", status),
-                                kv("error_detail", firstLine(response.getBody())));
-                        done(followed, false);
-                        return;
-                    }
-                    followed.stream.readFrom(response.getBody());
-                } finally {
-                    followed.response = null;
+                }
+                if (reader.readSome()) {
+                    return Optional.of(Outcome.READ);
                 }
             } catch (Exception e) {
                 failure = e;
             }
+            over = true;
+            return closed ? Optional.empty() : afterRead(failure);
+        }
+
+        /** Sends the request; answers how the read ends when it cannot start, or null once its body can be read. */
+        private Optional<Outcome> open() {
+            followed.stream.resume();
+            var path = "/containers/" + followed.id + "/logs?follow=1&stdout=1&stderr=1&timestamps=1&since="
+                    + followed.stream.since(startedAt);
+            response = http.execute(get(path));
+            followed.response = response;
             if (closed) {
-                break;
+                return Optional.empty();
             }
-            // The stream ended: either the container stopped (its output is complete) or the connection to the daemon did.
+            int status = response.getStatusCode();
+            if (status == 404) {
+                return Optional.of(Outcome.FINISHED);
+            }
+            if (status != 200) {
+                log.warn("Cannot read a function container's output", kv("container_id", followed.shortId),
+                        kv("function_name", followed.function), kv("status", status),
+                        kv("error_detail", firstLine(response.getBody())));
+                return Optional.of(Outcome.GAVE_UP);
+            }
+            reader = followed.stream.reader(response.getBody());
+            return null;
+        }
+
+        /**
+         * The read ended: either the container stopped (its output is complete) or the connection to the daemon did.
+         * Empty: still running, or the daemon away; the restart reads on from the last line.
+         */
+        private Optional<Outcome> afterRead(Exception failure) {
             Boolean running = null;
             try {
                 running = Boolean.TRUE.equals(client.inspectContainerCmd(followed.id).exec().getState().getRunning());
             } catch (NotFoundException gone) {
-                followed.stream.flushPartial();
-                done(followed, true);
-                return;
+                running = false;
             } catch (RuntimeException unreachable) {
                 // The daemon is away; read again once it answers.
             }
             if (Boolean.FALSE.equals(running)) {
                 followed.stream.flushPartial();
-                done(followed, true);
-                return;
+                return Optional.of(Outcome.FINISHED);
             }
-            // Still running, or the daemon away: read on from the last line, after a pause that grows while nothing comes.
             log.debug("Container log stream interrupted; resuming", kv("container_id", followed.shortId),
                     kv("error_detail", failure != null ? DockerSupervisor.describe(failure) : running == null ? "daemon unreachable" : "stream ended"));
-            if (!Objects.equals(before, followed.stream.position())) {
-                backoff = MIN_BACKOFF_MS;
-            }
-            awaitWake(backoff);
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+            return Optional.empty();
         }
-        done(followed, false);
+
+        void close() {
+            if (response != null) {
+                if (followed.response == response) {
+                    followed.response = null;
+                }
+                response.close();
+            }
+        }
     }
 
     private synchronized void done(Followed followed, boolean finished) {
         followed.active = false;
         followed.finished = finished;
+        followed.killSwitch = null;
         if (followed.destroyed || (finished && closed)) {
             containers.remove(followed.id);
         }
@@ -415,22 +495,6 @@ public final class ContainerLogFollowers implements AutoCloseable {
         return DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.GET).path(path).build();
     }
 
-    /** Sleeps up to {@code millis}, or until {@link #daemonUp()} or {@link #close()}. */
-    private void awaitWake(long millis) {
-        synchronized (wake) {
-            long generation = wakeGeneration;
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-            try {
-                long left;
-                while (!closed && generation == wakeGeneration && (left = deadline - System.nanoTime()) > 0) {
-                    TimeUnit.NANOSECONDS.timedWait(wake, left);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     private static String firstLine(java.io.InputStream body) {
         try {
             return DockerSupervisor.firstLine(new String(body.readNBytes(300), StandardCharsets.UTF_8));
@@ -439,32 +503,47 @@ public final class ContainerLogFollowers implements AutoCloseable {
         }
     }
 
-    /** Ends every stream and thread; waits a few seconds at most. Safe to call more than once. */
-    @Override
-    public void close() {
+    /**
+     * Ends every stream: each kill switch stops its restarts, and closing the connections ends the reads blocked on
+     * them. Completes when every stream has ended, or after a few seconds at most; never blocks the caller. Safe to
+     * call more than once.
+     */
+    public CompletionStage<Done> close() {
+        List<UniqueKillSwitch> switches = new ArrayList<>();
         List<DockerHttpClient.Response> open;
+        List<CompletableFuture<Done>> ends = new ArrayList<>();
         synchronized (this) {
-            if (closed) {
-                return;
+            if (closing != null) {
+                return closing;
             }
             closed = true;
+            closing = new CompletableFuture<>();
+            switches.add(eventsSwitch);
+            ends.add(eventsDone.toCompletableFuture());
+            for (var followed : containers.values()) {
+                if (followed.killSwitch != null) {
+                    switches.add(followed.killSwitch);
+                }
+                ends.add(followed.done.toCompletableFuture());
+            }
             open = openStreams();
         }
-        daemonUp(); // wakes sleepers so they see closed
-        closeStreams(open, false);
-        followers.shutdownNow();
-        control.shutdownNow();
-        watcher.interrupt();
-        try {
-            client.close();
-        } catch (IOException | RuntimeException e) {
-            log.debug("Closing the container-log Docker client failed", kv("error_detail", String.valueOf(e.getMessage())));
-        }
-        try {
-            followers.awaitTermination(5, TimeUnit.SECONDS);
-            watcher.join(Duration.ofSeconds(5).toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        var finished = closing;
+        CompletableFuture.runAsync(() -> {
+            switches.forEach(UniqueKillSwitch::shutdown);
+            var current = events;
+            if (current != null) {
+                current.close();
+            }
+            open.forEach(DockerHttpClient.Response::close);
+            try {
+                client.close(); // also ends a listing or an inspection still waiting for the daemon
+            } catch (IOException | RuntimeException e) {
+                log.debug("Closing the container-log Docker client failed", kv("error_detail", String.valueOf(e.getMessage())));
+            }
+        }, closer).thenCompose(closedAll -> CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new))
+                        .completeOnTimeout(null, CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                .whenComplete((ok, error) -> finished.complete(Done.getInstance()));
+        return finished;
     }
 }

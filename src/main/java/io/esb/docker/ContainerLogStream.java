@@ -116,30 +116,61 @@ public final class ContainerLogStream {
      * stopped, or the connection ended); throws when reading fails. A frame cut short leaves its bytes pending.
      */
     public void readFrom(InputStream in) throws IOException {
-        var header = new byte[8];
-        while (true) {
+        var reader = reader(in);
+        while (reader.readSome()) {
+            // each call delivers the lines one frame completes
+        }
+    }
+
+    /** Reads one connection's log stream a frame at a time, for a caller that reads between other work. */
+    public Reader reader(InputStream in) {
+        return new Reader(in);
+    }
+
+    /** One connection's log stream, read into this container's lines. */
+    public final class Reader {
+        private final InputStream in;
+        private final byte[] header = new byte[8];
+        /** Set once the stream starts without a frame header: a TTY container's raw output, all of it stdout. */
+        private boolean raw;
+
+        private Reader(InputStream in) {
+            this.in = in;
+        }
+
+        /**
+         * Reads one frame (from a TTY container, one chunk) and delivers the whole lines it completes. Answers false
+         * at the end of the stream, or when it is cut inside a header (its bytes come again); throws when reading fails.
+         */
+        public boolean readSome() throws IOException {
+            if (raw) {
+                int n = in.read(chunk);
+                if (n < 0) {
+                    return false;
+                }
+                accept(Stream.STDOUT, chunk, 0, n);
+                return true;
+            }
             int got = readUpTo(in, header, 8);
             if (got < 8) {
-                return; // the end, or a stream cut inside a header: its bytes come again
+                return false;
             }
             if (!isFrameHeader(header)) {
-                // No frame header: a TTY container's raw output.
+                raw = true;
                 accept(Stream.STDOUT, header, 0, got);
-                for (int n; (n = in.read(chunk)) >= 0; ) {
-                    accept(Stream.STDOUT, chunk, 0, n);
-                }
-                return;
+                return true;
             }
             var stream = header[0] == 2 ? Stream.STDERR : Stream.STDOUT;
             long remaining = ((header[4] & 0xFFL) << 24) | ((header[5] & 0xFF) << 16) | ((header[6] & 0xFF) << 8) | (header[7] & 0xFF);
             while (remaining > 0) {
                 int n = in.read(chunk, 0, (int) Math.min(chunk.length, remaining));
                 if (n < 0) {
-                    return;
+                    return false;
                 }
                 accept(stream, chunk, 0, n);
                 remaining -= n;
             }
+            return true;
         }
     }
 

@@ -43,26 +43,17 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * Only the probe declares the daemon down: {@code probe-misses} pings in a row unanswered. Then, as a last resort,
  * the actor fails and is restarted with backoff, closing its client (which frees every thread the hung daemon held)
  * and building a fresh one.
+ * <p>
+ * Split by what each part decides: a {@link DaemonProbe} child per incarnation pings and judges the daemon (Up,
+ * Missed, Down); the {@link Reconciler} decides which containers a reconcile removes; this actor runs the calls,
+ * publishes the daemon's state and reconciles when the daemon is first seen Up and after each comeback. Timeouts are
+ * read by name from {@link DockerTimeouts}.
  */
 public final class DockerSupervisor {
     public static final String DISPATCHER = "esb.docker-dispatcher";
     private static final Logger log = LoggerFactory.getLogger(DockerSupervisor.class);
 
     public sealed interface Command {}
-
-    /**
-     * Whether reconcile removes a container of this instance: stopped, of a function no longer configured or of another
-     * spec, or unreachable with {@code network}. A container created but never started since {@code createsInFlightSince}
-     * (epoch seconds) may be a cold start's between its create and its start, and is spared.
-     */
-    static boolean staleOnReconcile(ManagedContainer container, Map<String, Set<String>> liveSpecs, String network,
-                                    long createsInFlightSince) {
-        if (container.neverStarted() && container.createdEpochSeconds() >= createsInFlightSince) {
-            return false;
-        }
-        var live = container.function() == null ? null : liveSpecs.get(container.function());
-        return !container.running() || live == null || !live.contains(container.specHash()) || container.addressOn(network) == null;
-    }
 
     /**
      * Runs {@code operation} and answers {@code replyTo} with its result or a typed failure, within {@code deadline}
@@ -130,13 +121,8 @@ public final class DockerSupervisor {
 
     private record UndoAgain(Undo undo) implements Command {}
 
-    private enum ProbeTick implements Command { INSTANCE }
-
-    /**
-     * The outstanding ping answered, failed, or is still unanswered at the end of a wait. {@code incarnation} drops a
-     * ping answered on a client an earlier incarnation already closed.
-     */
-    private record ProbeDone(long incarnation, Throwable error) implements Command {}
+    /** What this incarnation's {@link DaemonProbe} judged; one from an earlier incarnation's probe is dropped. */
+    private record ProbeReported(DaemonProbe.Report report) implements Command {}
 
     private record ReconcileDone(int removed, Throwable error) implements Command {}
 
@@ -230,17 +216,8 @@ public final class DockerSupervisor {
         private final DockerMetrics metrics;
         private final Executor dockerExecutor;
         private final DockerClient client;
+        private final DockerTimeouts timeouts;
         private final Map<Long, Pending> pending = new HashMap<>();
-        /** The ping still waiting for its answer, if any; a tick never sends a second one beside it. */
-        private CompletableFuture<Object> ping;
-        /** The outstanding ping's requests, aborted when it counts as missed so the probe thread is free again. */
-        private final AtomicReference<AbortableDockerHttpClient.Call> pingCall = new AtomicReference<>();
-        /** Pings missed in a row; esb.docker.probe-misses of them mark the daemon down. */
-        private int pingMisses;
-        private long pingStartNanos;
-        /** Completes once per ping with its outcome, for the ping metrics. */
-        private CompletableFuture<Object> pingOutcome;
-        private boolean pingSlowLogged;
         /** When the daemon last answered an HTTP request of this incarnation's client (errors it sent count too). */
         private final AtomicLong lastDaemonAnswerNanos = new AtomicLong(System.nanoTime());
         private final long incarnation;
@@ -287,11 +264,14 @@ public final class DockerSupervisor {
             this.timers = timers;
             this.settings = settings;
             this.shared = shared;
+            this.timeouts = DockerTimeouts.of(settings.docker());
             this.dockerExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
             this.client = DockerClients.create(settings.docker(), lastDaemonAnswerNanos);
             this.incarnation = shared.incarnations.incrementAndGet();
-            timers.startTimerWithFixedDelay(ProbeTick.INSTANCE, settings.docker().probeInterval());
-            ctx.getSelf().tell(ProbeTick.INSTANCE);
+            var wiring = new DaemonProbe.Wiring(incarnation, client, settings.docker().host(), timeouts,
+                    settings.docker().probeMisses(), shared.inFlight, lastDaemonAnswerNanos, shared.prober, metrics);
+            ctx.spawn(DaemonProbe.create(wiring, ctx.messageAdapter(DaemonProbe.Report.class, ProbeReported::new)),
+                    "probe-" + incarnation);
         }
 
         Behavior<Command> behavior() {
@@ -312,8 +292,7 @@ public final class DockerSupervisor {
                         runUndo(again.undo(), 2);
                         return Behaviors.same();
                     })
-                    .onMessageEquals(ProbeTick.INSTANCE, this::onProbeTick)
-                    .onMessage(ProbeDone.class, this::onProbeDone)
+                    .onMessage(ProbeReported.class, this::onProbeReported)
                     .onMessage(ReconcileDone.class, this::onReconcileDone)
                     .onSignal(PreRestart.class, s -> stop())
                     .onSignal(PostStop.class, s -> stop())
@@ -340,7 +319,7 @@ public final class DockerSupervisor {
 
         private void submit(String operation, String requestId, DockerOperation<Object> work, ActorRef<DockerReply<Object>> replyTo,
                             Deadline requested, Undo undo) {
-            var deadline = requested != null ? requested : new Deadline(settings.docker().clientTimeout(), "esb.docker.client-timeout");
+            var deadline = requested != null ? requested : timeouts.call();
             if (shared.inFlight.get() >= settings.docker().maxPendingOperations()) {
                 metrics.refused(operation, DockerFailure.Kind.OVERLOADED);
                 replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.OVERLOADED, operation,
@@ -354,7 +333,7 @@ public final class DockerSupervisor {
             var self = ctx.getSelf();
             var future = CompletableFuture.supplyAsync(() -> runLogged(id, call.ticket, self, operation, requestId, work), dockerExecutor);
             ctx.pipeToSelf(future, (value, error) -> new Completed(id, value, error));
-            timers.startSingleTimer(new QueueExpired(id), settings.docker().queueTimeout());
+            timers.startSingleTimer(new QueueExpired(id), timeouts.queueWait());
         }
 
         /**
@@ -469,7 +448,7 @@ public final class DockerSupervisor {
         private Behavior<Command> onUndoDone(UndoDone done) {
             if (done.reply() instanceof DockerReply.Ok<Object> ok) {
                 if (Boolean.FALSE.equals(ok.value()) && done.attempt() == 1) {
-                    timers.startSingleTimer(new UndoAgain(done.undo()), settings.docker().probeInterval());
+                    timers.startSingleTimer(new UndoAgain(done.undo()), timeouts.probeInterval());
                 }
             } else {
                 // Reconcile removes it when the daemon next comes back; adoption takes a running one into the pool.
@@ -479,141 +458,54 @@ public final class DockerSupervisor {
             return Behaviors.same();
         }
 
-        private Behavior<Command> onProbeTick() {
-            if (ping != null) {
-                return Behaviors.same();
-            }
-            pingStartNanos = System.nanoTime();
-            pingSlowLogged = false;
-            pingOutcome = new CompletableFuture<>();
-            metrics.ping(pingOutcome);
-            ping = CompletableFuture.supplyAsync(() -> {
-                try (var call = AbortableDockerHttpClient.open()) {
-                    pingCall.set(call);
-                    return DockerOps.ping().run(client);
-                } catch (Exception e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                } finally {
-                    pingCall.set(null);
-                }
-            }, shared.prober);
-            awaitPing(settings.docker().probeTimeout());
-            return Behaviors.same();
-        }
-
-        /** Waits up to {@code window} for the outstanding ping. */
-        private void awaitPing(Duration window) {
-            var waited = ping.copy().orTimeout(Math.max(1, window.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
-            ctx.pipeToSelf(waited, (ok, error) -> new ProbeDone(incarnation, error == null ? null : unwrap(error)));
-        }
-
         /**
-         * A ping that has waited probe-timeout marks the daemon down only once the daemon has been silent (answered no
-         * request of this client) for probe-timeout, or busy-probe-timeout while other calls are in flight: a burst of
-         * cold starts on a small host can hold every answer for seconds, and calling that a hang would abort them all.
+         * The probe alone declares the daemon down. Missed pings change nothing here (the probe counted and logged
+         * them); after probe-misses in a row the client is reset, the last resort that frees the calls a daemon that
+         * answers nothing still holds.
          */
-        private Behavior<Command> onProbeDone(ProbeDone probe) {
-            if (probe.incarnation() != incarnation) {
-                return Behaviors.same();
+        private Behavior<Command> onProbeReported(ProbeReported reported) {
+            var report = reported.report();
+            if (report.incarnation() != incarnation) {
+                return Behaviors.same(); // judged on a client an earlier incarnation already closed
             }
-            if (probe.error() == null) {
-                if (pingSlowLogged) {
-                    log.info("Docker daemon answered its ping", kv("docker_host", settings.docker().host()),
-                            kv("waited_ms", millisSince(pingStartNanos)));
-                }
-                ping = null;
-                pingMisses = 0;
-                pingOutcome.complete("OK");
+            if (report instanceof DaemonProbe.Up) {
                 markUp();
                 if (!reconciledSinceUp) {
                     reconciledSinceUp = true;
                     reconcile();
                 }
-                return Behaviors.same();
+            } else if (report instanceof DaemonProbe.Down down) {
+                markDown(down.reason());
+                if (down.resetClient()) {
+                    abortReason = down.reason();
+                    throw new ClientAborted("Docker daemon unresponsive: " + down.reason());
+                }
             }
-            boolean timedOut = probe.error() instanceof java.util.concurrent.TimeoutException;
-            if (timedOut) {
-                boolean busy = shared.inFlight.get() > 0;
-                var allowed = busy ? settings.docker().busyProbeTimeout() : settings.docker().probeTimeout();
-                var silent = Duration.ofNanos(System.nanoTime() - Math.max(lastDaemonAnswerNanos.get(), pingStartNanos));
-                if (silent.compareTo(allowed) < 0) {
-                    if (!pingSlowLogged) {
-                        pingSlowLogged = true;
-                        log.warn("Docker daemon is slow to answer its ping; not marking it down while it is busy",
-                                kv("docker_host", settings.docker().host()), kv("waited_ms", millisSince(pingStartNanos)),
-                                kv("operations_in_flight", shared.inFlight.get()));
-                    }
-                    awaitPing(allowed.minus(silent));
-                    return Behaviors.same();
-                }
-                int inFlight = shared.inFlight.get();
-                pingMisses++;
-                int allowedMisses = settings.docker().probeMisses();
-                var reason = (busy
-                        ? "no answer to a ping or any call within " + allowed.toMillis() + " ms, with " + inFlight
-                                + (inFlight == 1 ? " call" : " calls") + " in flight (esb.docker.busy-probe-timeout)"
-                        : "ping got no answer within " + allowed.toMillis() + " ms (esb.docker.probe-timeout)")
-                        + ", " + pingMisses + " of " + allowedMisses + " pings missed in a row (esb.docker.probe-misses)";
-                pingOutcome.completeExceptionally(probe.error());
-                // Frees the probe thread for the next ping.
-                var stuck = pingCall.get();
-                if (stuck != null) {
-                    stuck.abort(reason);
-                }
-                ping = null;
-                if (pingMisses < allowedMisses) {
-                    log.warn("Docker daemon missed a ping", kv("docker_host", settings.docker().host()), kv("missed", pingMisses),
-                            kv("probe_misses", allowedMisses), kv("operations_in_flight", inFlight));
-                    return Behaviors.same();
-                }
-                markDown(reason);
-                // The last resort: a daemon that misses every ping holds the calls still running; closing the client frees them.
-                abortReason = reason;
-                throw new ClientAborted("Docker daemon unresponsive: " + reason);
-            }
-            pingOutcome.completeExceptionally(probe.error());
-            markDown(describe(probe.error()));
-            ping = null;
-            pingMisses = 0;
             return Behaviors.same();
         }
 
-        /**
-         * When the oldest create-and-start still in flight began, in Docker's epoch seconds (with a second's slack for
-         * their resolution), or never: containers created but never started since then may be a start's.
-         */
-        private long oldestCreateInFlightEpochSeconds() {
+        /** When the oldest create-and-start still in flight began: containers created but never started since may be its. */
+        private long createsInFlightSince() {
             long oldestNanos = Long.MAX_VALUE;
             for (var call : pending.values()) {
                 if (call.operation.equals("create-and-start")) {
                     oldestNanos = Math.min(oldestNanos, call.submittedNanos);
                 }
             }
-            if (oldestNanos == Long.MAX_VALUE) {
-                return Long.MAX_VALUE;
-            }
-            long agoMillis = (System.nanoTime() - oldestNanos) / 1_000_000;
-            return (System.currentTimeMillis() - agoMillis) / 1000 - 1;
+            return Reconciler.createsInFlightSince(oldestNanos, System.nanoTime(), System.currentTimeMillis());
         }
 
-        /**
-         * Removes this instance's stopped containers, those of functions no longer configured, and those made for
-         * another {@code esb.docker.network} (this gateway could not reach them). Never touches others.
-         */
+        /** Runs {@link Reconciler#operation} like any other call, sparing what a create-and-start in flight may have made. */
+        @SuppressWarnings("unchecked")
         private void reconcile() {
-            var instance = settings.docker().instanceId();
-            var specs = shared.liveSpecs;
-            long createsInFlightSince = oldestCreateInFlightEpochSeconds();
-            var network = settings.docker().network();
-            DockerOperation<Integer> removeStale = DockerOps.removeWhere(instance,
-                    container -> staleOnReconcile(container, specs, network, createsInFlightSince),
-                    "reconcile: stopped, unknown function, changed spec or other network");
+            DockerOperation<Integer> removeStale = Reconciler.operation(settings.docker().instanceId(), shared.liveSpecs,
+                    settings.docker().network(), createsInFlightSince());
             DockerOperation<Object> call = c -> removeStale.run(c);
             ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class, reply ->
                     reply instanceof DockerReply.Ok<Object> ok
                             ? new ReconcileDone((Integer) ok.value(), null)
                             : new ReconcileDone(0, ((DockerReply.Failed<Object>) reply).failure().toException()));
-            submit("reconcile", null, call, self);
+            submit(Reconciler.OPERATION, null, call, self);
         }
 
         private Behavior<Command> onReconcileDone(ReconcileDone done) {

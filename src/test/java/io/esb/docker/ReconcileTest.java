@@ -18,26 +18,35 @@ class ReconcileTest {
 
     @Test
     void aRunningContainerOfALiveSpecStays() {
-        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isFalse();
+        assertThat(Reconciler.stale(container("fx", "spec1", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isFalse();
     }
 
     @Test
     void stoppedUnknownOrChangedContainersGo() {
-        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", false, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
-        assertThat(DockerSupervisor.staleOnReconcile(container("gone", "spec1", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
-        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec0", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
-        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", true, false, 100), LIVE, "esb", NONE_IN_FLIGHT))
+        assertThat(Reconciler.stale(container("fx", "spec1", false, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
+        assertThat(Reconciler.stale(container("gone", "spec1", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
+        assertThat(Reconciler.stale(container("fx", "spec0", true, false, 100), LIVE, "", NONE_IN_FLIGHT)).isTrue();
+        assertThat(Reconciler.stale(container("fx", "spec1", true, false, 100), LIVE, "esb", NONE_IN_FLIGHT))
                 .as("published, but this gateway reaches containers on a network").isTrue();
     }
 
     @Test
     void aNeverStartedContainerIsSparedOnlyWhileACreateThatMayHaveMadeItIsInFlight() {
         var justCreated = container("fx", "spec1", false, true, 1_000);
-        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", 999)).as("created after the create in flight began").isFalse();
-        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", 1_000)).isFalse();
-        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", 1_001)).as("older than every create in flight").isTrue();
-        assertThat(DockerSupervisor.staleOnReconcile(justCreated, LIVE, "", NONE_IN_FLIGHT)).as("left by an aborted start").isTrue();
-        assertThat(DockerSupervisor.staleOnReconcile(container("fx", "spec1", false, false, 1_000), LIVE, "", 999))
+        assertThat(Reconciler.stale(justCreated, LIVE, "", 999)).as("created after the create in flight began").isFalse();
+        assertThat(Reconciler.stale(justCreated, LIVE, "", 1_000)).isFalse();
+        assertThat(Reconciler.stale(justCreated, LIVE, "", 1_001)).as("older than every create in flight").isTrue();
+        assertThat(Reconciler.stale(justCreated, LIVE, "", NONE_IN_FLIGHT)).as("left by an aborted start").isTrue();
+        assertThat(Reconciler.stale(container("fx", "spec1", false, false, 1_000), LIVE, "", 999))
                 .as("exited, not merely created").isTrue();
+    }
+
+    @Test
+    void createsInFlightSinceIsTheOldestCreatesStartInEpochSecondsWithASecondsSlack() {
+        long nowNanos = 50_000_000_000L;
+        long nowMillis = 1_700_000_010_500L;
+        assertThat(Reconciler.createsInFlightSince(nowNanos - 2_500_000_000L, nowNanos, nowMillis))
+                .as("began 2.5 s ago: at 1_700_000_008.0, less a second").isEqualTo(1_700_000_007L);
+        assertThat(Reconciler.createsInFlightSince(Long.MAX_VALUE, nowNanos, nowMillis)).as("none in flight").isEqualTo(NONE_IN_FLIGHT);
     }
 }
