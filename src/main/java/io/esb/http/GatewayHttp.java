@@ -33,7 +33,6 @@ import static akka.http.javadsl.server.Directives.concat;
 import static akka.http.javadsl.server.Directives.extractRequest;
 import static akka.http.javadsl.server.Directives.handleExceptions;
 import static akka.http.javadsl.server.Directives.mapRouteResultFuture;
-import static akka.http.javadsl.server.Directives.pass;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
@@ -85,7 +84,7 @@ public final class GatewayHttp {
         if (!routablePath(scope)) {
             return bodies.done(scope.request(), ErrorResponses.notRoutable(scope.method(), scope.clientTarget()));
         }
-        return concat(admin.route(scope), invokeApi.route(scope), login.route(scope), pass(() -> proxy.route(scope)));
+        return concat(admin.route(scope), invokeApi.route(scope), login.route(scope), proxy.route(scope));
     }
 
     /** The safety net, the request id and the access-log line, for every answer. */

@@ -31,6 +31,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 import static akka.http.javadsl.server.Directives.completeWithFuture;
+import static akka.http.javadsl.server.Directives.extractRequestContext;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
@@ -67,7 +68,12 @@ final class ProxyRoutes {
         this.responses = new ProxyResponseMapper(mapper);
     }
 
+    /** Decided when the request gets here, not when the surfaces are composed: it is the last one tried. */
     Route route(RequestScope scope) {
+        return extractRequestContext(context -> answer(scope));
+    }
+
+    private Route answer(RequestScope scope) {
         var request = scope.request();
         var method = scope.method();
         var path = scope.path();
