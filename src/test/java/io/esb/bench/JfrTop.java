@@ -37,7 +37,10 @@ public final class JfrTop {
         COMPONENTS.put("actor mailbox processing", new String[] {"akka.dispatch.Mailbox.run"});
         COMPONENTS.put("FunctionActor", new String[] {"io.esb.function.FunctionActor"});
         COMPONENTS.put("ContainerClient", new String[] {"io.esb.function.ContainerClient"});
-        COMPONENTS.put("GatewayHttp", new String[] {"io.esb.http.GatewayHttp"});
+        COMPONENTS.put("GatewayHttp and its route classes", new String[] {"io.esb.http.GatewayHttp", "io.esb.http.InvokeApiRoutes",
+                "io.esb.http.ProxyRoutes", "io.esb.http.AdminRoutes", "io.esb.http.LoginRoutes", "io.esb.http.FunctionInvoker",
+                "io.esb.http.RequestBodies", "io.esb.http.RequestScope", "io.esb.http.ErrorResponses"});
+        COMPONENTS.put("akka-http routing DSL", new String[] {"akka.http.scaladsl.server.", "akka.http.javadsl.server."});
         COMPONENTS.put("API Gateway event building (ApiGatewayV1Events)", new String[] {"io.esb.http.ApiGatewayV1Events", "io.esb.http.ApiGatewayV2Events"});
         COMPONENTS.put("proxy response mapping", new String[] {"io.esb.http.ProxyResponseMapper"});
         COMPONENTS.put("AskPattern / temp actors", new String[] {"akka.actor.typed.javadsl.AskPattern", "akka.actor.typed.scaladsl.AskPattern",
