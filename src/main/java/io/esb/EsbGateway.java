@@ -60,8 +60,8 @@ public final class EsbGateway implements AutoCloseable {
         // Values derived from the settings: the Docker dispatcher's size, and shutdown phases long enough for the drain.
         var withDispatcher = ConfigFactory.parseMap(java.util.Map.of(
                 "esb.docker-dispatcher.thread-pool-executor.fixed-pool-size", settings.docker().maxWorkers(),
-                "akka.coordinated-shutdown.phases.service-requests-done.timeout", (settings.shutdown().drainTimeout().toMillis() + 2000) + "ms",
-                "akka.coordinated-shutdown.phases.service-stop.timeout", (settings.docker().askTimeout().toMillis() + 2000) + "ms"))
+                "akka.coordinated-shutdown.phases.service-requests-done.timeout", settings.timeouts().shutdownRequestsDone().toMillis() + "ms",
+                "akka.coordinated-shutdown.phases.service-stop.timeout", settings.timeouts().shutdownServiceStop().toMillis() + "ms"))
                 .withFallback(config);
         var bound = new CompletableFuture<ServerBinding>();
         var registry = new CompletableFuture<akka.actor.typed.ActorRef<FunctionRegistry.Command>>();

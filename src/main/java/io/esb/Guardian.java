@@ -57,7 +57,7 @@ public final class Guardian {
             var table = new AtomicReference<FunctionTable>();
             var tablePublished = new CompletableFuture<FunctionTable>();
             // A request reads the table once; a call arriving at a drained actor has this long to come (its body read).
-            var drainGrace = settings.containers().readinessTimeout().plusSeconds(2);
+            var drainGrace = settings.timeouts().drainGrace();
             registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, client, budget, metrics, builds, dockerState, table,
                     tablePublished, drainGrace), "functions"));
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, metrics, table::get), "async-invoker");
@@ -98,7 +98,7 @@ public final class Guardian {
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "esb-remove-containers", () ->
                 AskPattern.<DockerSupervisor.Command, DockerReply<Integer>>ask(docker,
                         replyTo -> new DockerSupervisor.Run<>("remove-all", null, DockerOps.removeAll(instance), replyTo),
-                        settings.docker().askTimeout(), system.scheduler())
+                        settings.timeouts().dockerAsk(), system.scheduler())
                         .handle((reply, error) -> {
                             if (reply instanceof DockerReply.Ok<Integer> ok) {
                                 log.info("Removed containers on shutdown", kv("removed", ok.value()), kv("instance", instance));

@@ -26,17 +26,4 @@ public record DockerSettings(
         String network,
         Duration queueTimeout,
         int probeMisses) {
-
-    /**
-     * The longest a caller waits for the supervisor's answer to one call of {@code deadline}: its wait for a worker,
-     * its deadline, and a margin for the messages. The supervisor answers before it; the ask's own timeout is a backstop.
-     */
-    public Duration askTimeout(Duration deadline) {
-        return queueTimeout.plus(deadline).plusSeconds(5);
-    }
-
-    /** {@link #askTimeout(Duration)} of a call bounded by {@code client-timeout}. */
-    public Duration askTimeout() {
-        return askTimeout(clientTimeout);
-    }
 }

@@ -18,6 +18,11 @@ public record EsbSettings(
         LoggingSettings logging,
         MetricsSettings metrics) {
 
+    /** The timeouts that follow from these settings. */
+    public Timeouts timeouts() {
+        return Timeouts.of(this);
+    }
+
     /** These settings with other functions (and the SAM template they partly come from): what a live reload applies. */
     public EsbSettings withFunctions(Map<String, FunctionSettings> functions, io.esb.config.sam.SamTemplate sam) {
         return new EsbSettings(http, docker, containers, shutdown, async, auth, region, accountId, functions, sam, logging, metrics);

@@ -117,8 +117,7 @@ public final class FunctionActor {
      * function's own timeout. Past it the caller is answered as timed out; the actor never leaves it hanging.
      */
     public static Duration invocationBound(FunctionSettings function, EsbSettings settings) {
-        return function.timeout().multipliedBy(2).plus(settings.containers().readinessTimeout())
-                .plus(settings.docker().askTimeout());
+        return settings.timeouts().invocation(function, settings.containers());
     }
 
     /**
@@ -183,14 +182,12 @@ public final class FunctionActor {
         this.docker = docker;
         this.client = client;
         this.budget = budget;
-        this.dockerAskTimeout = settings.docker().askTimeout();
+        this.dockerAskTimeout = settings.timeouts().dockerAsk();
         var containers = settings.containers();
         this.pool = new FunctionPool<>(containers.maxQueueDepth(), containers.queueTimeout(), containers.idleTimeout(), budget != null,
                 function.minWarm(), function.maxConcurrency());
         this.starter = new ContainerStarter(settings);
-        var idleTimeout = containers.idleTimeout();
-        var reapEvery = idleTimeout.dividedBy(4).compareTo(Duration.ofSeconds(15)) > 0 ? Duration.ofSeconds(15) : idleTimeout.dividedBy(4);
-        timers.startTimerWithFixedDelay(ReapTick.INSTANCE, reapEvery.isZero() ? Duration.ofMillis(100) : reapEvery);
+        timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.timeouts().reapEvery());
         ActorRef<DaemonState> daemonEvents = ctx.messageAdapter(DaemonState.class, DaemonChanged::new);
         ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, daemonEvents));
         docker.tell(new DockerSupervisor.GetDaemonState(daemonEvents));
@@ -210,9 +207,7 @@ public final class FunctionActor {
         }
         boolean waiting = pool.queued() > 0;
         if (waiting && !queueTicking) {
-            var timeout = settings.containers().queueTimeout();
-            var every = timeout.dividedBy(4).compareTo(Duration.ofMillis(250)) > 0 ? Duration.ofMillis(250) : timeout.dividedBy(4);
-            timers.startTimerWithFixedDelay(QueueTick.INSTANCE, every.isZero() ? Duration.ofMillis(10) : every);
+            timers.startTimerWithFixedDelay(QueueTick.INSTANCE, settings.timeouts().queueCheckEvery());
         } else if (!waiting && queueTicking) {
             timers.cancel(QueueTick.INSTANCE);
         }
@@ -641,7 +636,7 @@ public final class FunctionActor {
                 pool.adoptionBegan();
                 // On a network no port proxy can have died with the daemon: a running container that is slow to answer
                 // is only slow (as a gateway that has just started is), so it gets the readiness timeout.
-                var window = settings.docker().network().isEmpty() ? settings.containers().pingTimeout().multipliedBy(2)
+                var window = settings.docker().network().isEmpty() ? settings.timeouts().adoptionProbe()
                         : settings.containers().readinessTimeout();
                 ctx.pipeToSelf(client.awaitReady(started.host(), started.hostPort(), window),
                         (ready, error) -> new ReadinessChecked(started, Boolean.TRUE.equals(ready), true));

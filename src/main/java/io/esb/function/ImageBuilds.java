@@ -118,9 +118,9 @@ public final class ImageBuilds {
             var buildTimeout = settings.docker().buildTimeout();
             // The build aborts itself at build-timeout; the supervisor's deadline, a little later, is the backstop for a
             // call that hangs anyway (it then aborts that call alone, as for any stuck call).
-            var deadline = new DockerSupervisor.Deadline(buildTimeout.plus(settings.docker().clientTimeout()), "esb.docker.build-timeout");
+            var deadline = io.esb.docker.DockerTimeouts.of(settings.docker()).build();
             long start = System.nanoTime();
-            DockerSupervisor.ask(ctx, docker, settings.docker().askTimeout(deadline.after()), "build-image", null,
+            DockerSupervisor.ask(ctx, docker, io.esb.config.Timeouts.dockerAsk(settings.docker(), deadline.after()), "build-image", null,
                     DockerOps.buildImage(request.function().name(), request.build(), buildTimeout), deadline,
                     reply -> new Finished(request, reply, start));
         }
@@ -163,7 +163,7 @@ public final class ImageBuilds {
          * removed before the function starts, so every invocation runs the image just built.
          */
         private void removeStaleContainers(Build request, String imageId) {
-            DockerSupervisor.ask(ctx, docker, settings.docker().askTimeout(), "remove-stale-containers", null,
+            DockerSupervisor.ask(ctx, docker, settings.timeouts().dockerAsk(), "remove-stale-containers", null,
                     DockerOps.removeOtherImages(settings.docker().instanceId(), request.function().name(), imageId), null,
                     reply -> new StaleRemoved(request, imageId, reply));
         }
