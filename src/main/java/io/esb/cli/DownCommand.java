@@ -15,8 +15,9 @@ import java.util.concurrent.Callable;
  * gateway's labels, are left alone.
  */
 @Command(name = "down",
-        description = {"Stops the gateway started with esb up --detach (SIGTERM to the PID in target/esb.pid), then removes",
-                "this instance's function containers (labels esb.managed=true, esb.instance=ID)."})
+        description = {"Stops the gateway started with up --detach; removes this instance's containers.",
+                "SIGTERM to the PID in target/esb.pid (the gateway drains first), then removes the containers",
+                "labelled esb.managed=true and esb.instance=ID, and nothing else."})
 final class DownCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

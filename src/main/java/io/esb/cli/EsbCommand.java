@@ -18,13 +18,15 @@ import java.io.PrintWriter;
         subcommands = {UpCommand.class, StatusCommand.class, InvokeCommand.class, LogsCommand.class, DownCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%n",
-        footer = {"Without a command, bin/esb runs the gateway in the foreground (JVM options such as",
-                "-Dconfig.file=FILE may come first). Run esb COMMAND --help for a command's options.",
-                "Exit codes: 0 done, 1 failed, 2 usage or configuration error."})
+        footer = {"Without a command, bin/esb runs the gateway in the foreground. JVM options",
+                "such as -Dconfig.file=FILE may come first. esb COMMAND --help shows a command's",
+                "options. Exit codes: 0 done, 1 failed, 2 usage or configuration error."})
 public final class EsbCommand implements Runnable {
     public static final int OK = 0;
     public static final int FAILURE = 1;
     public static final int USAGE = 2;
+    /** Wide enough for each description line to stay one line. */
+    private static final int USAGE_WIDTH = 110;
 
     @Spec
     CommandSpec spec;
@@ -40,7 +42,7 @@ public final class EsbCommand implements Runnable {
     /** A command line ready to execute, writing to {@code out} and {@code err}. */
     public static CommandLine commandLine(CliContext context, PrintWriter out, PrintWriter err) {
         var commandLine = new CommandLine(new EsbCommand(context));
-        commandLine.setOut(out).setErr(err);
+        commandLine.setOut(out).setErr(err).setUsageHelpWidth(USAGE_WIDTH);
         commandLine.setExecutionExceptionHandler((exception, cmd, parsed) -> {
             if (exception instanceof CliFailure failure) {
                 cmd.getErr().println("esb: " + failure.getMessage());

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 
 /** {@code esb invoke}: one call through the Lambda Invoke API, as an AWS SDK would make it. */
 @Command(name = "invoke",
-        description = {"Invokes a function through the Lambda Invoke API and prints its response.",
+        description = {"Invokes a function through the Lambda Invoke API; prints its response.",
                 "Exits 1 when the function fails (X-Amz-Function-Error) or the gateway answers an error."})
 final class InvokeCommand implements Callable<Integer> {
     /** Longer than any function's timeout (at most 15 minutes): the gateway answers 504 first. */

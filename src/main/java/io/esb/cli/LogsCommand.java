@@ -24,8 +24,9 @@ import java.util.concurrent.TimeUnit;
  * prefixed with its container's short id. The containers are this instance's, by the labels the gateway gives them.
  */
 @Command(name = "logs",
-        description = {"Prints the output of a function's containers, from Docker, each line prefixed with the short container id.",
-                "The containers are those of this gateway's instance (esb.docker.instance-id), running or stopped."})
+        description = {"Prints a function's container output from Docker, after each short container id.",
+                "The containers are this gateway instance's (esb.docker.instance-id), running or stopped;",
+                "the gateway need not run."})
 final class LogsCommand implements java.util.concurrent.Callable<Integer> {
     /** How often --follow looks for containers started since. */
     private static final long NEW_CONTAINER_POLL_MS = 1000;

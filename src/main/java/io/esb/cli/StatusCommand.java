@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
 
 /** {@code esb status}: the gateway's {@code GET /status} as a table. */
 @Command(name = "status",
-        description = {"Shows the Docker daemon's state and each function's containers (GET /status).",
+        description = {"Shows the Docker daemon's state and each function's containers.",
+                "The gateway's GET /status as a table.",
                 "Exits 1 when no gateway answers or Docker is down."})
 final class StatusCommand implements Callable<Integer> {
     @Spec

@@ -22,10 +22,11 @@ import java.util.concurrent.Callable;
  * none answers) and the function images (docker/build-images.sh, which skips what is built).
  */
 @Command(name = "up",
-        description = {"Starts the gateway: first a Docker daemon if none answers (docker/start-dockerd.sh) and the function images",
-                "(docker/build-images.sh, skips what is built); bin/esb builds target/esb.jar first if it is missing.",
-                "In the foreground until Ctrl-C / SIGTERM, or with --detach in the background (PID in target/esb.pid,",
-                "log in target/esb.log) once it answers /health."})
+        description = {"Starts the gateway, after Docker, the function images and the jar if they are missing.",
+                "First a Docker daemon if none answers (docker/start-dockerd.sh), the function images",
+                "(docker/build-images.sh skips what is built), and target/esb.jar if it is missing (bin/esb",
+                "builds it). Then the gateway, in the foreground until Ctrl-C or SIGTERM, or with --detach in",
+                "the background (PID in target/esb.pid, log in target/esb.log) once it answers /health."})
 final class UpCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

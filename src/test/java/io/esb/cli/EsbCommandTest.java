@@ -31,7 +31,7 @@ class EsbCommandTest {
             assertThat(run.out()).startsWith("Usage: esb [-h] COMMAND")
                     .containsPattern("(?m)^  up  ").containsPattern("(?m)^  status  ").containsPattern("(?m)^  invoke  ")
                     .containsPattern("(?m)^  logs  ").containsPattern("(?m)^  down  ")
-                    .contains("Without a command, bin/esb runs the gateway in the foreground");
+                    .contains("Without a command, bin/esb runs the gateway in the foreground.");
             assertThat(run.err()).isEmpty();
         }
     }
@@ -172,7 +172,7 @@ class EsbCommandTest {
     void downNeverSignalsAProcessThatIsNotAGateway() throws Exception {
         var sleeper = new ProcessBuilder("sleep", "60").start();
         try {
-            var context = new CliContext(home, InputStreamNothing.INSTANCE);
+            var context = new CliContext(home, java.io.InputStream.nullInputStream());
             Files.createDirectories(context.pidFile().getParent());
             Files.writeString(context.pidFile(), sleeper.pid() + "\n");
             assertThat(DetachedGateway.running(context.pidFile())).isEmpty();
@@ -184,10 +184,6 @@ class EsbCommandTest {
             sleeper.destroy();
             sleeper.waitFor(10, TimeUnit.SECONDS);
         }
-    }
-
-    private static final class InputStreamNothing {
-        static final java.io.InputStream INSTANCE = java.io.InputStream.nullInputStream();
     }
 
     private static int closedPort() throws IOException {
