@@ -1,33 +1,28 @@
 package io.esb;
 
-import io.esb.config.ConfigException;
+import io.esb.cli.EsbCommand;
+import io.esb.cli.Foreground;
 
-/** {@code java -jar target/esb.jar}: starts the gateway and runs until SIGTERM (CoordinatedShutdown). */
+/**
+ * {@code java -jar target/esb.jar}: with no arguments, starts the gateway and runs until SIGTERM (CoordinatedShutdown);
+ * with arguments, the esb command ({@code esb status}, {@code esb invoke NAME}, ... see {@link EsbCommand}).
+ */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
-        EsbGateway gateway;
-        try {
-            gateway = EsbGateway.start(io.esb.config.ConfigSource.fromSystem());
-        } catch (ConfigException e) {
-            System.err.println("esb: " + e.getMessage());
-            System.exit(2);
-            return;
-        } catch (java.util.concurrent.ExecutionException e) {
-            System.err.println("esb: could not start: " + e.getCause().getMessage());
-            System.exit(1);
+        if (args.length == 0) {
+            int code = Foreground.run(io.esb.config.ConfigSource.fromSystem(), new java.io.PrintWriter(System.err, true));
+            if (code != EsbCommand.OK) {
+                System.exit(code);
+            }
             return;
         }
-        try {
-            gateway.installSighupHandler(); // SIGHUP reloads the configuration
-        } catch (IllegalArgumentException e) {
-            org.slf4j.LoggerFactory.getLogger(Main.class).warn("SIGHUP cannot be handled here (is the JVM running with -Xrs?); "
-                    + "configuration changes apply through the file watch only", net.logstash.logback.argument.StructuredArguments.kv("error_detail", e.getMessage()));
+        if (!args[0].equals("up") && System.getenv("ESB_LOG_LEVEL") == null) {
+            // A command's output is its own lines; the libraries it shares with the gateway log only what goes wrong.
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                    .setLevel(ch.qos.logback.classic.Level.WARN);
         }
-        // Log lines go out through an async appender; flush it once CoordinatedShutdown has run on SIGTERM.
-        akka.actor.CoordinatedShutdown.get(gateway.system()).addJvmShutdownHook(() ->
-                ((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory()).stop());
-        gateway.system().getWhenTerminated().toCompletableFuture().join();
+        System.exit(EsbCommand.execute(args));
     }
 }

@@ -1,0 +1,98 @@
+package io.esb.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code esb status}: the gateway's {@code GET /status} as a table. */
+@Command(name = "status",
+        description = {"Shows the Docker daemon's state and each function's containers.",
+                "The gateway's GET /status as a table.",
+                "Exits 1 when no gateway answers or Docker is down."})
+final class StatusCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    HelpOption help;
+    @Mixin
+    ConfigOption config;
+    @Option(names = "--url", paramLabel = "URL", description = "The gateway (default: its address in the configuration, http://127.0.0.1:9000).")
+    String url;
+
+    static final List<String> COLUMNS = List.of("IDLE", "BUSY", "STARTING", "QUEUED", "COLD STARTS");
+
+    @Override
+    public Integer call() {
+        var gateway = new GatewayClient(url != null ? url : config.gatewayUrl());
+        var response = gateway.get("/status", Duration.ofSeconds(10));
+        var body = GatewayClient.jsonOrNull(response.body());
+        if (body == null || !body.has("docker") || (response.statusCode() != 200 && response.statusCode() != 503)) {
+            throw new CliFailure("GET " + gateway.baseUrl() + "/status answered " + GatewayClient.errorMessage(response));
+        }
+        var out = spec.commandLine().getOut();
+        var docker = body.get("docker");
+        out.println("Gateway  " + gateway.baseUrl());
+        out.println("Docker   " + docker.path("status").asText("?") + "  " + docker.path("host").asText("")
+                + (docker.hasNonNull("lastError") ? "  (" + docker.get("lastError").asText() + ")" : ""));
+        out.println();
+        out.print(table(body.path("functions")));
+        out.flush();
+        if (!"up".equals(docker.path("status").asText())) {
+            throw new CliFailure("the Docker daemon is " + docker.path("status").asText("?") + " at " + docker.path("host").asText("?")
+                    + (docker.hasNonNull("lastError") ? ": " + docker.get("lastError").asText() : ""));
+        }
+        return EsbCommand.OK;
+    }
+
+    /** One line per function: its pool's counts, and its image's state while that is not ready. */
+    static String table(JsonNode functions) {
+        if (functions.isEmpty()) {
+            return "No functions configured.\n";
+        }
+        var rows = new ArrayList<List<String>>();
+        var header = new ArrayList<String>();
+        header.add("FUNCTION");
+        header.addAll(COLUMNS);
+        header.add("");
+        rows.add(header);
+        functions.fields().forEachRemaining(entry -> {
+            var f = entry.getValue();
+            var row = new ArrayList<String>();
+            row.add(entry.getKey());
+            for (var key : List.of("idle", "busy", "starting", "queued", "coldStarts")) {
+                row.add(f.path(key).asText("?"));
+            }
+            row.add(f.hasNonNull("image") ? "image " + f.get("image").asText() + (f.hasNonNull("imageDetail") ? ": " + f.get("imageDetail").asText() : "") : "");
+            rows.add(row);
+        });
+        var widths = new int[header.size()];
+        for (var row : rows) {
+            for (int i = 0; i < row.size(); i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        var text = new StringBuilder();
+        for (var row : rows) {
+            var line = new StringBuilder(pad(row.get(0), widths[0], false));
+            for (int i = 1; i < row.size() - 1; i++) {
+                line.append("  ").append(pad(row.get(i), widths[i], true));
+            }
+            line.append("  ").append(row.get(row.size() - 1));
+            text.append(line.toString().stripTrailing()).append('\n');
+        }
+        return text.toString();
+    }
+
+    private static String pad(String value, int width, boolean right) {
+        var spaces = " ".repeat(Math.max(0, width - value.length()));
+        return right ? spaces + value : value + spaces;
+    }
+}
