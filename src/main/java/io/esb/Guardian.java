@@ -14,7 +14,7 @@ import io.esb.config.EsbSettings;
 import io.esb.docker.DockerSupervisor;
 import io.esb.function.AsyncInvoker;
 import io.esb.function.ContainerBudget;
-import io.esb.function.ContainerClient;
+import io.esb.container.ContainerClient;
 import io.esb.function.FunctionRegistry;
 import io.esb.function.FunctionTable;
 import io.esb.function.ImageBuilds;
@@ -46,9 +46,9 @@ public final class Guardian {
         return Behaviors.setup(ctx -> {
             var dockerState = DockerSupervisor.sharedState(settings);
             var metrics = GatewayMetrics.create(settings.metrics());
-            metrics.watchDaemon(dockerState);
+            io.esb.docker.DockerMetrics.watchDaemon(metrics, dockerState);
             ctx.getSystem().getWhenTerminated().thenRun(metrics::close);
-            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, metrics.docker()), "docker");
+            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, io.esb.docker.DockerMetrics.of(metrics)), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
             settings.sam().logSummary();
@@ -62,7 +62,7 @@ public final class Guardian {
                     tablePublished, drainGrace), "functions"));
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, metrics, table::get), "async-invoker");
             if (settings.logging().containerLogs()) {
-                ctx.spawn(io.esb.observability.ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
+                ctx.spawn(io.esb.docker.ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
             }
             var http = new GatewayHttp(ctx.getSystem(), settings, table::get, asyncInvoker, dockerState, metrics);
             var system = ctx.getSystem();

@@ -1,5 +1,7 @@
 package io.esb.auth;
 
+import io.esb.config.AuthSettings;
+
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import com.auth0.jwt.JWT;

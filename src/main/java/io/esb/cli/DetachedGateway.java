@@ -58,7 +58,7 @@ final class DetachedGateway {
                 + HEALTH_BOUND.toSeconds() + " s; it is still running, see " + log + " (esb down stops it)");
     }
 
-    /** This JVM's launch, with io.esb.Main (the gateway) as the main class and {@code configFile} as -Dconfig.file. */
+    /** This JVM's launch, with io.esb.cli.Main (the gateway) as the main class and {@code configFile} as -Dconfig.file. */
     static List<String> command(Path configFile) {
         var command = new ArrayList<String>();
         command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
@@ -68,7 +68,7 @@ final class DetachedGateway {
         }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add("io.esb.Main");
+        command.add("io.esb.cli.Main");
         return command;
     }
 

@@ -9,7 +9,7 @@ public record EsbSettings(
         ContainerSettings containers,
         ShutdownSettings shutdown,
         AsyncSettings async,
-        io.esb.auth.AuthSettings auth,
+        io.esb.config.AuthSettings auth,
         String region,
         String accountId,
         Map<String, FunctionSettings> functions,

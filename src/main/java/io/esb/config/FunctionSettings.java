@@ -1,5 +1,7 @@
 package io.esb.config;
 
+import io.esb.route.RouteSettings;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +16,7 @@ public record FunctionSettings(
         int minWarm,
         double cpus,
         Map<String, String> environment,
-        List<RouteSettings> routes) {
+        List<RouteSettings> routes) implements io.esb.route.ConfiguredRoutes.Routed {
 
     /**
      * Identifies everything that shapes a container of this function. A container carries it as a label, so a

@@ -1,10 +1,12 @@
 package io.esb.config;
 
+import io.esb.route.RouteSettings;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException.BadValue;
 import com.typesafe.config.ConfigValueType;
-import io.esb.http.PathTemplate;
-import io.esb.http.PayloadFormat;
+import io.esb.route.PathTemplate;
+import io.esb.route.PayloadFormat;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,14 +90,14 @@ public final class SettingsLoader {
         }
         var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
                 List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"));
-        var auth = io.esb.auth.AuthSettings.fromConfig(esb);
+        var auth = io.esb.config.AuthSettings.fromConfig(esb);
         var sam = readSam(esb);
         var functions = withSamFunctions(readFunctions(esb), sam);
         validateRoutes(functions);
         for (var function : functions.values()) {
             for (var route : function.routes()) {
                 if (route.jwtAuth()) {
-                    io.esb.auth.AuthSettings.requireEnabled(auth, route.method() + " " + route.path());
+                    io.esb.config.AuthSettings.requireEnabled(auth, route.method() + " " + route.path());
                 }
             }
         }
@@ -259,7 +261,7 @@ public final class SettingsLoader {
     /** Two functions claiming the same method and path would make routing ambiguous. */
     private static void validateRoutes(Map<String, FunctionSettings> functions) {
         try {
-            io.esb.http.ConfiguredRoutes.build(functions.values());
+            io.esb.route.ConfiguredRoutes.build(functions.values());
         } catch (IllegalArgumentException e) {
             throw new ConfigException("esb.functions.*.routes", e.getMessage());
         }

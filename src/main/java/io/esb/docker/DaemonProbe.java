@@ -6,7 +6,6 @@ import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import com.github.dockerjava.api.DockerClient;
-import io.esb.observability.DockerMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -12,7 +12,6 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import com.github.dockerjava.api.DockerClient;
 import io.esb.config.EsbSettings;
-import io.esb.observability.DockerMetrics;
 import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -197,7 +196,7 @@ public final class DockerSupervisor {
     }
 
     public static Behavior<Command> create(EsbSettings settings, Shared shared) {
-        return create(settings, shared, GatewayMetrics.disabled().docker());
+        return create(settings, shared, io.esb.docker.DockerMetrics.of(GatewayMetrics.disabled()));
     }
 
     public static Behavior<Command> create(EsbSettings settings, Shared shared, DockerMetrics metrics) {

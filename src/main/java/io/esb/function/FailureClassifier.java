@@ -1,5 +1,7 @@
 package io.esb.function;
 
+import io.esb.container.InvokeOutcome;
+
 import io.esb.config.FunctionSettings;
 import io.esb.docker.DockerFailure;
 import io.esb.docker.DockerReply;

@@ -1,5 +1,8 @@
 package io.esb.function;
 
+import io.esb.container.ContainerClient;
+import io.esb.container.InvokeOutcome;
+
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.eventstream.EventStream;
@@ -18,7 +21,6 @@ import io.esb.docker.ManagedContainer;
 import io.esb.docker.StartedContainer;
 import io.esb.function.FunctionPool.Container;
 import io.esb.observability.AfterEachMessage;
-import io.esb.observability.FunctionMetrics;
 import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,7 +128,7 @@ public final class FunctionActor {
      */
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
                                            ContainerClient client, ActorRef<ContainerBudget.Command> budget, boolean adoptRunning) {
-        return create(function, settings, docker, client, budget, GatewayMetrics.disabled().function(function.name()), adoptRunning);
+        return create(function, settings, docker, client, budget, io.esb.function.FunctionMetrics.of(GatewayMetrics.disabled(), function.name()), adoptRunning);
     }
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,

@@ -1,5 +1,7 @@
 package io.esb.function;
 
+import io.esb.container.ContainerClient;
+
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
@@ -163,7 +165,7 @@ public final class FunctionRegistry {
             log.debug("Drained function actor stopped", kv("function_name", stopped.name()), kv("actor", stopped.ref().path().name()));
             publishSpecs();
             if (!live.containsKey(stopped.name()) && draining.values().stream().noneMatch(f -> f.name().equals(stopped.name()))) {
-                metrics.removeFunction(stopped.name()); // removed, and its last actor is gone: its series go too
+                io.esb.function.FunctionMetrics.remove(metrics, stopped.name()); // removed, and its last actor is gone: its series go too
             }
         } else if (stopped.ref().equals(live.get(stopped.name()))) {
             log.error("Function actor stopped unexpectedly; calls to the function fail until the gateway restarts",
@@ -174,7 +176,7 @@ public final class FunctionRegistry {
 
     private ActorRef<FunctionActor.Command> spawn(FunctionSettings function, boolean adoptRunning) {
         var name = "function-" + function.name() + "-" + generation;
-        var behavior = FunctionActor.create(function, settings, docker, client, budget, metrics.function(function.name()), adoptRunning);
+        var behavior = FunctionActor.create(function, settings, docker, client, budget, io.esb.function.FunctionMetrics.of(metrics, function.name()), adoptRunning);
         var build = settings.sam().builds().get(function.name());
         // A function built from a Dockerfile answers 503 behind a gate until its image exists.
         ActorRef<FunctionActor.Command> ref = build == null || builds == null ? ctx.spawn(behavior, name)

@@ -2,9 +2,9 @@ package io.esb.function;
 
 import akka.actor.typed.ActorRef;
 import io.esb.config.FunctionSettings;
-import io.esb.config.RouteSettings;
-import io.esb.http.ConfiguredRoutes;
-import io.esb.http.RouteTable;
+import io.esb.route.RouteSettings;
+import io.esb.route.ConfiguredRoutes;
+import io.esb.route.RouteTable;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,8 @@
 package io.esb.http;
 
+import io.esb.route.PathTemplate;
+import io.esb.route.RouteTable;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,7 @@
 package io.esb.http;
 
+import io.esb.route.RouteTable;
+
 import static io.esb.http.ApiGatewayV1Events.decodedPath;
 import static io.esb.http.ApiGatewayV1Events.formatRequestTime;
 import static io.esb.http.ApiGatewayV1Events.hostWithoutPort;

@@ -45,6 +45,6 @@ final class FunctionInvoker {
                         bound, system.scheduler()))
                 .exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
                         "Function '" + name + "' gave no answer within " + bound.toSeconds() + " s", false))
-                .thenApply(result -> metrics.invoked(name, LambdaOutcome.of(result, invocation.requestId(), function.timeout().toSeconds()), started));
+                .thenApply(result -> io.esb.function.FunctionMetrics.of(metrics, name).invoked(LambdaOutcome.of(result, invocation.requestId(), function.timeout().toSeconds()), started));
     }
 }

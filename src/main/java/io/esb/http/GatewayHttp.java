@@ -1,5 +1,7 @@
 package io.esb.http;
 
+import io.esb.route.PathTemplate;
+
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.model.HttpRequest;

@@ -1,5 +1,7 @@
 package io.esb.http;
 
+import io.esb.route.RouteTable;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,7 @@
 package io.esb.http;
 
+import io.esb.route.PayloadFormat;
+
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,5 +1,8 @@
 package io.esb.http;
 
+import io.esb.route.PayloadFormat;
+import io.esb.route.RouteTable;
+
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntities;

@@ -1,8 +1,6 @@
 package io.esb.observability;
 
 import io.esb.config.MetricsSettings;
-import io.esb.docker.DockerSupervisor;
-import io.esb.function.LambdaOutcome;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -45,14 +43,13 @@ public final class GatewayMetrics implements AutoCloseable {
     /** Null when metrics are disabled. */
     private final PrometheusMeterRegistry prometheus;
     private final MeterRegistry registry;
-    private final Map<String, FunctionMetrics> functions = new ConcurrentHashMap<>();
-    private final DockerMetrics docker;
+    /** Meters of one kind and key (a function's, Docker's), registered once by the package that owns what they measure. */
+    private final Map<String, Object> meters = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc;
 
     private GatewayMetrics(PrometheusMeterRegistry prometheus, MeterRegistry registry) {
         this.prometheus = prometheus;
         this.registry = registry;
-        this.docker = new DockerMetrics(registry);
         if (prometheus != null) {
             new JvmMemoryMetrics().bindTo(registry);
             new JvmThreadMetrics().bindTo(registry);
@@ -87,37 +84,26 @@ public final class GatewayMetrics implements AutoCloseable {
         return registry;
     }
 
-    /** The function's meters, registered on first use; hold on to them rather than looking them up per invocation. */
-    public FunctionMetrics function(String name) {
-        var known = functions.get(name);
-        return known != null ? known : functions.computeIfAbsent(name, n -> new FunctionMetrics(registry, n));
+    /**
+     * The meters registered under {@code key} ({@code create} makes them on first use, against {@link #registry()});
+     * hold on to them rather than looking them up per event.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T meters(String key, java.util.function.Function<MeterRegistry, T> create) {
+        var known = meters.get(key);
+        return (T) (known != null ? known : meters.computeIfAbsent(key, k -> create.apply(registry)));
     }
 
-    /** Drops a function's series, for a function removed from the configuration. */
-    public void removeFunction(String name) {
-        var removed = functions.remove(name);
-        if (removed != null) {
-            removed.close();
+    /** Drops the meters under {@code key} and, when they are {@link AutoCloseable}, their series. */
+    public void removeMeters(String key) {
+        var removed = meters.remove(key);
+        if (removed instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not remove the meters of " + key, e);
+            }
         }
-    }
-
-    /** Counts one finished invocation of {@code function} and its time since {@code startNanos}; returns {@code outcome}. */
-    public LambdaOutcome invoked(String function, LambdaOutcome outcome, long startNanos) {
-        return function(function).invoked(outcome, startNanos);
-    }
-
-    public DockerMetrics docker() {
-        return docker;
-    }
-
-    /** {@code docker_daemon_up} (1 while the last probe succeeded) and the Docker calls in flight, read at scrape time. */
-    public void watchDaemon(DockerSupervisor.Shared shared) {
-        Gauge.builder("docker.daemon.up", shared, s -> s.daemonState().up() ? 1 : 0)
-                .description("1 when the Docker daemon answered the last probe, 0 when it is down or not yet probed")
-                .strongReference(true).register(registry);
-        Gauge.builder("esb.docker.operations.in.flight", shared, DockerSupervisor.Shared::operationsInFlight)
-                .description("Docker calls running on the Docker dispatcher now")
-                .strongReference(true).register(registry);
     }
 
     /** A rendered scrape: its content type and body. */
@@ -153,7 +139,8 @@ public final class GatewayMetrics implements AutoCloseable {
         return accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
     }
 
-    static Timer.Builder latency(Timer.Builder builder) {
+    /** Gives a latency timer the gateway's histogram buckets. */
+    public static Timer.Builder latency(Timer.Builder builder) {
         return builder.serviceLevelObjectives(LATENCY_BUCKETS);
     }
 

@@ -1,5 +1,7 @@
 package io.esb.auth;
 
+import io.esb.config.AuthSettings;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -36,7 +36,7 @@ public final class JfrTop {
         COMPONENTS.put("akka-stream TCP/IO", new String[] {"akka.stream.impl.io.", "akka.io."});
         COMPONENTS.put("actor mailbox processing", new String[] {"akka.dispatch.Mailbox.run"});
         COMPONENTS.put("FunctionActor", new String[] {"io.esb.function.FunctionActor"});
-        COMPONENTS.put("ContainerClient", new String[] {"io.esb.function.ContainerClient"});
+        COMPONENTS.put("ContainerClient", new String[] {"io.esb.container.ContainerClient"});
         COMPONENTS.put("GatewayHttp and its route classes", new String[] {"io.esb.http.GatewayHttp", "io.esb.http.InvokeApiRoutes",
                 "io.esb.http.ProxyRoutes", "io.esb.http.AdminRoutes", "io.esb.http.LoginRoutes", "io.esb.http.FunctionInvoker",
                 "io.esb.http.RequestBodies", "io.esb.http.RequestScope", "io.esb.http.ErrorResponses"});

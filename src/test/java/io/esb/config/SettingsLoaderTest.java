@@ -1,5 +1,7 @@
 package io.esb.config;
 
+import io.esb.route.RouteSettings;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;

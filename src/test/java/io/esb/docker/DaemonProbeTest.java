@@ -97,7 +97,7 @@ class DaemonProbeTest {
         var client = DockerClients.create(docker, lastAnswer);
         clients.add(client);
         return new DaemonProbe.Wiring(incarnation, client, docker.host(),
-                DockerTimeouts.of(docker), docker.probeMisses(), new AtomicInteger(), lastAnswer, prober, GatewayMetrics.disabled().docker());
+                DockerTimeouts.of(docker), docker.probeMisses(), new AtomicInteger(), lastAnswer, prober, DockerMetrics.of(GatewayMetrics.disabled()));
     }
 
     /** Accepts every connection on a unix socket and never answers: a hung daemon. */

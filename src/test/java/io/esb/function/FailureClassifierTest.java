@@ -1,5 +1,7 @@
 package io.esb.function;
 
+import io.esb.container.InvokeOutcome;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.esb.config.FunctionSettings;

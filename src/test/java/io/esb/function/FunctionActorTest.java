@@ -1,5 +1,7 @@
 package io.esb.function;
 
+import io.esb.container.ContainerClient;
+
 import io.esb.testing.ActorTestKitSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;

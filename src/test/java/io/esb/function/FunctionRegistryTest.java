@@ -1,5 +1,7 @@
 package io.esb.function;
 
+import io.esb.container.ContainerClient;
+
 import io.esb.testing.ActorTestKitSupport;
 
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -8,7 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import io.esb.config.EsbSettings;
 import io.esb.config.SettingsLoader;
 import io.esb.docker.DockerSupervisor;
-import io.esb.http.RouteTable;
+import io.esb.route.RouteTable;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

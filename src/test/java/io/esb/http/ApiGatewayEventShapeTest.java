@@ -1,5 +1,8 @@
 package io.esb.http;
 
+import io.esb.route.PathTemplate;
+import io.esb.route.RouteTable;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

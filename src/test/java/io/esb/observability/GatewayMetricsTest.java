@@ -1,5 +1,9 @@
 package io.esb.observability;
 
+import io.esb.docker.DockerMetrics;
+import io.esb.function.FunctionMetrics;
+import io.esb.function.InvocationOutcome;
+
 import com.typesafe.config.ConfigFactory;
 import io.esb.config.MetricsSettings;
 import io.esb.config.SettingsLoader;
@@ -47,13 +51,13 @@ class GatewayMetricsTest {
 
     @Test
     void invocationsAreCountedByFunctionAndOutcomeWithTheirLatency() {
-        var fx = metrics.function("fx");
+        var fx = FunctionMetrics.of(metrics, "fx");
         fx.invoked(outcome(answered(200, "{\"ok\":true}")), msAgo(3));
         fx.invoked(outcome(answered(200, "{\"ok\":true}")), msAgo(3));
         fx.invoked(outcome(answered(200, "{\"errorMessage\":\"boom\",\"errorType\":\"IllegalStateException\"}")), msAgo(3));
         fx.invoked(outcome(answered(200, "Task timed out after 3.00 seconds")), msAgo(3));
-        metrics.invoked("fx", outcome(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED, "queue full", false)), msAgo(3));
-        metrics.invoked("other", outcome(new InvocationResult.Failed(InvocationResult.Reason.DOCKER_UNAVAILABLE, "down", false)), msAgo(3));
+        FunctionMetrics.of(metrics, "fx").invoked(outcome(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED, "queue full", false)), msAgo(3));
+        FunctionMetrics.of(metrics, "other").invoked(outcome(new InvocationResult.Failed(InvocationResult.Reason.DOCKER_UNAVAILABLE, "down", false)), msAgo(3));
 
         var text = scrape();
         assertThat(text.types).containsEntry("esb_invocations_total", "counter")
@@ -99,7 +103,7 @@ class GatewayMetricsTest {
 
     @Test
     void containerCallsColdStartsThrottlesAndThePool() {
-        var fx = metrics.function("fx");
+        var fx = FunctionMetrics.of(metrics, "fx");
         var call = new CompletableFuture<String>();
         var timed = fx.containerCall(call, msAgo(2));
         assertThat(scrape().value("esb_container_invocation_duration_seconds_count", "function", "fx")).hasValue(0);
@@ -134,7 +138,7 @@ class GatewayMetricsTest {
 
     @Test
     void dockerOperationsByKindAndResultAndTheDaemonGauge() {
-        var docker = metrics.docker();
+        var docker = DockerMetrics.of(metrics);
         docker.completed("create-and-start", msAgo(40), null);
         docker.completed("create-and-start", msAgo(40), new DockerFailure(DockerFailure.Kind.REJECTED, "create-and-start", "no such image"));
         docker.completed("remove", msAgo(5), new DockerFailure(DockerFailure.Kind.TIMEOUT, "remove", "timed out"));
@@ -147,7 +151,7 @@ class GatewayMetricsTest {
         docker.ping(hungPing);
         hungPing.completeExceptionally(new TimeoutException());
         var settings = SettingsLoader.load(ConfigFactory.load());
-        metrics.watchDaemon(DockerSupervisor.sharedState(settings));
+        DockerMetrics.watchDaemon(metrics, DockerSupervisor.sharedState(settings));
 
         var text = scrape();
         assertThat(text.value("esb_docker_operations_total", "operation", "create-and-start", "result", "success")).hasValue(1);
@@ -179,7 +183,7 @@ class GatewayMetricsTest {
 
     @Test
     void openMetricsWhenTheScraperAsksForIt() {
-        metrics.function("fx").invoked(outcome(answered(200, "{}")), System.nanoTime());
+        FunctionMetrics.of(metrics, "fx").invoked(outcome(answered(200, "{}")), System.nanoTime());
         var scrape = metrics.scrape("application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
         assertThat(scrape.contentType()).isEqualTo("application/openmetrics-text; version=1.0.0; charset=utf-8");
         var text = new String(scrape.body(), StandardCharsets.UTF_8);
@@ -189,10 +193,10 @@ class GatewayMetricsTest {
 
     @Test
     void aRemovedFunctionLeavesNoSeries() {
-        metrics.function("gone").invoked(outcome(answered(200, "{}")), System.nanoTime());
-        metrics.function("kept");
+        FunctionMetrics.of(metrics, "gone").invoked(outcome(answered(200, "{}")), System.nanoTime());
+        FunctionMetrics.of(metrics, "kept");
         assertThat(scrape().matching("esb_invocations_total", "function", "gone")).isNotEmpty();
-        metrics.removeFunction("gone");
+        FunctionMetrics.remove(metrics, "gone");
         var text = scrape();
         assertThat(text.samples).noneMatch(s -> "gone".equals(s.labels().get("function")));
         assertThat(text.matching("esb_invocations_total", "function", "kept")).isNotEmpty();
@@ -202,12 +206,12 @@ class GatewayMetricsTest {
     void disabledMetricsRecordNothingAndHaveNothingToScrape() {
         var off = GatewayMetrics.create(new MetricsSettings(false));
         assertThat(off.enabled()).isFalse();
-        var fx = off.function("fx");
+        var fx = FunctionMetrics.of(off, "fx");
         fx.invoked(outcome(answered(200, "{}")), System.nanoTime());
         fx.coldStartBegan("c");
         fx.coldStartEnded("c", true);
         fx.pool(1, 0, 0, 0);
-        off.docker().completed("remove", System.nanoTime(), null);
+        DockerMetrics.of(off).completed("remove", System.nanoTime(), null);
         assertThat(off.scrape(null)).isNull();
         assertThat(off.registry().getMeters()).isEmpty();
         assertThat(off.registry().find("esb.invocations").counter()).isNull();

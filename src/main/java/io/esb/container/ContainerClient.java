@@ -1,4 +1,4 @@
-package io.esb.function;
+package io.esb.container;
 
 import akka.actor.typed.ActorSystem;
 import io.esb.config.ContainerSettings;

@@ -1,4 +1,4 @@
-package io.esb.function;
+package io.esb.container;
 
 import java.io.Closeable;
 import java.io.EOFException;

@@ -1,6 +1,7 @@
-package io.esb.observability;
+package io.esb.docker;
 
-import io.esb.docker.DockerFailure;
+import io.esb.observability.GatewayMetrics;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -60,6 +61,21 @@ public final class DockerMetrics {
 
     DockerMetrics(MeterRegistry registry) {
         this.registry = registry;
+    }
+
+    /** The Docker call meters in {@code metrics}, registered on first use. */
+    public static DockerMetrics of(GatewayMetrics metrics) {
+        return metrics.meters("docker", DockerMetrics::new);
+    }
+
+    /** {@code docker_daemon_up} (1 while the last probe succeeded) and the Docker calls in flight, read at scrape time. */
+    public static void watchDaemon(GatewayMetrics metrics, DockerSupervisor.Shared shared) {
+        io.micrometer.core.instrument.Gauge.builder("docker.daemon.up", shared, s -> s.daemonState().up() ? 1 : 0)
+                .description("1 when the Docker daemon answered the last probe, 0 when it is down or not yet probed")
+                .strongReference(true).register(metrics.registry());
+        io.micrometer.core.instrument.Gauge.builder("esb.docker.operations.in.flight", shared, DockerSupervisor.Shared::operationsInFlight)
+                .description("Docker calls running on the Docker dispatcher now")
+                .strongReference(true).register(metrics.registry());
     }
 
     private final class Operation {

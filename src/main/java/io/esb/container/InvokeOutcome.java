@@ -1,4 +1,4 @@
-package io.esb.function;
+package io.esb.container;
 
 /** What happened when an invocation was sent to a container. */
 public sealed interface InvokeOutcome {

@@ -1,7 +1,5 @@
-package io.esb;
+package io.esb.cli;
 
-import io.esb.cli.EsbCommand;
-import io.esb.cli.Foreground;
 
 /**
  * {@code java -jar target/esb.jar}: with no arguments, starts the gateway and runs until SIGTERM (CoordinatedShutdown);

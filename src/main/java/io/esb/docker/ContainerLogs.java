@@ -1,4 +1,4 @@
-package io.esb.observability;
+package io.esb.docker;
 
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.Behavior;
@@ -6,8 +6,6 @@ import akka.actor.typed.PostStop;
 import akka.actor.typed.eventstream.EventStream;
 import akka.actor.typed.javadsl.Behaviors;
 import io.esb.config.EsbSettings;
-import io.esb.docker.ContainerLogFollowers;
-import io.esb.docker.DaemonState;
 
 /**
  * Owns the {@link ContainerLogFollowers} of this gateway (spawned by the Guardian when

@@ -1,9 +1,8 @@
-package io.esb.auth;
+package io.esb.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
-import io.esb.config.ConfigException;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,7 +33,7 @@ public record AuthSettings(boolean enabled, byte[] secret, String issuer, Durati
     /** HS256 wants a key at least as long as its 256-bit output (RFC 7518 section 3.2). */
     public static final int MIN_SECRET_BYTES = 32;
 
-    static final String SECRET_KEY = "esb.auth.jwt-secret";
+    public static final String SECRET_KEY = "esb.auth.jwt-secret";
     private static final String DEFAULT_ISSUER = "esb";
     private static final Duration DEFAULT_TTL = Duration.ofHours(1);
 

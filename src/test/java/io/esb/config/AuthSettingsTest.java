@@ -1,4 +1,4 @@
-package io.esb.auth;
+package io.esb.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.esb.config.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;

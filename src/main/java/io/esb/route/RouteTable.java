@@ -1,4 +1,4 @@
-package io.esb.http;
+package io.esb.route;
 
 import java.util.ArrayList;
 import java.util.Collections;

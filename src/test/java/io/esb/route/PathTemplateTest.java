@@ -1,4 +1,4 @@
-package io.esb.http;
+package io.esb.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

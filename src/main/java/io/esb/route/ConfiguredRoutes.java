@@ -1,6 +1,4 @@
-package io.esb.http;
-
-import io.esb.config.FunctionSettings;
+package io.esb.route;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -9,7 +7,14 @@ import java.util.Collection;
 public final class ConfiguredRoutes {
     private ConfiguredRoutes() {}
 
-    public static RouteTable build(Collection<FunctionSettings> functions) {
+    /** What routes need of a function: its name and its routes (the function's settings implement it). */
+    public interface Routed {
+        String name();
+
+        java.util.List<io.esb.route.RouteSettings> routes();
+    }
+
+    public static RouteTable build(Collection<? extends Routed> functions) {
         var entries = new ArrayList<RouteTable.Entry>();
         for (var function : functions) {
             for (var route : function.routes()) {
@@ -20,8 +25,8 @@ public final class ConfiguredRoutes {
     }
 
     /** Each route's own settings (payload format, auth), found by the table entry a lookup returns. */
-    public static java.util.Map<RouteTable.Entry, io.esb.config.RouteSettings> settingsByEntry(Collection<FunctionSettings> functions) {
-        var result = new java.util.HashMap<RouteTable.Entry, io.esb.config.RouteSettings>();
+    public static java.util.Map<RouteTable.Entry, io.esb.route.RouteSettings> settingsByEntry(Collection<? extends Routed> functions) {
+        var result = new java.util.HashMap<RouteTable.Entry, io.esb.route.RouteSettings>();
         for (var function : functions) {
             for (var route : function.routes()) {
                 result.put(new RouteTable.Entry(function.name(), route.method(), PathTemplate.parse(route.path())), route);

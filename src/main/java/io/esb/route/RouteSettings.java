@@ -1,6 +1,5 @@
-package io.esb.config;
+package io.esb.route;
 
-import io.esb.http.PayloadFormat;
 
 /**
  * One API-Gateway-style route: an upper-case HTTP method (or {@code ANY}), a path template, the proxy payload

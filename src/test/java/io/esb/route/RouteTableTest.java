@@ -1,13 +1,13 @@
-package io.esb.http;
+package io.esb.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.esb.http.RouteTable.Entry;
-import io.esb.http.RouteTable.Found;
-import io.esb.http.RouteTable.Match;
-import io.esb.http.RouteTable.MethodNotAllowed;
-import io.esb.http.RouteTable.NotFound;
+import io.esb.route.RouteTable.Entry;
+import io.esb.route.RouteTable.Found;
+import io.esb.route.RouteTable.Match;
+import io.esb.route.RouteTable.MethodNotAllowed;
+import io.esb.route.RouteTable.NotFound;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
-package io.esb.observability;
+package io.esb.function;
 
-import io.esb.function.LambdaOutcome;
+import io.esb.observability.GatewayMetrics;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -19,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One function's meters, registered once when the function is set up, so recording on the invocation path is a few
  * atomic increments on meters already in hand: no registry lookup, no tag allocation, no lock.
  */
-public final class FunctionMetrics {
+public final class FunctionMetrics implements AutoCloseable {
     private static final long STALE_COLD_START_NANOS = TimeUnit.MINUTES.toNanos(30);
 
     private final MeterRegistry registry;
@@ -37,6 +38,16 @@ public final class FunctionMetrics {
     private final AtomicInteger queued = new AtomicInteger();
     /** Container name → when its cold start began; an entry lives from create-and-start to the readiness verdict. */
     private final Map<String, Long> coldStartsBegun = new ConcurrentHashMap<>();
+
+    /** The function's meters in {@code metrics}, registered on first use; hold on to them, do not look them up per call. */
+    public static FunctionMetrics of(GatewayMetrics metrics, String function) {
+        return metrics.meters("function:" + function, registry -> new FunctionMetrics(registry, function));
+    }
+
+    /** Drops a function's series, for a function removed from the configuration. */
+    public static void remove(GatewayMetrics metrics, String function) {
+        metrics.removeMeters("function:" + function);
+    }
 
     FunctionMetrics(MeterRegistry registry, String function) {
         this.registry = registry;
@@ -136,7 +147,8 @@ public final class FunctionMetrics {
     }
 
     /** Removes this function's series (a function taken out of the configuration). */
-    void close() {
+    @Override
+    public void close() {
         for (var meter : meters) {
             registry.remove(meter);
         }

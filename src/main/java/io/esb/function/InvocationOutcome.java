@@ -1,7 +1,5 @@
-package io.esb.observability;
+package io.esb.function;
 
-import io.esb.function.InvocationResult;
-import io.esb.function.LambdaOutcome;
 
 /** The {@code outcome} label of {@code esb_invocations_total}: what one invocation came to, as the client saw it. */
 public enum InvocationOutcome {

@@ -1,4 +1,4 @@
-package io.esb.function;
+package io.esb.container;
 
 import io.esb.testing.ActorTestKitSupport;
 
