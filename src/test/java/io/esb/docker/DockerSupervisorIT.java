@@ -380,16 +380,10 @@ class DockerSupervisorIT {
         var sup = testKit.spawn(DockerSupervisor.create(overloadSettings, shared), "docker-overload");
         try {
             // The reconcile that follows the first successful probe also counts as pending; wait until it is done.
-            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!shared.daemonState().up() && System.nanoTime() < until) {
-                sleep(50);
-            }
-            assertThat(shared.daemonState().up()).isTrue();
-            sleep(300);
-            while (shared.operationsInFlight() > 0 && System.nanoTime() < until) {
-                sleep(50);
-            }
-            assertThat(shared.operationsInFlight()).isZero();
+            Eventually.within(Duration.ofSeconds(10), () -> {
+                assertThat(shared.daemonState().up()).isTrue();
+                assertThat(shared.operationsInFlight()).isZero();
+            });
             assertThat(run(sup, "ping", DockerOps.ping())).isEqualTo(new DockerReply.Ok<>("OK"));
 
             var running = new java.util.concurrent.CountDownLatch(1);
@@ -475,10 +469,7 @@ class DockerSupervisorIT {
             var shared = proxied.shared();
             var sup = proxied.supervisor();
             // The reconcile that follows up is a call too; the hang must find only ours in flight.
-            long until = System.nanoTime() + WAIT.toNanos();
-            do {
-                sleep(50);
-            } while (shared.operationsInFlight() > 0 && System.nanoTime() < until);
+            Eventually.within(WAIT, () -> assertThat(shared.operationsInFlight()).isZero());
             proxy.setMode(DockerFaultProxy.Mode.HANG);
             long hungAt = System.nanoTime();
             var callProbe = testKit.<DockerReply<String>>createTestProbe();
@@ -553,13 +544,10 @@ class DockerSupervisorIT {
 
         // Its first successful probe triggers the reconcile.
         testKit.spawn(DockerSupervisor.create(reconcileSettings, DockerSupervisor.sharedState(reconcileSettings)), "docker-it-reconcile");
-        long giveUpAt = System.nanoTime() + WAIT.toNanos();
-        List<String> left;
-        do {
-            sleep(200);
-            left = docker("ps", "-aq", "--no-trunc", "--filter", "label=" + Labels.INSTANCE + "=" + RECONCILE_INSTANCE).lines()
-                    .map(String::strip).filter(id -> !id.isEmpty()).toList();
-        } while ((left.contains(exited) || left.contains(neverStarted)) && System.nanoTime() < giveUpAt);
+        var left = Eventually.await(WAIT, "the stale containers removed",
+                () -> docker("ps", "-aq", "--no-trunc", "--filter", "label=" + Labels.INSTANCE + "=" + RECONCILE_INSTANCE).lines()
+                        .map(String::strip).filter(id -> !id.isEmpty()).toList(),
+                ids -> !ids.contains(exited) && !ids.contains(neverStarted));
         assertThat(left).as("the killed and the never-started container go; the running one of the live spec stays")
                 .containsExactly(running);
     }

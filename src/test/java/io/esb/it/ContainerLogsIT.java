@@ -1,5 +1,6 @@
 package io.esb.it;
 
+import io.esb.testing.Eventually;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.esb.docker.ContainerLogFollowers;
 import io.esb.testing.Docker;
@@ -152,10 +153,8 @@ class ContainerLogsIT {
             var requestId = logAction(gw, "unseen " + marker);
             var id = Docker.containers(instance, "fx").get(0);
             // Docker has the line and the invocation's REPORT after it...
-            long deadline = System.nanoTime() + ARRIVAL_BOUND.toNanos();
-            while (!Docker.run("logs", id).contains("REPORT RequestId: " + requestId) && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            Eventually.await(ARRIVAL_BOUND, "the invocation's REPORT in docker logs", () -> Docker.run("logs", id),
+                    text -> text.contains("REPORT RequestId: " + requestId));
             assertThat(Docker.run("logs", id)).contains("unseen " + marker, "REPORT RequestId: " + requestId);
             // ...and the gateway follows nothing.
             assertThat(containerLines(logs, id.substring(0, 12))).isEmpty();

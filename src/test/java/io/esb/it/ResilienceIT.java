@@ -1,5 +1,6 @@
 package io.esb.it;
 
+import io.esb.testing.Eventually;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.esb.testing.Docker;
@@ -925,17 +926,9 @@ class ResilienceIT {
     }
 
     /** Polls {@code /status} until its JSON satisfies {@code condition}; fails with the last answer otherwise. */
-    private JsonNode awaitStatus(GatewayUnderTest gw, Predicate<JsonNode> condition, Duration within, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        Reply last;
-        do {
-            last = send(gw, "GET", "/status", null, Duration.ofSeconds(5));
-            if (last.json() != null && condition.test(last.json())) {
-                return last.json();
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("/status did not show " + what + " within " + within + "; last: " + last);
+    private JsonNode awaitStatus(GatewayUnderTest gw, Predicate<JsonNode> condition, Duration within, String what) {
+        return Eventually.await(within, "/status showing " + what, () -> send(gw, "GET", "/status", null, Duration.ofSeconds(5)),
+                reply -> reply.json() != null && condition.test(reply.json())).json();
     }
 
     /** Containers of one function of the instance, running or not, from the daemon itself. */

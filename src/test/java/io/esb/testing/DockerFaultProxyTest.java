@@ -273,11 +273,7 @@ class DockerFaultProxyTest {
         return text.length() - end - 4 >= length;
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(condition.getAsBoolean()).as("condition within %s", within).isTrue();
+    private static void waitFor(java.util.function.BooleanSupplier condition, Duration within) {
+        Eventually.within(within, () -> assertThat(condition.getAsBoolean()).as("condition within %s", within).isTrue());
     }
 }
