@@ -227,7 +227,7 @@ public final class ContainerLogFollowers {
                 // closed by reconnect(): connect again, without a warning
                 if (!closed && !wasReconnecting() && !lossLogged) {
                     log.warn("Container logs: Docker unreachable; retrying until it answers", kv("docker_host", dockerHost),
-                            kv("error_detail", DockerSupervisor.describe(e)));
+                            kv("error_detail", DockerCalls.describe(e)));
                     lossLogged = true;
                 }
             }
@@ -433,7 +433,7 @@ public final class ContainerLogFollowers {
                 return Optional.of(Outcome.FINISHED);
             }
             log.debug("Container log stream interrupted; resuming", kv("container_id", followed.shortId),
-                    kv("error_detail", failure != null ? DockerSupervisor.describe(failure) : running == null ? "daemon unreachable" : "stream ended"));
+                    kv("error_detail", failure != null ? DockerCalls.describe(failure) : running == null ? "daemon unreachable" : "stream ended"));
             return Optional.empty();
         }
 
@@ -497,7 +497,7 @@ public final class ContainerLogFollowers {
 
     private static String firstLine(java.io.InputStream body) {
         try {
-            return DockerSupervisor.firstLine(new String(body.readNBytes(300), StandardCharsets.UTF_8));
+            return DockerCalls.firstLine(new String(body.readNBytes(300), StandardCharsets.UTF_8));
         } catch (IOException e) {
             return "";
         }

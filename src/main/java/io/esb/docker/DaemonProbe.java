@@ -130,7 +130,7 @@ final class DaemonProbe {
     /** Waits up to {@code window} for the outstanding ping. */
     private void awaitPing(Duration window) {
         var waited = ping.copy().orTimeout(Math.max(1, window.toMillis()), TimeUnit.MILLISECONDS);
-        ctx.pipeToSelf(waited, (ok, error) -> new PingDone(error == null ? null : DockerSupervisor.unwrap(error)));
+        ctx.pipeToSelf(waited, (ok, error) -> new PingDone(error == null ? null : DockerCalls.unwrap(error)));
     }
 
     /**
@@ -154,7 +154,7 @@ final class DaemonProbe {
             pingOutcome.completeExceptionally(done.error());
             ping = null;
             pingMisses = 0;
-            parent.tell(new Down(wiring.incarnation(), DockerSupervisor.describe(done.error()), false));
+            parent.tell(new Down(wiring.incarnation(), DockerCalls.describe(done.error()), false));
             return Behaviors.same();
         }
         boolean busy = wiring.inFlight().get() > 0;

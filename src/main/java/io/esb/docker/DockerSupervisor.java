@@ -15,7 +15,6 @@ import io.esb.config.EsbSettings;
 import io.esb.observability.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -23,11 +22,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,15 +40,16 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * and building a fresh one.
  * <p>
  * Split by what each part decides: a {@link DaemonProbe} child per incarnation pings and judges the daemon (Up,
- * Missed, Down); the {@link Reconciler} decides which containers a reconcile removes; this actor runs the calls,
- * publishes the daemon's state and reconciles when the daemon is first seen Up and after each comeback. Timeouts are
- * read by name from {@link DockerTimeouts}.
+ * Missed, Down); the {@link Reconciler} decides which containers a reconcile removes; each incarnation's
+ * {@link DockerCalls} keeps its calls (queue wait, deadline, abort, undo) and is driven by this actor's messages; this
+ * actor refuses calls while the daemon is down, publishes the daemon's state and reconciles when the daemon is first
+ * seen Up and after each comeback. Timeouts are read by name from {@link DockerTimeouts}.
  */
 public final class DockerSupervisor {
     public static final String DISPATCHER = "esb.docker-dispatcher";
     private static final Logger log = LoggerFactory.getLogger(DockerSupervisor.class);
 
-    public sealed interface Command {}
+    public sealed interface Command permits Run, GetDaemonState, DockerCalls.Event, ProbeReported, ReconcileDone {}
 
     /**
      * Runs {@code operation} and answers {@code replyTo} with its result or a typed failure, within {@code deadline}
@@ -106,31 +103,10 @@ public final class DockerSupervisor {
      */
     public record GetDaemonState(ActorRef<DaemonState> replyTo) implements Command {}
 
-    private record Completed(long id, Object value, Throwable error) implements Command {}
-
-    /** A worker took the call up: its deadline starts now. */
-    private record CallStarted(long id) implements Command {}
-
-    /** The call waited {@code queue-timeout} for a worker. */
-    private record QueueExpired(long id) implements Command {}
-
-    private record DeadlinePassed(long id) implements Command {}
-
-    private record UndoDone(Undo undo, int attempt, DockerReply<Object> reply) implements Command {}
-
-    private record UndoAgain(Undo undo) implements Command {}
-
     /** What this incarnation's {@link DaemonProbe} judged; one from an earlier incarnation's probe is dropped. */
     private record ProbeReported(DaemonProbe.Report report) implements Command {}
 
     private record ReconcileDone(int removed, Throwable error) implements Command {}
-
-    /** Thrown on a worker for a call that expired in the queue before a worker took it up; nobody waits for it. */
-    static final class NotRun extends RuntimeException {
-        NotRun() {
-            super("not run: expired in the queue", null, false, false);
-        }
-    }
 
     /** Thrown to make the supervisor restart with a fresh client after a call had to be aborted. */
     static final class ClientAborted extends RuntimeException {
@@ -209,14 +185,11 @@ public final class DockerSupervisor {
 
     private static final class Incarnation {
         private final ActorContext<Command> ctx;
-        private final TimerScheduler<Command> timers;
         private final EsbSettings settings;
         private final Shared shared;
         private final DockerMetrics metrics;
-        private final Executor dockerExecutor;
         private final DockerClient client;
-        private final DockerTimeouts timeouts;
-        private final Map<Long, Pending> pending = new HashMap<>();
+        private final DockerCalls calls;
         /** When the daemon last answered an HTTP request of this incarnation's client (errors it sent count too). */
         private final AtomicLong lastDaemonAnswerNanos = new AtomicLong(System.nanoTime());
         private final long incarnation;
@@ -224,48 +197,15 @@ public final class DockerSupervisor {
         private String abortReason = "the gateway is stopping";
         private boolean reconciledSinceUp;
 
-        /** A call asked for and not yet answered. */
-        private static final class Pending {
-            final String operation;
-            final ActorRef<DockerReply<Object>> replyTo;
-            final long submittedNanos = System.nanoTime();
-            final Deadline deadline;
-            final Undo undo;
-            final Ticket ticket = new Ticket();
-            /** When a worker took it up; 0 while it waits for one. */
-            long startNanos;
-
-            /** For the duration metric: from when it reached the daemon, or from its submission if it never did. */
-            long since() {
-                return startNanos == 0 ? submittedNanos : startNanos;
-            }
-
-            Pending(String operation, ActorRef<DockerReply<Object>> replyTo, Deadline deadline, Undo undo) {
-                this.operation = operation;
-                this.replyTo = replyTo;
-                this.deadline = deadline;
-                this.undo = undo;
-            }
-        }
-
-        /**
-         * Whether a call runs: the worker that takes it up and the queue-timeout race for it, so a call its caller was
-         * told is overloaded never runs. Once running, {@code call} aborts its requests.
-         */
-        private static final class Ticket {
-            final AtomicBoolean claimed = new AtomicBoolean();
-            volatile AbortableDockerHttpClient.Call call;
-        }
-
         Incarnation(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, Shared shared, DockerMetrics metrics) {
             this.ctx = ctx;
             this.metrics = metrics;
-            this.timers = timers;
             this.settings = settings;
             this.shared = shared;
-            this.timeouts = DockerTimeouts.of(settings.docker());
-            this.dockerExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
+            var timeouts = DockerTimeouts.of(settings.docker());
             this.client = DockerClients.create(settings.docker(), lastDaemonAnswerNanos);
+            this.calls = new DockerCalls(ctx, timers, client, ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER)),
+                    timeouts, settings.docker(), shared, metrics);
             this.incarnation = shared.incarnations.incrementAndGet();
             var wiring = new DaemonProbe.Wiring(incarnation, client, settings.docker().host(), timeouts,
                     settings.docker().probeMisses(), shared.inFlight, lastDaemonAnswerNanos, shared.prober, metrics);
@@ -276,19 +216,14 @@ public final class DockerSupervisor {
         Behavior<Command> behavior() {
             return Behaviors.receive(Command.class)
                     .onMessage(Run.class, this::onRun)
-                    .onMessage(Completed.class, this::onCompleted)
+                    .onMessage(DockerCalls.Event.class, event -> {
+                        calls.on(event);
+                        return Behaviors.same();
+                    })
                     .onMessage(GetDaemonState.class, get -> {
                         if (shared.state.get().status() != DaemonState.Status.UNKNOWN) {
                             get.replyTo().tell(shared.state.get());
                         }
-                        return Behaviors.same();
-                    })
-                    .onMessage(CallStarted.class, this::onCallStarted)
-                    .onMessage(QueueExpired.class, this::onQueueExpired)
-                    .onMessage(DeadlinePassed.class, this::onDeadline)
-                    .onMessage(UndoDone.class, this::onUndoDone)
-                    .onMessage(UndoAgain.class, again -> {
-                        runUndo(again.undo(), 2);
                         return Behaviors.same();
                     })
                     .onMessage(ProbeReported.class, this::onProbeReported)
@@ -308,152 +243,7 @@ public final class DockerSupervisor {
                         "Docker daemon unavailable at " + state.dockerHost() + ": " + state.lastError())));
                 return Behaviors.same();
             }
-            submit(run.operation(), run.requestId(), (DockerOperation<Object>) run.call(), replyTo, run.deadline(), run.undo());
-            return Behaviors.same();
-        }
-
-        private void submit(String operation, String requestId, DockerOperation<Object> call, ActorRef<DockerReply<Object>> replyTo) {
-            submit(operation, requestId, call, replyTo, null, null);
-        }
-
-        private void submit(String operation, String requestId, DockerOperation<Object> work, ActorRef<DockerReply<Object>> replyTo,
-                            Deadline requested, Undo undo) {
-            var deadline = requested != null ? requested : timeouts.call();
-            if (shared.inFlight.get() >= settings.docker().maxPendingOperations()) {
-                metrics.refused(operation, DockerFailure.Kind.OVERLOADED);
-                replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.OVERLOADED, operation,
-                        "Docker is overloaded: " + shared.inFlight.get() + " operations pending (esb.docker.max-pending-operations)")));
-                return;
-            }
-            long id = shared.ids.incrementAndGet();
-            var call = new Pending(operation, replyTo, deadline, undo);
-            pending.put(id, call);
-            shared.inFlight.incrementAndGet();
-            var self = ctx.getSelf();
-            var future = CompletableFuture.supplyAsync(() -> runLogged(id, call.ticket, self, operation, requestId, work), dockerExecutor);
-            ctx.pipeToSelf(future, (value, error) -> new Completed(id, value, error));
-            timers.startSingleTimer(new QueueExpired(id), timeouts.queueWait());
-        }
-
-        /**
-         * Runs on a Docker dispatcher thread, so these log lines show which thread did the Docker work. A call whose
-         * queue-timeout passed first is not run.
-         */
-        private Object runLogged(long id, Ticket ticket, ActorRef<Command> self, String operation, String requestId,
-                                 DockerOperation<Object> work) {
-            if (!ticket.claimed.compareAndSet(false, true)) {
-                shared.inFlight.decrementAndGet();
-                throw new NotRun();
-            }
-            long start = System.nanoTime();
-            if (requestId != null) {
-                MDC.put("request_id", requestId);
-            }
-            try (var call = AbortableDockerHttpClient.open()) {
-                ticket.call = call;
-                self.tell(new CallStarted(id));
-                var result = work.run(client);
-                if (!"ping".equals(operation)) {
-                    log.info("Docker operation succeeded", kv("operation", operation), kv("duration_ms", millisSince(start)));
-                }
-                return result;
-            } catch (Exception e) {
-                log.warn("Docker operation failed", kv("operation", operation), kv("duration_ms", millisSince(start)),
-                        kv("error_detail", String.valueOf(e.getMessage())));
-                throw e instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(e);
-            } finally {
-                shared.inFlight.decrementAndGet();
-                MDC.remove("request_id");
-            }
-        }
-
-        private Behavior<Command> onCompleted(Completed done) {
-            var call = pending.remove(done.id());
-            if (call == null) {
-                return Behaviors.same(); // already answered: timed out, or expired in the queue
-            }
-            timers.cancel(new DeadlinePassed(done.id()));
-            timers.cancel(new QueueExpired(done.id()));
-            if (done.error() == null) {
-                metrics.completed(call.operation, call.since(), null);
-                call.replyTo.tell(new DockerReply.Ok<>(done.value()));
-            } else {
-                var failure = classify(call.operation, unwrap(done.error()));
-                metrics.completed(call.operation, call.since(), failure);
-                call.replyTo.tell(new DockerReply.Failed<>(failure));
-            }
-            return Behaviors.same();
-        }
-
-        private Behavior<Command> onCallStarted(CallStarted started) {
-            var call = pending.get(started.id());
-            if (call != null) {
-                call.startNanos = System.nanoTime();
-                timers.cancel(new QueueExpired(started.id()));
-                timers.startSingleTimer(new DeadlinePassed(started.id()), call.deadline.after());
-            }
-            return Behaviors.same();
-        }
-
-        private Behavior<Command> onQueueExpired(QueueExpired expired) {
-            var call = pending.get(expired.id());
-            if (call == null || !call.ticket.claimed.compareAndSet(false, true)) {
-                return Behaviors.same(); // a worker took it up just now: its deadline applies
-            }
-            pending.remove(expired.id());
-            metrics.refused(call.operation, DockerFailure.Kind.OVERLOADED);
-            call.replyTo.tell(new DockerReply.Failed<>(new DockerFailure(DockerFailure.Kind.OVERLOADED, call.operation,
-                    "Docker is overloaded: '" + call.operation + "' waited " + millisSince(call.submittedNanos) + " ms for one of the "
-                            + settings.docker().maxWorkers() + " Docker workers (esb.docker.queue-timeout) and was not run")));
-            log.warn("Docker operation waited too long for a worker; not run", kv("operation", call.operation),
-                    kv("waited_ms", millisSince(call.submittedNanos)), kv("operations_in_flight", shared.inFlight.get()));
-            return Behaviors.same();
-        }
-
-        /**
-         * The call alone fails: its requests are aborted, which frees its thread, and its caller is answered now. The
-         * daemon is not declared down for it; that is the probe's to judge.
-         */
-        private Behavior<Command> onDeadline(DeadlinePassed deadline) {
-            var call = pending.remove(deadline.id());
-            if (call == null) {
-                return Behaviors.same();
-            }
-            var timeout = call.deadline.after();
-            var failure = new DockerFailure(DockerFailure.Kind.TIMEOUT, call.operation,
-                    "Docker operation '" + call.operation + "' timed out after " + timeout.toMillis() + " ms (" + call.deadline.key() + ")");
-            metrics.completed(call.operation, call.since(), failure);
-            call.replyTo.tell(new DockerReply.Failed<>(failure));
-            log.error("Docker operation timed out; aborting it alone", kv("operation", call.operation), kv("timeout_ms", timeout.toMillis()),
-                    kv("operations_in_flight", shared.inFlight.get()));
-            var running = call.ticket.call;
-            if (running != null) {
-                running.abort("timed out after " + timeout.toMillis() + " ms");
-            }
-            if (call.undo != null) {
-                runUndo(call.undo, 1);
-            }
-            return Behaviors.same();
-        }
-
-        @SuppressWarnings("unchecked")
-        private void runUndo(Undo undo, int attempt) {
-            ActorRef<DockerReply<Object>> self = ctx.messageAdapter((Class<DockerReply<Object>>) (Class<?>) DockerReply.class,
-                    reply -> new UndoDone(undo, attempt, reply));
-            DockerOperation<Object> work = c -> undo.call().run(c);
-            submit(undo.operation(), null, work, self);
-        }
-
-        private Behavior<Command> onUndoDone(UndoDone done) {
-            if (done.reply() instanceof DockerReply.Ok<Object> ok) {
-                if (Boolean.FALSE.equals(ok.value()) && done.attempt() == 1) {
-                    timers.startSingleTimer(new UndoAgain(done.undo()), timeouts.probeInterval());
-                }
-            } else {
-                // Reconcile removes it when the daemon next comes back; adoption takes a running one into the pool.
-                log.warn("Could not undo a timed-out Docker operation", kv("operation", done.undo().operation()),
-                        kv("error_detail", ((DockerReply.Failed<Object>) done.reply()).failure().message()));
-            }
+            calls.submit(run.operation(), run.requestId(), (DockerOperation<Object>) run.call(), replyTo, run.deadline(), run.undo());
             return Behaviors.same();
         }
 
@@ -485,13 +275,8 @@ public final class DockerSupervisor {
 
         /** When the oldest create-and-start still in flight began: containers created but never started since may be its. */
         private long createsInFlightSince() {
-            long oldestNanos = Long.MAX_VALUE;
-            for (var call : pending.values()) {
-                if (call.operation.equals("create-and-start")) {
-                    oldestNanos = Math.min(oldestNanos, call.submittedNanos);
-                }
-            }
-            return Reconciler.createsInFlightSince(oldestNanos, System.nanoTime(), System.currentTimeMillis());
+            return Reconciler.createsInFlightSince(calls.oldestSubmittedNanos("create-and-start"), System.nanoTime(),
+                    System.currentTimeMillis());
         }
 
         /** Runs {@link Reconciler#operation} like any other call, sparing what a create-and-start in flight may have made. */
@@ -504,7 +289,7 @@ public final class DockerSupervisor {
                     reply instanceof DockerReply.Ok<Object> ok
                             ? new ReconcileDone((Integer) ok.value(), null)
                             : new ReconcileDone(0, ((DockerReply.Failed<Object>) reply).failure().toException()));
-            submit(Reconciler.OPERATION, null, call, self);
+            calls.submit(Reconciler.OPERATION, null, call, self);
         }
 
         private Behavior<Command> onReconcileDone(ReconcileDone done) {
@@ -540,16 +325,7 @@ public final class DockerSupervisor {
 
         /** Answers every call still waiting, closes the client off the actor's thread. */
         private Behavior<Command> stop() {
-            for (var call : pending.values()) {
-                // One still waiting for a worker must not run on the closed client.
-                call.ticket.claimed.set(true);
-                var failure = new DockerFailure(DockerFailure.Kind.UNAVAILABLE, call.operation,
-                        "Docker daemon unavailable at " + settings.docker().host() + ": '" + call.operation
-                                + "' was aborted because " + abortReason);
-                metrics.completed(call.operation, call.since(), failure);
-                call.replyTo.tell(new DockerReply.Failed<>(failure));
-            }
-            pending.clear();
+            calls.abortAll(abortReason);
             shared.closer.execute(() -> {
                 try {
                     client.close();
@@ -559,57 +335,5 @@ public final class DockerSupervisor {
             });
             return Behaviors.same();
         }
-
-        private DockerFailure classify(String operation, Throwable error) {
-            if (error instanceof com.github.dockerjava.api.exception.DockerException de) {
-                return new DockerFailure(DockerFailure.Kind.REJECTED, operation,
-                        "Docker rejected '" + operation + "' (HTTP " + de.getHttpStatus() + "): " + firstLine(de.getMessage()));
-            }
-            if (hasCause(error, IOException.class)) {
-                return new DockerFailure(DockerFailure.Kind.UNAVAILABLE, operation,
-                        "Docker daemon unavailable at " + settings.docker().host() + ": " + describe(error));
-            }
-            return new DockerFailure(DockerFailure.Kind.REJECTED, operation, "Docker operation '" + operation + "' failed: " + describe(error));
-        }
-    }
-
-    static Throwable unwrap(Throwable error) {
-        while ((error instanceof java.util.concurrent.CompletionException || error instanceof java.util.concurrent.ExecutionException)
-                && error.getCause() != null) {
-            error = error.getCause();
-        }
-        return error;
-    }
-
-    private static boolean hasCause(Throwable error, Class<? extends Throwable> type) {
-        Set<Throwable> seen = new java.util.HashSet<>();
-        for (var e = error; e != null && seen.add(e); e = e.getCause()) {
-            if (type.isInstance(e)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The deepest cause's message is the one that says what happened (e.g. "Connection refused"). */
-    static String describe(Throwable error) {
-        var root = error;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        var text = root.getMessage() == null ? root.getClass().getSimpleName() : root.getClass().getSimpleName() + ": " + root.getMessage();
-        return firstLine(text);
-    }
-
-    static String firstLine(String text) {
-        if (text == null) {
-            return "";
-        }
-        var line = text.strip().lines().findFirst().orElse("");
-        return line.length() > 300 ? line.substring(0, 300) : line;
-    }
-
-    private static long millisSince(long startNanos) {
-        return Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
     }
 }
