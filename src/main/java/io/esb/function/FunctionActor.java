@@ -33,9 +33,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * Owns one function's containers and forwards its invocations, one at a time per container. The bookkeeping is a
- * {@link FunctionPool}, the cold starts' Docker requests come from a {@link ContainerStarter}, and what a container's
- * outcome means from the {@link FailureClassifier}; this actor carries out their decisions. It is {@code active}, or,
- * once live reload replaced or removed the function, {@code draining} until nothing is left.
+ * {@link FunctionPool}, the cold starts' Docker requests come from a {@link ContainerStarter}, what a container's
+ * outcome means from the {@link FailureClassifier}, and which listed containers to adopt from {@link Adoption}; this
+ * actor carries out their decisions. Follow-ups off the hot path run as children: {@link OomInspector} and
+ * {@link LogTailReader}. It is {@code active}, or, once live reload replaced or removed the function, {@code draining}
+ * until nothing is left.
  */
 public final class FunctionActor {
     private static final Logger log = LoggerFactory.getLogger(FunctionActor.class);
@@ -144,7 +146,7 @@ public final class FunctionActor {
     private final EsbSettings settings;
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
-    private final ActorRef<ContainerBudget.Command> budget;
+    private final BudgetLink budget;
     private final FunctionMetrics metrics;
     private final FunctionPool<Pending> pool;
     private final ContainerStarter starter;
@@ -152,7 +154,6 @@ public final class FunctionActor {
     private final Duration dockerAskTimeout;
     private boolean daemonDown;
     private boolean daemonUp;
-    private long reportedOldestIdle = Long.MIN_VALUE;
     /** False once a successor serves the function: the pool gauges are then its to publish. */
     private boolean publishesGauges = true;
     private boolean queueTicking;
@@ -170,10 +171,10 @@ public final class FunctionActor {
         this.settings = settings;
         this.docker = docker;
         this.client = client;
-        this.budget = budget;
+        this.budget = new BudgetLink(budget, function.name(), ctx.getSelf());
         this.dockerAskTimeout = settings.timeouts().dockerAsk();
         var containers = settings.containers();
-        this.pool = new FunctionPool<>(containers.maxQueueDepth(), containers.queueTimeout(), containers.idleTimeout(), budget != null,
+        this.pool = new FunctionPool<>(containers.maxQueueDepth(), containers.queueTimeout(), containers.idleTimeout(), this.budget.capped(),
                 function.minWarm(), function.maxConcurrency());
         this.starter = new ContainerStarter(settings);
         this.adoption = new Adoption(settings.docker().network(), settings.timeouts().adoptionProbe(), containers.readinessTimeout());
@@ -398,10 +399,10 @@ public final class FunctionActor {
     /** Begins the starts the pool asks for: at once, or once the budget grants each a permit. */
     private void startContainersForQueue() {
         for (int begun = pool.startsToBegin(); begun > 0; begun--) {
-            if (budget == null) {
-                startContainer();
+            if (budget.capped()) {
+                budget.acquire();
             } else {
-                budget.tell(new ContainerBudget.Acquire(function.name(), ctx.getSelf()));
+                startContainer();
             }
         }
     }
@@ -411,7 +412,7 @@ public final class FunctionActor {
             startContainer();
         } else {
             // Withdrawn after the budget had granted it, or the demand went away while waiting: give it back.
-            budget.tell(new ContainerBudget.Release(function.name()));
+            budget.release();
         }
         return Behaviors.same();
     }
@@ -419,7 +420,7 @@ public final class FunctionActor {
     /** Starts still waiting for the budget that no one needs any more (the queue was served) are withdrawn. */
     private void cancelUnneededPermitWaits() {
         for (int cancelled = pool.permitWaitsToCancel(); cancelled > 0; cancelled--) {
-            budget.tell(new ContainerBudget.Cancel(ctx.getSelf()));
+            budget.cancel();
         }
     }
 
@@ -440,7 +441,7 @@ public final class FunctionActor {
                     (ready, error) -> new ReadinessChecked(container, Boolean.TRUE.equals(ready), false));
         } else {
             pool.startAborted();
-            releasePermit();
+            budget.release();
             var failure = ((DockerReply.Failed<StartedContainer>) started.reply()).failure();
             startFailed(FailureClassifier.startFailure(failure), failure.message());
         }
@@ -457,7 +458,7 @@ public final class FunctionActor {
         metrics.coldStartEnded(started.name(), checked.ready());
         if (checked.ready() && pool.known(started.id())) {
             // Adopted while its own readiness check ran (the daemon came back meanwhile): already in the pool.
-            releasePermit();
+            budget.release();
             startContainersForQueue();
         } else if (checked.ready()) {
             log.info("Container ready", kv("function_name", function.name()), kv("container_id", started.id()),
@@ -465,7 +466,7 @@ public final class FunctionActor {
             makeAvailable(new Container(started.id(), started.host(), started.hostPort(), false, System.nanoTime()));
         } else {
             remove(started.id());
-            releasePermit();
+            budget.release();
             startFailed(InvocationResult.Reason.START_FAILED, "container " + started.name() + " did not answer within "
                     + settings.containers().readinessTimeout().toMillis() + " ms (esb.containers.readiness-timeout)");
         }
@@ -486,7 +487,7 @@ public final class FunctionActor {
         client.release(container.host, container.port);
         pool.forget(container);
         remove(container.id);
-        releasePermit();
+        budget.release();
         reportIdle();
     }
 
@@ -522,7 +523,7 @@ public final class FunctionActor {
             log.info("Evicting idle container for another function", kv("function_name", function.name()), kv("container_id", lru.id));
             discard(lru);
         } else {
-            reportedOldestIdle = Long.MIN_VALUE;
+            budget.forgetReport();
             reportIdle();
         }
         return Behaviors.same();
@@ -530,20 +531,7 @@ public final class FunctionActor {
 
     /** Tells the budget how long this function's least recently used idle container has waited, when that changes. */
     private void reportIdle() {
-        if (budget == null) {
-            return;
-        }
-        long oldest = pool.oldestEvictableIdleNanos();
-        if (oldest != reportedOldestIdle) {
-            reportedOldestIdle = oldest;
-            budget.tell(new ContainerBudget.IdleReport(function.name(), ctx.getSelf(), oldest));
-        }
-    }
-
-    private void releasePermit() {
-        if (budget != null) {
-            budget.tell(new ContainerBudget.Release(function.name()));
-        }
+        budget.reportIdle(pool.oldestEvictableIdleNanos());
     }
 
     // ---- the daemon and adoption -------------------------------------------------------------------------------------
@@ -568,7 +556,7 @@ public final class FunctionActor {
         var plan = adoption.plan(ok.value(), adopt, function.containerSpecHash(), pool::knownOrReadying);
         for (var container : pool.forgetIdleNotIn(plan.running())) {
             log.warn("Dropping idle container the daemon no longer runs", kv("function_name", function.name()), kv("container_id", container.id));
-            releasePermit();
+            budget.release();
         }
         reportIdle();
         for (var started : plan.toProbe()) {
@@ -586,9 +574,7 @@ public final class FunctionActor {
         if (next == Adoption.AfterProbe.ADOPT) {
             log.info("Adopted running container", kv("function_name", function.name()), kv("container_id", started.id()),
                     kv("host", started.host()), kv("host_port", started.hostPort()));
-            if (budget != null) {
-                budget.tell(new ContainerBudget.Adopted(function.name()));
-            }
+            budget.adopted();
             makeAvailable(new Container(started.id(), started.host(), started.hostPort(), true, System.nanoTime()));
         } else if (next == Adoption.AfterProbe.REMOVE) {
             log.warn("Running container did not answer; not adopted, removing it", kv("function_name", function.name()),
@@ -604,7 +590,7 @@ public final class FunctionActor {
     private Behavior<Command> onReconfigure(Reconfigure reconfigure) {
         function = reconfigure.function();
         pool.reconfigure(function.minWarm(), function.maxConcurrency());
-        reportedOldestIdle = Long.MIN_VALUE; // min-warm may have changed what counts as evictable
+        budget.forgetReport(); // min-warm may have changed what counts as evictable
         reportIdle();
         startContainersForQueue(); // a higher min-warm
         cancelUnneededPermitWaits(); // a lower one

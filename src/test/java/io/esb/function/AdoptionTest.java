@@ -2,7 +2,6 @@ package io.esb.function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.esb.docker.DockerOps;
 import io.esb.docker.ManagedContainer;
 import io.esb.docker.StartedContainer;
 import java.time.Duration;
@@ -61,7 +60,8 @@ class AdoptionTest {
 
         var plan = onNetwork.plan(listing, true, SPEC, id -> false);
 
-        assertThat(plan.toProbe()).containsExactly(new StartedContainer("net1", "name-net1", DockerOps.RIE_PORT, "172.18.0.5"));
+        // On a network the RIE is reached at its own port, 8080.
+        assertThat(plan.toProbe()).containsExactly(new StartedContainer("net1", "name-net1", 8080, "172.18.0.5"));
         assertThat(plan.running()).isEqualTo(Set.of("net1", "elsewhere", "published"));
         assertThat(onNetwork.probeWindow()).isEqualTo(READINESS);
         // Through a published port, a container that does not answer soon is behind a proxy that died with the daemon.
