@@ -27,26 +27,22 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * Owns one function's containers and forwards its invocations, one at a time per container. The bookkeeping is a
- * {@link FunctionPool}, the cold starts' Docker requests come from a {@link ContainerStarter}, and what a container's
- * outcome means from the {@link FailureClassifier}; this actor carries out their decisions. It is {@code active}, or,
- * once live reload replaced or removed the function, {@code draining} until nothing is left.
+ * {@link FunctionPool}, the cold starts' Docker requests come from a {@link ContainerStarter}, what a container's
+ * outcome means from the {@link FailureClassifier}, and which listed containers to adopt from {@link Adoption}; this
+ * actor carries out their decisions. Follow-ups off the hot path run as children: {@link OomInspector} and
+ * {@link LogTailReader}. It is {@code active}, or, once live reload replaced or removed the function, {@code draining}
+ * until nothing is left.
  */
 public final class FunctionActor {
     private static final Logger log = LoggerFactory.getLogger(FunctionActor.class);
     /** Extra time the gateway gives a container past the function timeout, so the RIE's own timeout answer arrives first. */
     private static final Duration TIMEOUT_GRACE = Duration.ofSeconds(1);
-    /** A container that dropped its connection is inspected this often until Docker has recorded its exit. */
-    private static final Duration OOM_CHECK_EVERY = Duration.ofMillis(100);
-    /** An invocation's log tail is read this often, this many times at most, until it reaches its REPORT line. */
-    private static final Duration LOG_TAIL_EVERY = Duration.ofMillis(50);
-    private static final int LOG_TAIL_READS = 3;
 
     public sealed interface Command {}
 
@@ -90,20 +86,12 @@ public final class FunctionActor {
     private record InvocationDone(Container container, Pending pending, boolean coldStart, InvokeOutcome outcome, boolean replied)
             implements Command {}
 
-    /** The container that lost an invocation, kept out of the pool until its state tells how it died. */
-    private record LostOn(Container container, Pending pending, boolean coldStart, InvokeOutcome.Lost lost) {}
+    /** The container that lost an invocation, kept out of the pool until its {@link OomInspector} tells how it died. */
+    private record OomInspected(Container container, Pending pending, boolean coldStart, InvokeOutcome.Lost lost, boolean killed)
+            implements Command {}
 
-    private record OomChecked(LostOn lostOn, int attempt, DockerReply<Boolean> reply) implements Command {}
-
-    private record CheckOomAgain(LostOn lostOn, int attempt) implements Command {}
-
-    /** An answer waiting for its log tail, read from {@code sinceEpochSeconds} on. */
-    private record LogTail(InvocationResult.Completed completed, ActorRef<InvocationResult> replyTo, String requestId,
-                           long sinceEpochSeconds) {}
-
-    private record LogsFetched(LogTail tail, int attempt, DockerReply<String> reply) implements Command {}
-
-    private record FetchLogsAgain(LogTail tail, int attempt) implements Command {}
+    /** A follow-up child ({@link OomInspector}, {@link LogTailReader}) stopped. */
+    private enum FollowUpEnded implements Command { INSTANCE }
 
     private record DaemonChanged(DaemonState state) implements Command {}
 
@@ -158,18 +146,18 @@ public final class FunctionActor {
     private final EsbSettings settings;
     private final ActorRef<DockerSupervisor.Command> docker;
     private final ContainerClient client;
-    private final ActorRef<ContainerBudget.Command> budget;
+    private final BudgetLink budget;
     private final FunctionMetrics metrics;
     private final FunctionPool<Pending> pool;
     private final ContainerStarter starter;
+    private final Adoption adoption;
     private final Duration dockerAskTimeout;
     private boolean daemonDown;
     private boolean daemonUp;
-    private long reportedOldestIdle = Long.MIN_VALUE;
     /** False once a successor serves the function: the pool gauges are then its to publish. */
     private boolean publishesGauges = true;
     private boolean queueTicking;
-    /** Docker calls asked and not yet answered, or waiting to be asked again; a draining actor waits for them. */
+    /** Docker calls asked and not yet answered, and follow-up children still running; a draining actor waits for them. */
     private int dockerCalls;
     private boolean skipAdoption;
 
@@ -183,12 +171,13 @@ public final class FunctionActor {
         this.settings = settings;
         this.docker = docker;
         this.client = client;
-        this.budget = budget;
+        this.budget = new BudgetLink(budget, function.name(), ctx.getSelf());
         this.dockerAskTimeout = settings.timeouts().dockerAsk();
         var containers = settings.containers();
-        this.pool = new FunctionPool<>(containers.maxQueueDepth(), containers.queueTimeout(), containers.idleTimeout(), budget != null,
+        this.pool = new FunctionPool<>(containers.maxQueueDepth(), containers.queueTimeout(), containers.idleTimeout(), this.budget.capped(),
                 function.minWarm(), function.maxConcurrency());
         this.starter = new ContainerStarter(settings);
+        this.adoption = new Adoption(settings.docker().network(), settings.timeouts().adoptionProbe(), containers.readinessTimeout());
         timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.timeouts().reapEvery());
         ActorRef<DaemonState> daemonEvents = ctx.messageAdapter(DaemonState.class, DaemonChanged::new);
         ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, daemonEvents));
@@ -247,16 +236,9 @@ public final class FunctionActor {
                 .onMessage(StartPermitted.class, this::onStartPermitted)
                 .onMessage(StartReplied.class, this::onStartReplied)
                 .onMessage(ReadinessChecked.class, this::onReadinessChecked)
-                .onMessage(OomChecked.class, this::onOomChecked)
-                .onMessage(CheckOomAgain.class, again -> {
+                .onMessage(OomInspected.class, this::onOomInspected)
+                .onMessageEquals(FollowUpEnded.INSTANCE, () -> {
                     dockerCalls--;
-                    checkForOom(again.lostOn(), again.attempt());
-                    return Behaviors.same();
-                })
-                .onMessage(LogsFetched.class, this::onLogsFetched)
-                .onMessage(FetchLogsAgain.class, again -> {
-                    dockerCalls--;
-                    fetchLogs(again.tail(), again.attempt());
                     return Behaviors.same();
                 })
                 .onMessage(Removed.class, this::onRemoved)
@@ -335,7 +317,8 @@ public final class FunctionActor {
             pending.replyTo().tell(fail.reply());
             startContainersForQueue();
         } else if (verdict instanceof FailureClassifier.CheckForOom check) {
-            checkForOom(new LostOn(container, pending, done.coldStart(), check.lost()), 1);
+            followUp(OomInspector.create(docker, dockerAskTimeout, container.id, pending.invocation().requestId(), ctx.getSelf(),
+                    killed -> new OomInspected(container, pending, done.coldStart(), check.lost(), killed)));
         }
         return Behaviors.same();
     }
@@ -343,62 +326,29 @@ public final class FunctionActor {
     /** Answers with {@code completed}, after reading its log tail when the caller asked for it. */
     private void reply(InvocationResult.Completed completed, Pending pending) {
         if (pending.invocation().tailLogs()) {
-            // Log lines from before this invocation's dispatch are cut away by its request id.
-            long since = java.time.Instant.now().minus(function.timeout()).minusSeconds(2).getEpochSecond();
-            fetchLogs(new LogTail(completed, pending.replyTo(), pending.invocation().requestId(), since), 1);
+            followUp(LogTailReader.create(docker, dockerAskTimeout, completed, pending.replyTo(), pending.invocation().requestId(),
+                    function.timeout()));
         } else {
             pending.replyTo().tell(completed);
         }
     }
 
-    private void fetchLogs(LogTail tail, int attempt) {
-        askDocker("invocation-logs", tail.requestId(), DockerOps.invocationLogs(tail.completed().containerId(), tail.sinceEpochSeconds(),
-                tail.requestId()), reply -> new LogsFetched(tail, attempt, reply));
+    /** A follow-up off the hot path runs as a child; a draining actor waits for it as for a Docker call. */
+    private <T> void followUp(Behavior<T> child) {
+        dockerCalls++;
+        ctx.watchWith(ctx.spawnAnonymous(child), FollowUpEnded.INSTANCE);
     }
 
-    /** The runtime prints REPORT before it answers, but Docker may not have read it yet: read again, a few times. */
-    private Behavior<Command> onLogsFetched(LogsFetched fetched) {
-        var tail = fetched.tail();
-        var completed = tail.completed();
-        if (fetched.reply() instanceof DockerReply.Ok<String> ok) {
-            if (!DockerOps.hasReport(ok.value(), tail.requestId()) && fetched.attempt() < LOG_TAIL_READS) {
-                askAgainLater(LOG_TAIL_EVERY, new FetchLogsAgain(tail, fetched.attempt() + 1));
-                return Behaviors.same();
-            }
-            completed = new InvocationResult.Completed(completed.status(), completed.body(), completed.contentType(),
-                    completed.coldStart(), completed.containerId(), ok.value());
-        }
-        tail.replyTo().tell(completed);
-        return Behaviors.same();
-    }
-
-    private void checkForOom(LostOn lostOn, int attempt) {
-        askDocker("inspect", lostOn.pending().invocation().requestId(), DockerOps.wasOomKilled(lostOn.container().id),
-                reply -> new OomChecked(lostOn, attempt, reply));
-    }
-
-    private Behavior<Command> onOomChecked(OomChecked checked) {
-        var oom = FailureClassifier.oomCheck(checked.reply(), checked.attempt());
-        if (oom == FailureClassifier.OomCheck.ASK_AGAIN) {
-            askAgainLater(OOM_CHECK_EVERY, new CheckOomAgain(checked.lostOn(), checked.attempt() + 1));
-            return Behaviors.same();
-        }
-        var lostOn = checked.lostOn();
-        boolean killed = oom == FailureClassifier.OomCheck.KILLED;
-        discard(lostOn.container());
-        lostOn.pending().replyTo().tell(FailureClassifier.afterOomCheck(killed, lostOn.lost(), lostOn.coldStart(), function));
-        if (killed) {
+    private Behavior<Command> onOomInspected(OomInspected inspected) {
+        var container = inspected.container();
+        discard(container);
+        inspected.pending().replyTo().tell(FailureClassifier.afterOomCheck(inspected.killed(), inspected.lost(), inspected.coldStart(), function));
+        if (inspected.killed()) {
             log.error("Function container was killed for running out of memory", kv("function_name", function.name()),
-                    kv("container_id", lostOn.container().id), kv("memory_mb", function.memoryMb()));
+                    kv("container_id", container.id), kv("memory_mb", function.memoryMb()));
         }
         startContainersForQueue();
         return Behaviors.same();
-    }
-
-    /** A Docker call asked again on a timer, never by sleeping on the Docker dispatcher; a draining actor waits for it. */
-    private void askAgainLater(Duration delay, Command again) {
-        dockerCalls++;
-        ctx.scheduleOnce(delay, ctx.getSelf(), again);
     }
 
     private void logInvocationFailure(String requestId, Container container, String errorType, String detail) {
@@ -449,10 +399,10 @@ public final class FunctionActor {
     /** Begins the starts the pool asks for: at once, or once the budget grants each a permit. */
     private void startContainersForQueue() {
         for (int begun = pool.startsToBegin(); begun > 0; begun--) {
-            if (budget == null) {
-                startContainer();
+            if (budget.capped()) {
+                budget.acquire();
             } else {
-                budget.tell(new ContainerBudget.Acquire(function.name(), ctx.getSelf()));
+                startContainer();
             }
         }
     }
@@ -462,7 +412,7 @@ public final class FunctionActor {
             startContainer();
         } else {
             // Withdrawn after the budget had granted it, or the demand went away while waiting: give it back.
-            budget.tell(new ContainerBudget.Release(function.name()));
+            budget.release();
         }
         return Behaviors.same();
     }
@@ -470,7 +420,7 @@ public final class FunctionActor {
     /** Starts still waiting for the budget that no one needs any more (the queue was served) are withdrawn. */
     private void cancelUnneededPermitWaits() {
         for (int cancelled = pool.permitWaitsToCancel(); cancelled > 0; cancelled--) {
-            budget.tell(new ContainerBudget.Cancel(ctx.getSelf()));
+            budget.cancel();
         }
     }
 
@@ -491,7 +441,7 @@ public final class FunctionActor {
                     (ready, error) -> new ReadinessChecked(container, Boolean.TRUE.equals(ready), false));
         } else {
             pool.startAborted();
-            releasePermit();
+            budget.release();
             var failure = ((DockerReply.Failed<StartedContainer>) started.reply()).failure();
             startFailed(FailureClassifier.startFailure(failure), failure.message());
         }
@@ -508,7 +458,7 @@ public final class FunctionActor {
         metrics.coldStartEnded(started.name(), checked.ready());
         if (checked.ready() && pool.known(started.id())) {
             // Adopted while its own readiness check ran (the daemon came back meanwhile): already in the pool.
-            releasePermit();
+            budget.release();
             startContainersForQueue();
         } else if (checked.ready()) {
             log.info("Container ready", kv("function_name", function.name()), kv("container_id", started.id()),
@@ -516,7 +466,7 @@ public final class FunctionActor {
             makeAvailable(new Container(started.id(), started.host(), started.hostPort(), false, System.nanoTime()));
         } else {
             remove(started.id());
-            releasePermit();
+            budget.release();
             startFailed(InvocationResult.Reason.START_FAILED, "container " + started.name() + " did not answer within "
                     + settings.containers().readinessTimeout().toMillis() + " ms (esb.containers.readiness-timeout)");
         }
@@ -537,7 +487,7 @@ public final class FunctionActor {
         client.release(container.host, container.port);
         pool.forget(container);
         remove(container.id);
-        releasePermit();
+        budget.release();
         reportIdle();
     }
 
@@ -573,7 +523,7 @@ public final class FunctionActor {
             log.info("Evicting idle container for another function", kv("function_name", function.name()), kv("container_id", lru.id));
             discard(lru);
         } else {
-            reportedOldestIdle = Long.MIN_VALUE;
+            budget.forgetReport();
             reportIdle();
         }
         return Behaviors.same();
@@ -581,20 +531,7 @@ public final class FunctionActor {
 
     /** Tells the budget how long this function's least recently used idle container has waited, when that changes. */
     private void reportIdle() {
-        if (budget == null) {
-            return;
-        }
-        long oldest = pool.oldestEvictableIdleNanos();
-        if (oldest != reportedOldestIdle) {
-            reportedOldestIdle = oldest;
-            budget.tell(new ContainerBudget.IdleReport(function.name(), ctx.getSelf(), oldest));
-        }
-    }
-
-    private void releasePermit() {
-        if (budget != null) {
-            budget.tell(new ContainerBudget.Release(function.name()));
-        }
+        budget.reportIdle(pool.oldestEvictableIdleNanos());
     }
 
     // ---- the daemon and adoption -------------------------------------------------------------------------------------
@@ -609,40 +546,23 @@ public final class FunctionActor {
         return Behaviors.same();
     }
 
-    /**
-     * Adopts running containers left by an earlier gateway (or surviving a daemon restart) and forgets idle ones the
-     * daemon no longer runs, such as after a restart without live-restore.
-     */
+    /** Carries out the {@link Adoption} plan for the daemon's listing of this function's containers. */
     private Behavior<Command> onAdoptionListed(AdoptionListed listed) {
         if (!(listed.reply() instanceof DockerReply.Ok<List<ManagedContainer>> ok)) {
             return Behaviors.same();
         }
-        var running = new HashSet<String>();
-        for (var container : ok.value()) {
-            if (container.running()) {
-                running.add(container.id());
-            }
-        }
-        for (var container : pool.forgetIdleNotIn(running)) {
-            log.warn("Dropping idle container the daemon no longer runs", kv("function_name", function.name()), kv("container_id", container.id));
-            releasePermit();
-        }
-        reportIdle();
         boolean adopt = !pool.draining() && !skipAdoption;
         skipAdoption = false; // the predecessor's containers are gone or draining by the daemon's next comeback
-        for (var container : ok.value()) {
-            // The address comes from the listing: the published port, or the container's IP on esb.docker.network.
-            var started = container.addressOn(settings.docker().network());
-            if (adopt && container.running() && started != null && !pool.knownOrReadying(container.id())
-                    && function.containerSpecHash().equals(container.specHash())) {
-                pool.adoptionBegan();
-                // On a network no port proxy can have died with the daemon: a running container that is slow to answer
-                // is only slow (as a gateway that has just started is), so it gets the readiness timeout.
-                var window = settings.docker().network().isEmpty() ? settings.timeouts().adoptionProbe()
-                        : settings.containers().readinessTimeout();
-                ctx.pipeToSelf(client.awaitReady(started.host(), started.hostPort(), window),
-                        (ready, error) -> new ReadinessChecked(started, Boolean.TRUE.equals(ready), true));
-            }
+        var plan = adoption.plan(ok.value(), adopt, function.containerSpecHash(), pool::knownOrReadying);
+        for (var container : pool.forgetIdleNotIn(plan.running())) {
+            log.warn("Dropping idle container the daemon no longer runs", kv("function_name", function.name()), kv("container_id", container.id));
+            budget.release();
+        }
+        reportIdle();
+        for (var started : plan.toProbe()) {
+            pool.adoptionBegan();
+            ctx.pipeToSelf(client.awaitReady(started.host(), started.hostPort(), adoption.probeWindow()),
+                    (ready, error) -> new ReadinessChecked(started, Boolean.TRUE.equals(ready), true));
         }
         startContainersForQueue(); // min-warm at boot and after the daemon returns
         return Behaviors.same();
@@ -650,15 +570,13 @@ public final class FunctionActor {
 
     private void adoptionChecked(StartedContainer started, boolean ready) {
         pool.adoptionSettled();
-        if (ready && !pool.knownOrReadying(started.id())) {
+        var next = Adoption.afterProbe(ready, pool.knownOrReadying(started.id()));
+        if (next == Adoption.AfterProbe.ADOPT) {
             log.info("Adopted running container", kv("function_name", function.name()), kv("container_id", started.id()),
                     kv("host", started.host()), kv("host_port", started.hostPort()));
-            if (budget != null) {
-                budget.tell(new ContainerBudget.Adopted(function.name()));
-            }
+            budget.adopted();
             makeAvailable(new Container(started.id(), started.host(), started.hostPort(), true, System.nanoTime()));
-        } else if (!ready) {
-            // Nothing else would ever remove it: it is this instance's, runs, and no actor pools it.
+        } else if (next == Adoption.AfterProbe.REMOVE) {
             log.warn("Running container did not answer; not adopted, removing it", kv("function_name", function.name()),
                     kv("container_id", started.id()), kv("host", started.host()), kv("host_port", started.hostPort()));
             client.release(started.host(), started.hostPort());
@@ -672,7 +590,7 @@ public final class FunctionActor {
     private Behavior<Command> onReconfigure(Reconfigure reconfigure) {
         function = reconfigure.function();
         pool.reconfigure(function.minWarm(), function.maxConcurrency());
-        reportedOldestIdle = Long.MIN_VALUE; // min-warm may have changed what counts as evictable
+        budget.forgetReport(); // min-warm may have changed what counts as evictable
         reportIdle();
         startContainersForQueue(); // a higher min-warm
         cancelUnneededPermitWaits(); // a lower one
