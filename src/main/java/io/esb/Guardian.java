@@ -68,7 +68,7 @@ public final class Guardian {
             var system = ctx.getSystem();
             var functions = settings.functions().keySet();
             tablePublished.thenCompose(first -> Http.get(system).newServerAt(settings.http().iface(), settings.http().port())
-                    .bind(http.route())
+                    .bind(http.handler(system))
                     .whenComplete((binding, error) -> {
                         if (error != null) {
                             log.error("Could not bind the HTTP port", kv("interface", settings.http().iface()),

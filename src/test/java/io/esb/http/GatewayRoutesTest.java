@@ -82,7 +82,14 @@ class GatewayRoutesTest extends ActorTestKitSupport {
             }
             return table;
         }, asyncInvoker.ref(), null, GatewayMetrics.disabled());
-        handler = gateway.route().handler(testKit.system());
+        var handle = gateway.handler(testKit.system());
+        handler = request -> {
+            try {
+                return handle.apply(request);
+            } catch (Exception e) {
+                return java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+        };
     }
 
     // ---- Invoke API ----
