@@ -6,6 +6,8 @@ import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
+import io.esb.docker.ContainerLogs;
+import io.esb.docker.DockerMetrics;
 import io.esb.docker.DockerOps;
 import io.esb.docker.DockerReply;
 import akka.http.javadsl.Http;
@@ -46,9 +48,9 @@ public final class Guardian {
         return Behaviors.setup(ctx -> {
             var dockerState = DockerSupervisor.sharedState(settings);
             var metrics = GatewayMetrics.create(settings.metrics());
-            io.esb.docker.DockerMetrics.watchDaemon(metrics, dockerState);
+            DockerMetrics.watchDaemon(metrics, dockerState);
             ctx.getSystem().getWhenTerminated().thenRun(metrics::close);
-            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, io.esb.docker.DockerMetrics.of(metrics)), "docker");
+            var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, DockerMetrics.of(metrics)), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
             settings.sam().logSummary();
@@ -62,7 +64,7 @@ public final class Guardian {
                     tablePublished, drainGrace), "functions"));
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, metrics, table::get), "async-invoker");
             if (settings.logging().containerLogs()) {
-                ctx.spawn(io.esb.docker.ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
+                ctx.spawn(ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
             }
             var http = new GatewayHttp(ctx.getSystem(), settings, table::get, asyncInvoker, dockerState, metrics);
             var system = ctx.getSystem();

@@ -2,12 +2,8 @@ package io.esb.cli;
 
 import io.esb.docker.DockerOps;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
-import java.util.concurrent.Callable;
 
 /**
  * {@code esb down}: stops the gateway {@code esb up --detach} started, then removes this instance's function
@@ -18,13 +14,7 @@ import java.util.concurrent.Callable;
         description = {"Stops the gateway started with up --detach; removes this instance's containers.",
                 "SIGTERM to the PID in target/esb.pid (the gateway drains first), then removes the containers",
                 "labelled esb.managed=true and esb.instance=ID, and nothing else."})
-final class DownCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    HelpOption help;
-    @Mixin
-    ConfigOption config;
+final class DownCommand extends Subcommand {
     @Option(names = "--instance", paramLabel = "ID", description = "The gateway instance whose containers go (default: esb.docker.instance-id).")
     String instance;
 

@@ -1,33 +1,23 @@
 package io.esb.cli;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code esb invoke}: one call through the Lambda Invoke API, as an AWS SDK would make it. */
 @Command(name = "invoke",
         description = {"Invokes a function through the Lambda Invoke API; prints its response.",
                 "Exits 1 when the function fails (X-Amz-Function-Error) or the gateway answers an error."})
-final class InvokeCommand implements Callable<Integer> {
+final class InvokeCommand extends Subcommand {
     /** Longer than any function's timeout (at most 15 minutes): the gateway answers 504 first. */
     private static final Duration INVOKE_BOUND = Duration.ofMinutes(16);
 
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    HelpOption help;
-    @Mixin
-    ConfigOption config;
     @Parameters(index = "0", paramLabel = "NAME", description = "The function.")
     String name;
     @Parameters(index = "1", arity = "0..1", paramLabel = "PAYLOAD", description = "The event as JSON, or - to read it from standard input (default: {}).")

@@ -6,11 +6,8 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import io.esb.docker.DockerOps;
 import io.esb.docker.ManagedContainer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,16 +24,10 @@ import java.util.concurrent.TimeUnit;
         description = {"Prints a function's container output from Docker, after each short container id.",
                 "The containers are this gateway instance's (esb.docker.instance-id), running or stopped;",
                 "the gateway need not run."})
-final class LogsCommand implements java.util.concurrent.Callable<Integer> {
+final class LogsCommand extends Subcommand {
     /** How often --follow looks for containers started since. */
     private static final long NEW_CONTAINER_POLL_MS = 1000;
 
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    HelpOption help;
-    @Mixin
-    ConfigOption config;
     @Parameters(index = "0", paramLabel = "NAME", description = "The function.")
     String name;
     @Option(names = {"-f", "--follow"}, description = "Keep printing new lines, of new containers too, until interrupted.")

@@ -2,28 +2,18 @@ package io.esb.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /** {@code esb status}: the gateway's {@code GET /status} as a table. */
 @Command(name = "status",
         description = {"Shows the Docker daemon's state and each function's containers.",
                 "The gateway's GET /status as a table.",
                 "Exits 1 when no gateway answers or Docker is down."})
-final class StatusCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    HelpOption help;
-    @Mixin
-    ConfigOption config;
+final class StatusCommand extends Subcommand {
     @Option(names = "--url", paramLabel = "URL", description = "The gateway (default: its address in the configuration, http://127.0.0.1:9000).")
     String url;
 

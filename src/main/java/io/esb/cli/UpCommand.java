@@ -1,10 +1,7 @@
 package io.esb.cli;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * {@code esb up}: what the everyday loop needs before the gateway, then the gateway. bin/esb builds the jar first when
@@ -27,13 +23,7 @@ import java.util.concurrent.Callable;
                 "(docker/build-images.sh skips what is built), and target/esb.jar if it is missing (bin/esb",
                 "builds it). Then the gateway, in the foreground until Ctrl-C or SIGTERM, or with --detach in",
                 "the background (PID in target/esb.pid, log in target/esb.log) once it answers /health."})
-final class UpCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    HelpOption help;
-    @Mixin
-    ConfigOption config;
+final class UpCommand extends Subcommand {
     @Option(names = {"-d", "--detach"}, description = "Run the gateway in the background; esb down stops it.")
     boolean detach;
 

@@ -9,22 +9,19 @@ public record EsbSettings(
         ContainerSettings containers,
         ShutdownSettings shutdown,
         AsyncSettings async,
-        io.esb.config.AuthSettings auth,
+        AuthSettings auth,
         String region,
         String accountId,
         Map<String, FunctionSettings> functions,
         /** The SAM template's functions (already in {@code functions}), their image builds and what it ignores. */
         io.esb.config.sam.SamTemplate sam,
         LoggingSettings logging,
-        MetricsSettings metrics) {
-
-    /** The timeouts that follow from these settings. */
-    public Timeouts timeouts() {
-        return Timeouts.of(this);
-    }
+        MetricsSettings metrics,
+        /** The bounds that follow from the settings above, derived once. */
+        Timeouts timeouts) {
 
     /** These settings with other functions (and the SAM template they partly come from): what a live reload applies. */
     public EsbSettings withFunctions(Map<String, FunctionSettings> functions, io.esb.config.sam.SamTemplate sam) {
-        return new EsbSettings(http, docker, containers, shutdown, async, auth, region, accountId, functions, sam, logging, metrics);
+        return new EsbSettings(http, docker, containers, shutdown, async, auth, region, accountId, functions, sam, logging, metrics, timeouts);
     }
 }

@@ -90,20 +90,20 @@ public final class SettingsLoader {
         }
         var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
                 List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"));
-        var auth = io.esb.config.AuthSettings.fromConfig(esb);
+        var auth = AuthSettings.fromConfig(esb);
         var sam = readSam(esb);
         var functions = withSamFunctions(readFunctions(esb), sam);
         validateRoutes(functions);
         for (var function : functions.values()) {
             for (var route : function.routes()) {
                 if (route.jwtAuth()) {
-                    io.esb.config.AuthSettings.requireEnabled(auth, route.method() + " " + route.path());
+                    AuthSettings.requireEnabled(auth, route.method() + " " + route.path());
                 }
             }
         }
         var metrics = new MetricsSettings(esb.getBoolean("metrics.enabled"));
         return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam,
-                LoggingSettings.fromConfig(esb), metrics);
+                LoggingSettings.fromConfig(esb), metrics, Timeouts.of(docker, containers, shutdown));
     }
 
     /** {@code esb.sam.*}: the SAM template's functions, or none when {@code esb.sam.template} is empty. */

@@ -26,9 +26,7 @@ public record Timeouts(
     /** The margin a caller adds to the supervisor's own bound, for the messages on the way. */
     private static final Duration ASK_MARGIN = Duration.ofSeconds(5);
 
-    public static Timeouts of(EsbSettings settings) {
-        var docker = settings.docker();
-        var containers = settings.containers();
+    public static Timeouts of(DockerSettings docker, ContainerSettings containers, ShutdownSettings shutdown) {
         var dockerAsk = dockerAsk(docker, docker.clientTimeout());
         return new Timeouts(
                 dockerAsk,
@@ -37,7 +35,7 @@ public record Timeouts(
                 atMost(containers.queueTimeout().dividedBy(4), Duration.ofMillis(250), Duration.ofMillis(10)),
                 containers.pingTimeout().multipliedBy(2),
                 dockerAsk.plusSeconds(2),
-                settings.shutdown().drainTimeout().plusSeconds(2));
+                shutdown.drainTimeout().plusSeconds(2));
     }
 
     /** Waiting for the supervisor's answer to a call with its own {@code deadline}: queue wait, deadline, margin. */

@@ -58,6 +58,8 @@ final class AbortableDockerHttpClient implements DockerHttpClient {
 
     private final CloseableHttpClient http;
     private final PoolingHttpClientConnectionManager connections;
+    /** Set to {@link System#nanoTime()} whenever the daemon answers a request (any status). */
+    private final java.util.concurrent.atomic.AtomicLong lastAnswerNanos;
     private final HttpHost host;
     private final String pathPrefix;
 
@@ -107,7 +109,9 @@ final class AbortableDockerHttpClient implements DockerHttpClient {
         return call;
     }
 
-    AbortableDockerHttpClient(URI dockerHost, SSLConfig sslConfig, int maxConnections, Duration connectionTimeout) {
+    AbortableDockerHttpClient(URI dockerHost, SSLConfig sslConfig, int maxConnections, Duration connectionTimeout,
+                              java.util.concurrent.atomic.AtomicLong lastAnswerNanos) {
+        this.lastAnswerNanos = lastAnswerNanos;
         javax.net.ssl.SSLContext sslContext;
         try {
             sslContext = sslConfig != null ? sslConfig.getSSLContext() : null;
@@ -176,7 +180,9 @@ final class AbortableDockerHttpClient implements DockerHttpClient {
             call.register(httpRequest, this);
         }
         try {
-            return new AnswerOf(httpRequest, http.executeOpen(host, httpRequest, new HttpCoreContext()));
+            var answer = new AnswerOf(httpRequest, http.executeOpen(host, httpRequest, new HttpCoreContext()));
+            lastAnswerNanos.set(System.nanoTime());
+            return answer;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -13,27 +13,14 @@ public final class DockerClients {
     private DockerClients() {}
 
     /**
-     * A client whose calls can be aborted one by one ({@link AbortableDockerHttpClient#open}), and that sets {@code lastAnswerNanos} to {@link System#nanoTime()} each time the daemon answers one of its
-     * HTTP requests (any status): how the supervisor tells a busy daemon from a hung one.
+     * A client whose calls can be aborted one by one ({@link AbortableDockerHttpClient#open}), and that sets
+     * {@code lastAnswerNanos} to {@link System#nanoTime()} each time the daemon answers one of its HTTP requests (any
+     * status): how the supervisor tells a busy daemon from a hung one.
      */
     public static DockerClient create(DockerSettings settings, AtomicLong lastAnswerNanos) {
         var config = config(settings);
-        var http = new AbortableDockerHttpClient(config.getDockerHost(), config.getSSLConfig(), settings.maxWorkers() + 2,
-                settings.clientTimeout());
-        DockerHttpClient noted = new DockerHttpClient() {
-            @Override
-            public Response execute(Request request) {
-                var response = http.execute(request);
-                lastAnswerNanos.set(System.nanoTime());
-                return response;
-            }
-
-            @Override
-            public void close() throws java.io.IOException {
-                http.close();
-            }
-        };
-        return DockerClientImpl.getInstance(config, noted);
+        return DockerClientImpl.getInstance(config, new AbortableDockerHttpClient(config.getDockerHost(), config.getSSLConfig(),
+                settings.maxWorkers() + 2, settings.clientTimeout(), lastAnswerNanos));
     }
 
     /**

@@ -65,7 +65,7 @@ public final class DockerMetrics {
 
     /** The Docker call meters in {@code metrics}, registered on first use. */
     public static DockerMetrics of(GatewayMetrics metrics) {
-        return metrics.meters("docker", DockerMetrics::new);
+        return metrics.meters("docker", "", DockerMetrics::new);
     }
 
     /** {@code docker_daemon_up} (1 while the last probe succeeded) and the Docker calls in flight, read at scrape time. */

@@ -172,7 +172,7 @@ public final class DockerSupervisor {
     }
 
     public static Behavior<Command> create(EsbSettings settings, Shared shared) {
-        return create(settings, shared, io.esb.docker.DockerMetrics.of(GatewayMetrics.disabled()));
+        return create(settings, shared, DockerMetrics.of(GatewayMetrics.disabled()));
     }
 
     public static Behavior<Command> create(EsbSettings settings, Shared shared, DockerMetrics metrics) {

@@ -93,7 +93,7 @@ public final class AsyncInvoker {
             long started = System.nanoTime();
             ctx.ask(InvocationResult.class, job.target(), bound,
                     replyTo -> new FunctionActor.Invoke(job.invocation(), replyTo),
-                    (result, error) -> new Attempted(job, io.esb.function.FunctionMetrics.of(metrics, job.function().name()).invoked(LambdaOutcome.of(result != null ? result
+                    (result, error) -> new Attempted(job, FunctionMetrics.of(metrics, job.function().name()).invoked(LambdaOutcome.of(result != null ? result
                             : new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT, "no answer within " + bound.toSeconds() + " s", false),
                             job.invocation().requestId(), job.function().timeout().toSeconds()), started)));
         }

@@ -116,7 +116,7 @@ public final class FunctionActor {
      */
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
                                            ContainerClient client, ActorRef<ContainerBudget.Command> budget, boolean adoptRunning) {
-        return create(function, settings, docker, client, budget, io.esb.function.FunctionMetrics.of(GatewayMetrics.disabled(), function.name()), adoptRunning);
+        return create(function, settings, docker, client, budget, FunctionMetrics.of(GatewayMetrics.disabled(), function.name()), adoptRunning);
     }
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,

@@ -41,12 +41,12 @@ public final class FunctionMetrics implements AutoCloseable {
 
     /** The function's meters in {@code metrics}, registered on first use; hold on to them, do not look them up per call. */
     public static FunctionMetrics of(GatewayMetrics metrics, String function) {
-        return metrics.meters("function:" + function, registry -> new FunctionMetrics(registry, function));
+        return metrics.meters("function", function, registry -> new FunctionMetrics(registry, function));
     }
 
     /** Drops a function's series, for a function removed from the configuration. */
     public static void remove(GatewayMetrics metrics, String function) {
-        metrics.removeMeters("function:" + function);
+        metrics.removeMeters("function", function);
     }
 
     FunctionMetrics(MeterRegistry registry, String function) {

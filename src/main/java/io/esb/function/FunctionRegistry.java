@@ -165,7 +165,7 @@ public final class FunctionRegistry {
             log.debug("Drained function actor stopped", kv("function_name", stopped.name()), kv("actor", stopped.ref().path().name()));
             publishSpecs();
             if (!live.containsKey(stopped.name()) && draining.values().stream().noneMatch(f -> f.name().equals(stopped.name()))) {
-                io.esb.function.FunctionMetrics.remove(metrics, stopped.name()); // removed, and its last actor is gone: its series go too
+                FunctionMetrics.remove(metrics, stopped.name()); // removed, and its last actor is gone: its series go too
             }
         } else if (stopped.ref().equals(live.get(stopped.name()))) {
             log.error("Function actor stopped unexpectedly; calls to the function fail until the gateway restarts",
@@ -176,7 +176,7 @@ public final class FunctionRegistry {
 
     private ActorRef<FunctionActor.Command> spawn(FunctionSettings function, boolean adoptRunning) {
         var name = "function-" + function.name() + "-" + generation;
-        var behavior = FunctionActor.create(function, settings, docker, client, budget, io.esb.function.FunctionMetrics.of(metrics, function.name()), adoptRunning);
+        var behavior = FunctionActor.create(function, settings, docker, client, budget, FunctionMetrics.of(metrics, function.name()), adoptRunning);
         var build = settings.sam().builds().get(function.name());
         // A function built from a Dockerfile answers 503 behind a gate until its image exists.
         ActorRef<FunctionActor.Command> ref = build == null || builds == null ? ctx.spawn(behavior, name)

@@ -5,6 +5,7 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.esb.docker.DockerTimeouts;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
 import io.esb.config.ImageBuild;
@@ -118,7 +119,7 @@ public final class ImageBuilds {
             var buildTimeout = settings.docker().buildTimeout();
             // The build aborts itself at build-timeout; the supervisor's deadline, a little later, is the backstop for a
             // call that hangs anyway (it then aborts that call alone, as for any stuck call).
-            var deadline = io.esb.docker.DockerTimeouts.of(settings.docker()).build();
+            var deadline = DockerTimeouts.of(settings.docker()).build();
             long start = System.nanoTime();
             DockerSupervisor.ask(ctx, docker, io.esb.config.Timeouts.dockerAsk(settings.docker(), deadline.after()), "build-image", null,
                     DockerOps.buildImage(request.function().name(), request.build(), buildTimeout), deadline,

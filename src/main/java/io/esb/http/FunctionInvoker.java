@@ -2,6 +2,7 @@ package io.esb.http;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
+import io.esb.function.FunctionMetrics;
 import io.esb.config.EsbSettings;
 import io.esb.function.FunctionActor;
 import io.esb.function.FunctionTable;
@@ -45,6 +46,6 @@ final class FunctionInvoker {
                         bound, system.scheduler()))
                 .exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
                         "Function '" + name + "' gave no answer within " + bound.toSeconds() + " s", false))
-                .thenApply(result -> io.esb.function.FunctionMetrics.of(metrics, name).invoked(LambdaOutcome.of(result, invocation.requestId(), function.timeout().toSeconds()), started));
+                .thenApply(result -> FunctionMetrics.of(metrics, name).invoked(LambdaOutcome.of(result, invocation.requestId(), function.timeout().toSeconds()), started));
     }
 }

@@ -43,8 +43,11 @@ public final class GatewayMetrics implements AutoCloseable {
     /** Null when metrics are disabled. */
     private final PrometheusMeterRegistry prometheus;
     private final MeterRegistry registry;
-    /** Meters of one kind and key (a function's, Docker's), registered once by the package that owns what they measure. */
-    private final Map<String, Object> meters = new ConcurrentHashMap<>();
+    /**
+     * Kind (functions, Docker) → name → meters, registered once by the package that owns what they measure. Keyed in two
+     * levels so a lookup per invocation builds no key.
+     */
+    private final Map<String, Map<String, Object>> meters = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc;
 
     private GatewayMetrics(PrometheusMeterRegistry prometheus, MeterRegistry registry) {
@@ -85,23 +88,28 @@ public final class GatewayMetrics implements AutoCloseable {
     }
 
     /**
-     * The meters registered under {@code key} ({@code create} makes them on first use, against {@link #registry()});
-     * hold on to them rather than looking them up per event.
+     * The meters of {@code kind} registered under {@code name} ({@code create} makes them on first use, against
+     * {@link #registry()}); hold on to them rather than looking them up per event.
      */
     @SuppressWarnings("unchecked")
-    public <T> T meters(String key, java.util.function.Function<MeterRegistry, T> create) {
-        var known = meters.get(key);
-        return (T) (known != null ? known : meters.computeIfAbsent(key, k -> create.apply(registry)));
+    public <T> T meters(String kind, String name, java.util.function.Function<MeterRegistry, T> create) {
+        var ofKind = meters.get(kind);
+        if (ofKind == null) {
+            ofKind = meters.computeIfAbsent(kind, k -> new ConcurrentHashMap<>());
+        }
+        var known = ofKind.get(name);
+        return (T) (known != null ? known : ofKind.computeIfAbsent(name, n -> create.apply(registry)));
     }
 
-    /** Drops the meters under {@code key} and, when they are {@link AutoCloseable}, their series. */
-    public void removeMeters(String key) {
-        var removed = meters.remove(key);
+    /** Drops the meters of {@code kind} under {@code name} and, when they are {@link AutoCloseable}, their series. */
+    public void removeMeters(String kind, String name) {
+        var ofKind = meters.get(kind);
+        var removed = ofKind == null ? null : ofKind.remove(name);
         if (removed instanceof AutoCloseable closeable) {
             try {
                 closeable.close();
             } catch (Exception e) {
-                throw new IllegalStateException("could not remove the meters of " + key, e);
+                throw new IllegalStateException("could not remove the " + kind + " meters of " + name, e);
             }
         }
     }

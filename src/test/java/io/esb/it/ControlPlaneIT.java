@@ -8,11 +8,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
-import software.amazon.awssdk.core.retry.RetryPolicy;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.Architecture;
@@ -25,7 +20,6 @@ import software.amazon.awssdk.services.lambda.model.PackageType;
 import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.lambda.model.State;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 
@@ -54,13 +48,7 @@ class ControlPlaneIT {
                 esb.containers.max-total = 40
                 esb.functions.zeta { image = "esb-fixture:latest", timeout = 9s, memory-mb = 512, max-concurrency = 3 }
                 """);
-        lambda = LambdaClient.builder()
-                .endpointOverride(URI.create("http://127.0.0.1:" + gw.gateway.port()))
-                .region(Region.EU_CENTRAL_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "secret")))
-                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(30)).build())
-                .overrideConfiguration(ClientOverrideConfiguration.builder().retryPolicy(RetryPolicy.none()).build())
-                .build();
+        lambda = gw.lambdaClient(Region.EU_CENTRAL_1, Duration.ofSeconds(30));
     }
 
     @AfterAll

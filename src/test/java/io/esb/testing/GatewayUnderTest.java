@@ -94,6 +94,23 @@ public final class GatewayUnderTest implements AutoCloseable {
         return JSON.readTree(response.body());
     }
 
+    /**
+     * The real AWS SDK v2 Lambda client, pointed at this gateway with only an endpoint override and static credentials,
+     * and no retries, so every answer the gateway gives is the one the test sees.
+     */
+    public software.amazon.awssdk.services.lambda.LambdaClient lambdaClient(software.amazon.awssdk.regions.Region region,
+                                                                          Duration socketTimeout) {
+        return software.amazon.awssdk.services.lambda.LambdaClient.builder()
+                .endpointOverride(java.net.URI.create("http://127.0.0.1:" + gateway.port()))
+                .region(region)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("AKIDEXAMPLE", "secret")))
+                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder().socketTimeout(socketTimeout).build())
+                .overrideConfiguration(software.amazon.awssdk.core.client.config.ClientOverrideConfiguration.builder()
+                        .retryPolicy(software.amazon.awssdk.core.retry.RetryPolicy.none()).build())
+                .build();
+    }
+
     /** Sends a request line exactly as given, bypassing any client-side path normalisation. Returns status and body. */
     public String[] rawRequest(String method, String rawTarget) throws IOException {
         try (var socket = new Socket("127.0.0.1", gateway.port())) {
