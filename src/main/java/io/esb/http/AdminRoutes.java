@@ -20,6 +20,7 @@ import java.util.function.Supplier;
 
 import static akka.http.javadsl.server.Directives.completeWithFuture;
 import static akka.http.javadsl.server.Directives.concat;
+import static akka.http.javadsl.server.Directives.extractRequest;
 import static akka.http.javadsl.server.Directives.path;
 
 /**
@@ -44,15 +45,15 @@ final class AdminRoutes {
         this.startedAt = startedAt;
     }
 
-    Route route(RequestScope scope) {
-        var request = scope.request();
+    /** Built once: the paths are fixed. */
+    Route route() {
         return concat(
-                path("health", () -> bodies.done(request, health())),
-                path("status", () -> {
+                path("health", () -> extractRequest(request -> bodies.done(request, health()))),
+                path("status", () -> extractRequest(request -> {
                     bodies.discard(request);
                     return completeWithFuture(status());
-                }),
-                path("metrics", () -> bodies.done(request, MetricsRoute.respond(metrics, request))));
+                })),
+                path("metrics", () -> extractRequest(request -> bodies.done(request, MetricsRoute.respond(metrics, request)))));
     }
 
     private HttpResponse health() {

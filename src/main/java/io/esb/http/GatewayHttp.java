@@ -7,13 +7,9 @@ import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.headers.RawHeader;
-import akka.http.javadsl.server.Complete;
 import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.ExceptionHandler;
-import akka.http.javadsl.server.Rejected;
 import akka.http.javadsl.server.Route;
-import akka.http.javadsl.server.RouteResult;
-import akka.http.javadsl.server.RouteResults;
 import akka.stream.Materializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.esb.auth.JwtAuth;
@@ -29,13 +25,11 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 import static akka.http.javadsl.server.Directives.concat;
-import static akka.http.javadsl.server.Directives.extractRequest;
-import static akka.http.javadsl.server.Directives.handleExceptions;
-import static akka.http.javadsl.server.Directives.mapRouteResultFuture;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
@@ -47,14 +41,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  */
 public final class GatewayHttp {
     private static final Logger log = LoggerFactory.getLogger(GatewayHttp.class);
-    /** Turns an exception thrown while routing into a failed result, so the one safety net in {@link #finish} answers it. */
-    private static final ExceptionHandler AS_FAILED_RESULT = ExceptionHandler.newBuilder().matchAny(Directives::failWith).build();
+    /** Anything thrown while routing, or a failed answer, becomes JSON: 400 for a malformed body, else 500. */
+    private static final ExceptionHandler AS_JSON = ExceptionHandler.newBuilder()
+            .matchAny(error -> RequestScope.scoped(scope -> Directives.complete(errorResponse(scope, error)))).build();
 
     private final RequestBodies bodies;
-    private final AdminRoutes admin;
-    private final InvokeApiRoutes invokeApi;
-    private final LoginRoutes login;
-    private final ProxyRoutes proxy;
     private final Route route;
 
     /** {@code functions}: the current table (live reload), read when a request arrives and again once its body is in. */
@@ -64,28 +55,26 @@ public final class GatewayHttp {
         this.bodies = new RequestBodies(Materializer.matFromSystem(system), settings.containers().readinessTimeout());
         var invoker = new FunctionInvoker(system, settings, functions, metrics);
         var auth = settings.auth().enabled() ? new JwtAuth(settings.auth(), Clock.systemUTC()) : null;
-        this.admin = new AdminRoutes(system, functions, docker, metrics, bodies, startedAt);
-        this.invokeApi = new InvokeApiRoutes(system, settings, functions, asyncInvoker, invoker, bodies, startedAt);
-        this.login = new LoginRoutes(auth, bodies);
-        this.proxy = new ProxyRoutes(settings, functions, invoker, bodies, auth, new ObjectMapper());
-        this.route = extractRequest(this::serve);
-    }
-
-    /** All surfaces; never rejects and never fails, so sealing it adds nothing. */
-    public Route route() {
-        return route;
+        var admin = new AdminRoutes(system, functions, docker, metrics, bodies, startedAt);
+        var invokeApi = new InvokeApiRoutes(system, settings, functions, asyncInvoker, invoker, bodies, startedAt);
+        var login = new LoginRoutes(auth, bodies);
+        var proxy = new ProxyRoutes(settings, functions, invoker, bodies, auth, new ObjectMapper());
+        // Built once: per request only the leaves run, so a route request costs the earlier surfaces' path matches
+        // and nothing more.
+        this.route = concat(admin.route(), invokeApi.route(), login.route(), proxy.route());
     }
 
     /**
-     * The route as the server's request handler, with its future callbacks run on the thread that completes them (a
-     * container I/O thread, for an invocation): each callback does a little mapping and never blocks. With the
-     * dispatcher instead, every DSL step after an invocation's answer was a hop to another thread, which added about
-     * half a millisecond per request on a 2-core host (bench/run.sh).
+     * The server's request handler: the request's scope (id, access-log entry) is made on arrival and attached to it,
+     * the route tree runs sealed with {@link #AS_JSON}, and every answer gets its {@code X-Request-Id} and access-log
+     * line. Future callbacks run on the thread that completes them (a container I/O thread, for an invocation): each
+     * does a little mapping and never blocks. With the dispatcher instead, every DSL step after an invocation's answer
+     * was a hop to another thread, which added about half a millisecond per request on a 2-core host (bench/run.sh).
      */
     @SuppressWarnings("unchecked")
     public akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler(ActorSystem<?> system) {
         var classic = system.classicSystem();
-        scala.Function1<akka.http.scaladsl.model.HttpRequest, scala.concurrent.Future<akka.http.scaladsl.model.HttpResponse>> handler =
+        scala.Function1<akka.http.scaladsl.model.HttpRequest, scala.concurrent.Future<akka.http.scaladsl.model.HttpResponse>> sealed =
                 akka.http.scaladsl.server.Route$.MODULE$.asyncHandler(route.asScala(),
                         akka.http.scaladsl.settings.RoutingSettings.apply(classic.settings().config()),
                         akka.http.scaladsl.settings.ParserSettings$.MODULE$.forServer(classic),
@@ -93,39 +82,31 @@ public final class GatewayHttp {
                         akka.http.scaladsl.server.RoutingLog$.MODULE$.apply(classic.log()),
                         scala.concurrent.ExecutionContext.parasitic$.MODULE$,
                         akka.http.javadsl.server.RejectionHandler.defaultHandler().asScala(),
-                        null);
-        // A scaladsl response is a javadsl one; no thenApply, which would run on the JDK's default executor (Stages).
-        return request -> (CompletionStage<HttpResponse>) (CompletionStage<?>)
-                scala.jdk.javaapi.FutureConverters.asJava(handler.apply((akka.http.scaladsl.model.HttpRequest) request));
+                        AS_JSON.asScala());
+        return request -> {
+            long start = System.nanoTime();
+            var scope = RequestScope.of(request);
+            CompletableFuture<HttpResponse> answer;
+            if (routablePath(scope)) {
+                // A scaladsl response is a javadsl one. The stage is made plain: the Scala-backed one's callbacks
+                // would each start a thread on a small host (Stages).
+                answer = Stages.plain((CompletionStage<HttpResponse>) (CompletionStage<?>) scala.jdk.javaapi.FutureConverters
+                        .asJava(sealed.apply((akka.http.scaladsl.model.HttpRequest) scope.attached())));
+            } else {
+                bodies.discard(request);
+                answer = CompletableFuture.completedFuture(ErrorResponses.notRoutable(scope.method(), scope.clientTarget()));
+            }
+            return answer.exceptionally(error -> errorResponse(scope, error)).thenApply(response -> {
+                var withId = response.addHeader(RawHeader.create("X-Request-Id", scope.requestId()));
+                AccessLog.write(scope.access(), withId.status().intValue(), System.nanoTime() - start);
+                return withId;
+            });
+        };
     }
 
-    private Route serve(HttpRequest request) {
-        long start = System.nanoTime();
-        var scope = RequestScope.of(request);
-        return mapRouteResultFuture(result -> finish(scope, start, result),
-                () -> handleExceptions(AS_FAILED_RESULT, () -> surfaces(scope)));
-    }
-
-    private Route surfaces(RequestScope scope) {
-        if (!routablePath(scope)) {
-            return bodies.done(scope.request(), ErrorResponses.notRoutable(scope.method(), scope.clientTarget()));
-        }
-        return concat(admin.route(scope), invokeApi.route(scope), login.route(scope), proxy.route(scope));
-    }
-
-    /** The safety net, the request id and the access-log line, for every answer. */
-    private CompletionStage<RouteResult> finish(RequestScope scope, long start, CompletionStage<RouteResult> result) {
-        // The DSL hands over a Scala-backed stage: its callbacks would each start a thread on a small host (Stages).
-        return Stages.plain(result)
-                .exceptionally(error -> RouteResults.complete(malformedBody(error) != null
-                        ? ErrorResponses.malformedBody(malformedBody(error)) : internalError(scope.requestId(), error)))
-                .thenApply(answer -> {
-                    var response = answer instanceof Complete complete ? complete.getResponse()
-                            : internalError(scope.requestId(), new IllegalStateException("No route answered: " + ((Rejected) answer).getRejections()));
-                    var withId = response.addHeader(RawHeader.create("X-Request-Id", scope.requestId()));
-                    AccessLog.write(scope.access(), withId.status().intValue(), System.nanoTime() - start);
-                    return RouteResults.complete(withId);
-                });
+    private static HttpResponse errorResponse(RequestScope scope, Throwable error) {
+        var malformed = malformedBody(error);
+        return malformed != null ? ErrorResponses.malformedBody(malformed) : internalError(scope.requestId(), error);
     }
 
     /** What is wrong with a body the client sent malformed (a bad chunk size, a truncated stream), or null. */

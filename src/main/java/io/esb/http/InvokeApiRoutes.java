@@ -41,6 +41,7 @@ import static akka.http.javadsl.server.Directives.get;
 import static akka.http.javadsl.server.Directives.path;
 import static akka.http.javadsl.server.Directives.pathEndOrSingleSlash;
 import static akka.http.javadsl.server.Directives.pathPrefix;
+import static io.esb.http.RequestScope.scoped;
 
 /**
  * The Lambda API on AWS's paths: Invoke ({@code POST /2015-03-31/functions/{name}/invocations}) and the read-only
@@ -79,15 +80,17 @@ final class InvokeApiRoutes {
         this.controlPlane = new LambdaControlPlane(settings.region(), settings.accountId(), startedAt);
     }
 
-    Route route(RequestScope scope) {
+    /** Built once; each leaf reads the request's scope. */
+    Route route() {
+        var controlPlaneReads = get(() -> concat(
+                pathEndOrSingleSlash(() -> scoped(this::listFunctions)),
+                path(FUNCTION, name -> scoped(scope -> getFunction(scope, name, false))),
+                path(CONFIGURATION, name -> scoped(scope -> getFunction(scope, name, true)))));
         return concat(
                 pathPrefix(FUNCTIONS, () -> extractUnmatchedPath(rest -> isInvokePath(rest)
-                        ? invoke(scope, functionNameFromInvokePath(rest))
-                        : get(() -> concat(
-                                pathEndOrSingleSlash(() -> listFunctions(scope)),
-                                path(FUNCTION, name -> getFunction(scope, name, false)),
-                                path(CONFIGURATION, name -> getFunction(scope, name, true)))))),
-                pathPrefix(ACCOUNT_SETTINGS, () -> pathEndOrSingleSlash(() -> get(() -> accountSettings(scope)))));
+                        ? scoped(scope -> invoke(scope, functionNameFromInvokePath(rest)))
+                        : controlPlaneReads)),
+                pathPrefix(ACCOUNT_SETTINGS, () -> pathEndOrSingleSlash(() -> get(() -> scoped(this::accountSettings)))));
     }
 
     // ---- Invoke ----
@@ -127,6 +130,10 @@ final class InvokeApiRoutes {
         boolean async = invocationType.equals("Event");
         var limit = async ? settings.async().maxPayloadBytes() : settings.http().maxInvokePayloadBytes();
         boolean tail = request.getHeader("X-Amz-Log-Type").map(h -> h.value().equals("Tail")).orElse(false) && !async;
+        var clientContext = request.getHeader("X-Amz-Client-Context").map(h -> clientContext(h.value())).orElse(null);
+        if (clientContext != null && clientContext.isEmpty()) {
+            return bodies.done(request, ErrorResponses.invalidParameter("X-Amz-Client-Context must be a Base64-encoded JSON object"));
+        }
         return completeWithFuture(bodies.read(request, limit).thenCompose(body -> {
             if (body == null) {
                 return CompletableFuture.completedFuture(ErrorResponses.invokeTooLarge(limit));
@@ -135,7 +142,7 @@ final class InvokeApiRoutes {
             if (!isJson(event)) {
                 return CompletableFuture.completedFuture(ErrorResponses.invalidJson());
             }
-            var invocation = new Invocation(event, requestId, tail);
+            var invocation = new Invocation(event, requestId, tail, clientContext);
             if (async) {
                 // Looked up again once the body is in, as invokeCurrent does.
                 var now = functions.get();
@@ -239,6 +246,21 @@ final class InvokeApiRoutes {
     }
 
     // ---- shared ----
+
+    /** The client context's JSON, as the runtime gets it; empty when the header is not Base64 of a JSON object. */
+    private static String clientContext(String header) {
+        try {
+            var json = Base64.getDecoder().decode(header.trim());
+            var parser = JSON.createParser(json);
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return "";
+            }
+            parser.skipChildren();
+            return parser.nextToken() == null ? new String(json, StandardCharsets.UTF_8) : "";
+        } catch (IllegalArgumentException | IOException e) {
+            return "";
+        }
+    }
 
     private static String qualifier(RequestScope scope) {
         return scope.request().getUri().query().get("Qualifier").orElse("$LATEST");

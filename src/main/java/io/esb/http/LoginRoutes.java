@@ -14,6 +14,7 @@ import static akka.http.javadsl.server.Directives.completeWithFuture;
 import static akka.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static akka.http.javadsl.server.Directives.path;
 import static akka.http.javadsl.server.Directives.post;
+import static io.esb.http.RequestScope.scoped;
 
 /** {@code POST /user/auth/v1}: trades an API key and a user's password for a JWT (other methods fall through to the routes). */
 final class LoginRoutes {
@@ -29,8 +30,8 @@ final class LoginRoutes {
         this.bodies = bodies;
     }
 
-    Route route(RequestScope scope) {
-        return path(LOGIN, () -> post(() -> login(scope)));
+    Route route() {
+        return path(LOGIN, () -> post(() -> scoped(this::login)));
     }
 
     private Route login(RequestScope scope) {

@@ -34,7 +34,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 import static akka.http.javadsl.server.Directives.completeWithFuture;
-import static akka.http.javadsl.server.Directives.extractRequestContext;
+import static io.esb.http.RequestScope.scoped;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
@@ -71,9 +71,9 @@ final class ProxyRoutes {
         this.responses = new ProxyResponseMapper(mapper);
     }
 
-    /** Decided when the request gets here, not when the surfaces are composed: it is the last one tried. */
-    Route route(RequestScope scope) {
-        return extractRequestContext(context -> answer(scope));
+    /** Decided when the request gets here, against the current route table: it is the last surface tried. */
+    Route route() {
+        return scoped(this::answer);
     }
 
     private Route answer(RequestScope scope) {
