@@ -17,11 +17,16 @@ public record EsbSettings(
         io.esb.config.sam.SamTemplate sam,
         LoggingSettings logging,
         MetricsSettings metrics,
+        /** Base images of zip functions by Lambda runtime identifier ({@code esb.runtimes}), such as java21. */
+        Map<String, String> runtimes,
+        /** Where pull-mode containers reach the gateway's Runtime API. */
+        RuntimeApiSettings runtimeApi,
         /** The bounds that follow from the settings above, derived once. */
         Timeouts timeouts) {
 
     /** These settings with other functions (and the SAM template they partly come from): what a live reload applies. */
     public EsbSettings withFunctions(Map<String, FunctionSettings> functions, io.esb.config.sam.SamTemplate sam) {
-        return new EsbSettings(http, docker, containers, shutdown, async, auth, region, accountId, functions, sam, logging, metrics, timeouts);
+        return new EsbSettings(http, docker, containers, shutdown, async, auth, region, accountId, functions, sam, logging, metrics, runtimes, runtimeApi,
+                timeouts);
     }
 }

@@ -27,6 +27,9 @@ public final class SettingsLoader {
     private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
     private static final Pattern NETWORK_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY");
+    private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    /** The keys of a zip function; an image function has none of them. */
+    private static final List<String> ZIP_KEYS = List.of("runtime", "handler", "code-uri", "layers", "architectures");
 
     private SettingsLoader() {}
 
@@ -91,8 +94,10 @@ public final class SettingsLoader {
         var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
                 List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"));
         var auth = AuthSettings.fromConfig(esb);
-        var sam = readSam(esb);
-        var functions = withSamFunctions(readFunctions(esb), sam);
+        var runtimes = runtimes(esb);
+        var runtimeApi = runtimeApi(esb);
+        var sam = readSam(esb, runtimes);
+        var functions = withSamFunctions(readFunctions(esb, runtimes), sam);
         validateRoutes(functions);
         for (var function : functions.values()) {
             for (var route : function.routes()) {
@@ -103,11 +108,11 @@ public final class SettingsLoader {
         }
         var metrics = new MetricsSettings(esb.getBoolean("metrics.enabled"));
         return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam,
-                LoggingSettings.fromConfig(esb), metrics, Timeouts.of(docker, containers, shutdown));
+                LoggingSettings.fromConfig(esb), metrics, runtimes, runtimeApi, Timeouts.of(docker, containers, shutdown));
     }
 
     /** {@code esb.sam.*}: the SAM template's functions, or none when {@code esb.sam.template} is empty. */
-    private static io.esb.config.sam.SamTemplate readSam(Config esb) {
+    private static io.esb.config.sam.SamTemplate readSam(Config esb, Map<String, String> runtimes) {
         var template = esb.getString("sam.template").trim();
         if (template.isEmpty()) {
             return io.esb.config.sam.SamTemplate.NONE;
@@ -115,7 +120,7 @@ public final class SettingsLoader {
         var pseudo = io.esb.config.sam.SamTemplate.pseudoParameters(nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"),
                 nonBlank(esb, "sam.stack-name"));
         try {
-            return io.esb.config.sam.SamTemplate.read(java.nio.file.Path.of(template), stringMap(esb, "sam.parameters"), pseudo);
+            return io.esb.config.sam.SamTemplate.read(java.nio.file.Path.of(template), stringMap(esb, "sam.parameters"), pseudo, runtimes);
         } catch (java.nio.file.InvalidPathException e) {
             throw new ConfigException("esb.sam.template", "is not a file path (got '" + template + "')");
         }
@@ -134,19 +139,53 @@ public final class SettingsLoader {
         return Collections.unmodifiableMap(all);
     }
 
+    /** {@code esb.runtimes}: each Lambda runtime identifier with the base image its zip functions run on. */
+    private static Map<String, String> runtimes(Config esb) {
+        var result = new TreeMap<String, String>();
+        for (var entry : esb.getObject("runtimes").entrySet()) {
+            var key = "esb.runtimes.\"" + entry.getKey() + "\"";
+            var value = entry.getValue().unwrapped();
+            if (value instanceof Map) {
+                throw new ConfigException(key, "must be an image such as \"public.ecr.aws/lambda/python:3.12\"; quote a runtime name "
+                        + "with dots, as in \"python3.12\" = \"...\"");
+            }
+            if (!(value instanceof String image) || image.isBlank()) {
+                throw new ConfigException(key, "must be a non-empty image name (got '" + value + "')");
+            }
+            result.put(entry.getKey(), image.trim());
+        }
+        return Collections.unmodifiableMap(result);
+    }
+
+    /** {@code esb.runtime-api}: where pull-mode containers fetch their events. */
+    private static RuntimeApiSettings runtimeApi(Config esb) {
+        var host = nonBlank(esb, "runtime-api.host");
+        if (host.equalsIgnoreCase(RuntimeApiSettings.AUTO)) {
+            host = RuntimeApiSettings.AUTO;
+        } else if (host.equals("0.0.0.0")) {
+            throw new ConfigException("esb.runtime-api.host", "must not be 0.0.0.0: the Runtime API would answer on every interface; use auto "
+                    + "(the Docker network's gateway address) or the one address containers reach this host at");
+        } else if (!IPV4.matcher(host).matches()) {
+            throw new ConfigException("esb.runtime-api.host", "must be auto or an IPv4 address such as 172.17.0.1 (got '" + host + "')");
+        }
+        return new RuntimeApiSettings(host, intBetween(esb, "runtime-api.port", 0, 65535), positiveBytes(esb, "runtime-api.max-response-bytes"));
+    }
+
     /**
      * Reads one function shaped like {@code esb.functions.<name>}, with the same defaults and limits; errors name
-     * {@code prefix} plus the key. The SAM template reader builds its functions through this.
+     * {@code prefix} plus the key. A zip function's image is its runtime's from {@code runtimes}, and a relative
+     * {@code code-uri} or layer is resolved against the working directory. The SAM template reader builds its functions
+     * through this.
      */
-    public static FunctionSettings function(String name, Config fn, String prefix) {
+    public static FunctionSettings function(String name, Config fn, String prefix, Map<String, String> runtimes) {
         try {
-            return readFunction(name, fn, prefix);
+            return readFunction(name, fn, prefix, runtimes);
         } catch (com.typesafe.config.ConfigException e) {
             throw translate(e, prefix);
         }
     }
 
-    private static Map<String, FunctionSettings> readFunctions(Config esb) {
+    private static Map<String, FunctionSettings> readFunctions(Config esb, Map<String, String> runtimes) {
         var result = new LinkedHashMap<String, FunctionSettings>();
         if (!esb.hasPath("functions")) {
             return result;
@@ -158,17 +197,24 @@ public final class SettingsLoader {
                 throw new ConfigException("esb." + key, "function names may use letters, digits, '-' and '_' (1-64 characters)");
             }
             if (functionsObject.get(name).valueType() != ConfigValueType.OBJECT) {
-                throw new ConfigException("esb." + key, "must be an object with at least 'image'");
+                throw new ConfigException("esb." + key, "must be an object with 'image', or 'runtime', 'handler' and 'code-uri'");
             }
             var prefix = "esb." + key + ".";
-            result.put(name, function(name, esb.getConfig(quotedPath(name)), prefix));
+            result.put(name, function(name, esb.getConfig(quotedPath(name)), prefix, runtimes));
         }
         return Collections.unmodifiableMap(result);
     }
 
-    private static FunctionSettings readFunction(String name, Config fn, String prefix) {
-        if (!fn.hasPath("image") || fn.getString("image").isBlank()) {
-            throw new ConfigException(prefix + "image", "is required and must name a local image");
+    private static FunctionSettings readFunction(String name, Config fn, String prefix, Map<String, String> runtimes) {
+        var mode = mode(fn, prefix);
+        var zip = zipCode(fn, prefix, runtimes);
+        if (zip == null && (!fn.hasPath("image") || fn.getString("image").isBlank())) {
+            throw new ConfigException(prefix + "image", "is required and must name a local image, unless the function is a zip function "
+                    + "(runtime, handler and code-uri)");
+        }
+        if (zip != null && mode != InvokeMode.PULL) {
+            throw new ConfigException(prefix + "mode", "must be pull for a zip function: its runtime's client pulls events from the "
+                    + "gateway's Runtime API (got '" + mode.key() + "')");
         }
         var timeout = fn.hasPath("timeout") ? duration(fn, "timeout", prefix) : Duration.ofSeconds(3);
         if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(Duration.ofMinutes(15)) > 0) {
@@ -210,8 +256,77 @@ public final class SettingsLoader {
                 environment.put(entry.getKey(), String.valueOf(value));
             }
         }
-        return new FunctionSettings(name, fn.getString("image"), timeout, memory, maxConcurrency, minWarm, cpus,
-                Collections.unmodifiableMap(environment), readRoutes(fn, prefix));
+        return new FunctionSettings(name, zip != null ? runtimes.get(zip.runtime()) : fn.getString("image").trim(), timeout, memory,
+                maxConcurrency, minWarm, cpus, Collections.unmodifiableMap(environment), readRoutes(fn, prefix), mode, zip);
+    }
+
+    private static InvokeMode mode(Config fn, String prefix) {
+        if (!fn.hasPath("mode")) {
+            return InvokeMode.PULL;
+        }
+        var value = fn.getString("mode").trim().toLowerCase(java.util.Locale.ROOT);
+        return switch (value) {
+            case "pull" -> InvokeMode.PULL;
+            case "push" -> InvokeMode.PUSH;
+            default -> throw new ConfigException(prefix + "mode", "must be pull (the container pulls events from the Runtime API) or push "
+                    + "(the gateway posts them to the image's RIE on 8080) (got '" + value + "')");
+        };
+    }
+
+    /** The zip keys of a function: null when it has none (an image function), else all of them checked. */
+    private static ZipCode zipCode(Config fn, String prefix, Map<String, String> runtimes) {
+        var given = ZIP_KEYS.stream().filter(fn::hasPath).toList();
+        if (given.isEmpty()) {
+            return null;
+        }
+        if (fn.hasPath("image")) {
+            throw new ConfigException(prefix + given.get(0), "a function has either an image (image) or zip code (runtime, handler and "
+                    + "code-uri), not both; remove one");
+        }
+        for (var required : List.of("runtime", "handler", "code-uri")) {
+            if (!fn.hasPath(required) || fn.getString(required).isBlank()) {
+                throw new ConfigException(prefix + required, "is required for a zip function (it has " + String.join(", ", given) + ")");
+            }
+        }
+        var runtime = fn.getString("runtime").trim();
+        if (!runtimes.containsKey(runtime)) {
+            throw new ConfigException(prefix + "runtime", "unknown runtime '" + runtime + "': known runtimes are "
+                    + String.join(", ", runtimes.keySet()) + "; add it under esb.runtimes");
+        }
+        var codeUri = directory(fn.getString("code-uri"), prefix + "code-uri", "build the function first, e.g. sam build");
+        var layers = new ArrayList<java.nio.file.Path>();
+        if (fn.hasPath("layers")) {
+            var list = fn.getStringList("layers");
+            for (int i = 0; i < list.size(); i++) {
+                layers.add(directory(list.get(i), prefix + "layers[" + i + "]", "build the layer first, e.g. sam build"));
+            }
+        }
+        var architecture = ZipCode.X86_64;
+        if (fn.hasPath("architectures")) {
+            var list = fn.getStringList("architectures");
+            if (list.size() != 1 || !(list.get(0).equals(ZipCode.X86_64) || list.get(0).equals(ZipCode.ARM64))) {
+                throw new ConfigException(prefix + "architectures", "must be [\"x86_64\"] or [\"arm64\"], one architecture (got " + list + ")");
+            }
+            architecture = list.get(0);
+        }
+        return new ZipCode(runtime, fn.getString("handler").trim(), codeUri, layers, architecture);
+    }
+
+    /** An existing directory, absolute and normalised; a relative path is taken from the working directory. */
+    private static java.nio.file.Path directory(String value, String key, String hint) {
+        java.nio.file.Path path;
+        try {
+            path = java.nio.file.Path.of(value.trim()).toAbsolutePath().normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException(key, "is not a file path (got '" + value + "')");
+        }
+        if (!java.nio.file.Files.exists(path)) {
+            throw new ConfigException(key, "does not exist: " + path + "; " + hint);
+        }
+        if (!java.nio.file.Files.isDirectory(path)) {
+            throw new ConfigException(key, "is not a directory: " + path + " (it must be the unpacked code, not an archive)");
+        }
+        return path;
     }
 
     private static List<RouteSettings> readRoutes(Config fn, String prefix) {

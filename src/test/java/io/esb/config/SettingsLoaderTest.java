@@ -8,11 +8,15 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -147,7 +151,44 @@ class SettingsLoaderTest {
                 Arguments.of("backoff max < min", "esb.docker.restart-backoff { min = 2s, max = 1s }",
                         "esb.docker.restart-backoff.max", "must not be smaller than esb.docker.restart-backoff.min"),
                 Arguments.of("environment value is an object", "esb.functions.hello.environment.NESTED { a = 1 }",
-                        "esb.functions.hello.environment.NESTED", "must be a string, number or boolean"));
+                        "esb.functions.hello.environment.NESTED", "must be a string, number or boolean"),
+                Arguments.of("neither image nor zip code", "esb.functions.nocode { memory-mb = 128 }",
+                        "esb.functions.nocode.image", "is required and must name a local image, unless the function is a zip function "
+                                + "(runtime, handler and code-uri)"),
+                Arguments.of("image and runtime", "esb.functions.hello { runtime = java21, handler = \"a.B::h\", code-uri = \"/tmp\" }",
+                        "esb.functions.hello.runtime", "a function has either an image (image) or zip code (runtime, handler and code-uri), "
+                                + "not both"),
+                Arguments.of("image and layers", "esb.functions.hello.layers = [\"/tmp\"]",
+                        "esb.functions.hello.layers", "not both"),
+                Arguments.of("zip without handler", "esb.functions.z { runtime = java21, code-uri = \"/tmp\" }",
+                        "esb.functions.z.handler", "is required for a zip function (it has runtime, code-uri)"),
+                Arguments.of("zip without runtime", "esb.functions.z { handler = \"app.handler\", code-uri = \"/tmp\" }",
+                        "esb.functions.z.runtime", "is required for a zip function (it has handler, code-uri)"),
+                Arguments.of("zip without code-uri", "esb.functions.z { runtime = java21, handler = \"app.handler\" }",
+                        "esb.functions.z.code-uri", "is required for a zip function"),
+                Arguments.of("unknown runtime", "esb.functions.z { runtime = java8, handler = \"a.B::h\", code-uri = \"/tmp\" }",
+                        "esb.functions.z.runtime", "unknown runtime 'java8': known runtimes are dotnet8, java11, java17, java21, "
+                                + "nodejs18.x, nodejs20.x, nodejs22.x, provided.al2, provided.al2023, python3.11, python3.12, python3.13, "
+                                + "ruby3.3; add it under esb.runtimes"),
+                Arguments.of("code-uri missing", "esb.functions.z { runtime = java21, handler = \"a.B::h\", code-uri = \"/nonexistent/esb/code\" }",
+                        "esb.functions.z.code-uri", "does not exist: /nonexistent/esb/code; build the function first, e.g. sam build"),
+                Arguments.of("unknown mode", "esb.functions.hello.mode = poll",
+                        "esb.functions.hello.mode", "must be pull (the container pulls events from the Runtime API) or push (the gateway "
+                                + "posts them to the image's RIE on 8080) (got 'poll')"),
+                Arguments.of("blank runtime image", "esb.runtimes.java21 = \" \"",
+                        "esb.runtimes.\"java21\"", "must be a non-empty image name"),
+                Arguments.of("unquoted runtime name with a dot", "esb.runtimes.python3.14 = \"img\"",
+                        "esb.runtimes.\"python3\"", "quote a runtime name with dots"),
+                Arguments.of("runtime api on every interface", "esb.runtime-api.host = \"0.0.0.0\"",
+                        "esb.runtime-api.host", "must not be 0.0.0.0: the Runtime API would answer on every interface"),
+                Arguments.of("runtime api host name", "esb.runtime-api.host = localhost",
+                        "esb.runtime-api.host", "must be auto or an IPv4 address such as 172.17.0.1 (got 'localhost')"),
+                Arguments.of("runtime api host octet", "esb.runtime-api.host = \"10.0.0.256\"",
+                        "esb.runtime-api.host", "(got '10.0.0.256')"),
+                Arguments.of("runtime api port", "esb.runtime-api.port = 65536",
+                        "esb.runtime-api.port", "must be between 0 and 65535 (got 65536)"),
+                Arguments.of("runtime api response size", "esb.runtime-api.max-response-bytes = 0",
+                        "esb.runtime-api.max-response-bytes", "must be positive (got 0)"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -226,5 +267,187 @@ class SettingsLoaderTest {
         assertThat(error).isNotNull();
         assertThat(error.key()).isEqualTo("esb.metrics.enabled");
         assertThat(error.getMessage()).doesNotContain("\n").contains("esb.metrics.enabled");
+    }
+
+    // ---- zip functions, invocation mode, runtimes and the Runtime API ----
+
+    @TempDir
+    Path dir;
+
+    private Path directory(String name) throws IOException {
+        return Files.createDirectories(dir.resolve(name));
+    }
+
+    private static String zip(String name, String body) {
+        return "esb.functions." + name + " { " + body + " }";
+    }
+
+    @Test
+    void aZipFunctionRunsOnItsRuntimesImageWithAbsolutePaths() throws IOException {
+        var code = directory("build/Hello");
+        var deps = directory("build/Deps");
+        var tools = directory("layers/tools");
+        var settings = SettingsLoader.load(config(zip("z", "runtime = java21, handler = \"example.Hello::handleRequest\", "
+                + "code-uri = \"" + dir + "/build/./Hello/\", layers = [\"" + deps + "\", \"" + dir + "/build/../layers/tools\"], "
+                + "architectures = [\"arm64\"], memory-mb = 512, routes = [ { path = \"/zip\" } ]")));
+
+        var z = settings.functions().get("z");
+        assertThat(z).isEqualTo(new FunctionSettings("z", "public.ecr.aws/lambda/java:21", Duration.ofSeconds(3), 512, 10, 0, 0.0, Map.of(),
+                List.of(new RouteSettings("ANY", "/zip")), InvokeMode.PULL,
+                new ZipCode("java21", "example.Hello::handleRequest", code, List.of(deps, tools), "arm64")));
+        assertThat(z.isZip()).isTrue();
+        assertThat(z.zip().codeUri().isAbsolute()).isTrue();
+        assertThat(settings.functions().get("hello").isZip()).isFalse();
+        assertThat(settings.functions().get("hello").zip()).isNull();
+    }
+
+    @Test
+    void zipDefaultsAreX86NoLayersAndPullMode() throws IOException {
+        var code = directory("code");
+        var z = SettingsLoader.load(config(zip("z", "runtime = \"python3.12\", handler = \"app.handler\", code-uri = \"" + code + "\""))).functions().get("z");
+        assertThat(z.image()).isEqualTo("public.ecr.aws/lambda/python:3.12");
+        assertThat(z.mode()).isEqualTo(InvokeMode.PULL);
+        assertThat(z.zip()).isEqualTo(new ZipCode("python3.12", "app.handler", code, List.of(), "x86_64"));
+        var explicitPull = SettingsLoader.load(config(zip("z", "runtime = \"python3.12\", handler = \"app.handler\", code-uri = \""
+                + code + "\", mode = \" PULL \""))).functions().get("z");
+        assertThat(explicitPull).isEqualTo(z);
+    }
+
+    @Test
+    void aRelativeCodeUriIsTakenFromTheWorkingDirectory() throws IOException {
+        var code = directory("relative/code");
+        var relative = Path.of("").toAbsolutePath().relativize(code);
+        assertThat(relative.isAbsolute()).isFalse();
+        var z = SettingsLoader.load(config(zip("z", "runtime = java17, handler = h, code-uri = \"" + relative + "\""))).functions().get("z");
+        assertThat(z.zip().codeUri()).isEqualTo(code.toAbsolutePath().normalize());
+        assertThat(z.image()).isEqualTo("public.ecr.aws/lambda/java:17");
+    }
+
+    @Test
+    void anOverriddenOrAddedRuntimeImageIsUsed() throws IOException {
+        var code = directory("code");
+        var settings = SettingsLoader.load(config("""
+                esb.runtimes { java21 = "mirror.local/lambda/java:21-pinned", "python3.14" = "mirror.local/python:3.14" }
+                """ + zip("a", "runtime = java21, handler = h, code-uri = \"" + code + "\"") + "\n"
+                + zip("b", "runtime = \"python3.14\", handler = h, code-uri = \"" + code + "\"")));
+        assertThat(settings.functions().get("a").image()).isEqualTo("mirror.local/lambda/java:21-pinned");
+        assertThat(settings.functions().get("b").image()).isEqualTo("mirror.local/python:3.14");
+        assertThat(settings.runtimes()).containsEntry("java21", "mirror.local/lambda/java:21-pinned")
+                .containsEntry("java17", "public.ecr.aws/lambda/java:17");
+    }
+
+    @Test
+    void everyDocumentedRuntimeHasItsPublicImage() {
+        assertThat(SettingsLoader.load(ConfigFactory.defaultReference()).runtimes()).isEqualTo(Map.ofEntries(
+                Map.entry("java21", "public.ecr.aws/lambda/java:21"),
+                Map.entry("java17", "public.ecr.aws/lambda/java:17"),
+                Map.entry("java11", "public.ecr.aws/lambda/java:11"),
+                Map.entry("python3.13", "public.ecr.aws/lambda/python:3.13"),
+                Map.entry("python3.12", "public.ecr.aws/lambda/python:3.12"),
+                Map.entry("python3.11", "public.ecr.aws/lambda/python:3.11"),
+                Map.entry("nodejs22.x", "public.ecr.aws/lambda/nodejs:22"),
+                Map.entry("nodejs20.x", "public.ecr.aws/lambda/nodejs:20"),
+                Map.entry("nodejs18.x", "public.ecr.aws/lambda/nodejs:18"),
+                Map.entry("provided.al2023", "public.ecr.aws/lambda/provided:al2023"),
+                Map.entry("provided.al2", "public.ecr.aws/lambda/provided:al2"),
+                Map.entry("ruby3.3", "public.ecr.aws/lambda/ruby:3.3"),
+                Map.entry("dotnet8", "public.ecr.aws/lambda/dotnet:8")));
+    }
+
+    @Test
+    void imageFunctionsArePullByDefaultAndMayBePush() {
+        var settings = SettingsLoader.load(config("esb.functions.minimal.mode = push"));
+        assertThat(settings.functions().get("hello").mode()).isEqualTo(InvokeMode.PULL);
+        assertThat(settings.functions().get("minimal")).isEqualTo(new FunctionSettings("minimal", "esb-fixture:latest", Duration.ofSeconds(3),
+                128, 10, 0, 0.0, Map.of(), List.of(), InvokeMode.PUSH, null));
+    }
+
+    private ConfigException failure(String override) {
+        var error = catchThrowableOfType(ConfigException.class, () -> SettingsLoader.load(config(override)));
+        assertThat(error).as("no ConfigException for %s", override).isNotNull();
+        assertThat(error.getMessage()).startsWith("Invalid configuration at '" + error.key() + "': ").doesNotContain("\n");
+        return error;
+    }
+
+    @Test
+    void aZipFunctionCannotBePush() throws IOException {
+        var code = directory("code");
+        var error = failure(zip("z", "runtime = java21, handler = h, code-uri = \"" + code + "\", mode = push"));
+        assertThat(error.key()).isEqualTo("esb.functions.z.mode");
+        assertThat(error.problem()).isEqualTo("must be pull for a zip function: its runtime's client pulls events from the gateway's Runtime "
+                + "API (got 'push')");
+    }
+
+    @Test
+    void codeUriAndLayersMustBeDirectories() throws IOException {
+        var code = directory("code");
+        var archive = Files.writeString(dir.resolve("code.zip"), "PK");
+        var notDir = failure(zip("z", "runtime = java21, handler = h, code-uri = \"" + archive + "\""));
+        assertThat(notDir.key()).isEqualTo("esb.functions.z.code-uri");
+        assertThat(notDir.problem()).isEqualTo("is not a directory: " + archive + " (it must be the unpacked code, not an archive)");
+
+        var missingLayer = failure(zip("z", "runtime = java21, handler = h, code-uri = \"" + code + "\", layers = [\"" + code + "\", \""
+                + dir.resolve("nope") + "\"]"));
+        assertThat(missingLayer.key()).isEqualTo("esb.functions.z.layers[1]");
+        assertThat(missingLayer.problem()).isEqualTo("does not exist: " + dir.resolve("nope") + "; build the layer first, e.g. sam build");
+
+        var missingCode = failure(zip("z", "runtime = java21, handler = h, code-uri = \"" + dir.resolve("build/Missing") + "\""));
+        assertThat(missingCode.getMessage()).isEqualTo("Invalid configuration at 'esb.functions.z.code-uri': does not exist: "
+                + dir.resolve("build/Missing") + "; build the function first, e.g. sam build");
+    }
+
+    @Test
+    void architecturesIsOneOfTwo() throws IOException {
+        var code = directory("code");
+        for (var value : List.of("[\"sparc\"]", "[\"x86_64\", \"arm64\"]", "[]")) {
+            var error = failure(zip("z", "runtime = java21, handler = h, code-uri = \"" + code + "\", architectures = " + value));
+            assertThat(error.key()).isEqualTo("esb.functions.z.architectures");
+            assertThat(error.problem()).startsWith("must be [\"x86_64\"] or [\"arm64\"], one architecture (got ");
+        }
+        var notAList = failure(zip("z", "runtime = java21, handler = h, code-uri = \"" + code + "\", architectures = { a = 1 }"));
+        assertThat(notAList.key()).isEqualTo("esb.functions.z.architectures");
+    }
+
+    @Test
+    void runtimeApiDefaultsAndOverrides() {
+        assertThat(SettingsLoader.load(ConfigFactory.defaultReference()).runtimeApi())
+                .isEqualTo(new RuntimeApiSettings("auto", 0, 6_291_456L))
+                .satisfies(api -> assertThat(api.autoHost()).isTrue());
+        var pinned = SettingsLoader.load(config("esb.runtime-api { host = \"172.18.0.1\", port = 9001, max-response-bytes = 1m }")).runtimeApi();
+        assertThat(pinned).isEqualTo(new RuntimeApiSettings("172.18.0.1", 9001, 1_048_576L));
+        assertThat(pinned.autoHost()).isFalse();
+        assertThat(SettingsLoader.load(config("esb.runtime-api.host = AUTO")).runtimeApi().host()).isEqualTo("auto");
+    }
+
+    @Test
+    void specHashCoversModeAndZipCode() throws Exception {
+        var code = directory("code");
+        var other = directory("other");
+        var layer = directory("layer");
+        var base = "runtime = java21, handler = h, code-uri = \"" + code + "\"";
+        var a = SettingsLoader.load(config(zip("z", base))).functions().get("z").containerSpecHash();
+        assertThat(SettingsLoader.load(config(zip("z", base + ", routes = [ { path = \"/r\" } ]"))).functions().get("z").containerSpecHash())
+                .isEqualTo(a);
+        for (var variant : List.of(
+                "runtime = java17, handler = h, code-uri = \"" + code + "\"",
+                "runtime = java21, handler = g, code-uri = \"" + code + "\"",
+                "runtime = java21, handler = h, code-uri = \"" + other + "\"",
+                base + ", layers = [\"" + layer + "\"]",
+                base + ", architectures = [arm64]",
+                "esb.runtimes.java21 = \"mirror/java:21\"\nesb.functions.z { " + base + " }")) {
+            var config = variant.startsWith("esb.") ? variant : zip("z", variant);
+            assertThat(SettingsLoader.load(config(config)).functions().get("z").containerSpecHash()).as(variant).isNotEqualTo(a);
+        }
+        var pull = SettingsLoader.load(config("")).functions().get("minimal");
+        var push = SettingsLoader.load(config("esb.functions.minimal.mode = push")).functions().get("minimal");
+        assertThat(push.containerSpecHash()).isNotEqualTo(pull.containerSpecHash());
+        // Containers started before modes existed were called as push ones are: a push function still adopts them.
+        assertThat(push.containerSpecHash()).isEqualTo(hashBeforeModes(push));
+    }
+
+    private static String hashBeforeModes(FunctionSettings f) throws java.security.NoSuchAlgorithmException {
+        var text = f.image() + "\n" + f.timeout().toMillis() + "\n" + f.memoryMb() + "\n" + new java.util.TreeMap<>(f.environment());
+        var digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return java.util.HexFormat.of().formatHex(digest, 0, 8);
     }
 }

@@ -21,15 +21,22 @@ import java.util.regex.Pattern;
 /**
  * Turns one {@code AWS::Serverless::Function} into {@link FunctionSettings} (validated by the same code as
  * {@code esb.functions}, so defaults and limits are the same) and, for a {@code Metadata} Dockerfile function, the
- * {@link ImageBuild} that makes its image.
+ * {@link ImageBuild} that makes its image. A Zip function's code and layers must be local directories.
  */
 final class SamFunctions {
-    /** Properties esb maps; {@code Description} and {@code Tags} have no effect on a local function and pass silently. */
-    static final Set<String> SUPPORTED_PROPERTIES = Set.of("PackageType", "ImageUri", "Timeout", "MemorySize",
+    /** Properties esb maps for both package types; {@code Description} and {@code Tags} have no effect locally and pass silently. */
+    private static final Set<String> COMMON_PROPERTIES = Set.of("PackageType", "Timeout", "MemorySize",
             "ReservedConcurrentExecutions", "Environment", "Events", "Description", "Tags");
+    private static final Set<String> IMAGE_PROPERTIES = Set.of("ImageUri");
+    /** A Zip function's code; {@code InlineCode} is known only to be refused. */
+    private static final Set<String> ZIP_PROPERTIES = Set.of("Runtime", "Handler", "CodeUri", "Layers", "Architectures", "InlineCode");
+    /** What Globals.Function may hold without being listed as unsupported: anything a function of either type uses. */
+    static final Set<String> SUPPORTED_PROPERTIES = union(COMMON_PROPERTIES, IMAGE_PROPERTIES, ZIP_PROPERTIES);
+    private static final Set<String> CODE_PROPERTIES = Set.of("Handler", "Runtime", "CodeUri", "InlineCode");
+    static final String SERVERLESS_LAYER = "AWS::Serverless::LayerVersion";
+    static final String LAMBDA_LAYER = "AWS::Lambda::LayerVersion";
     private static final Set<String> API_EVENT_PROPERTIES = Set.of("Path", "Method", "RestApiId");
     private static final Set<String> HTTP_API_EVENT_PROPERTIES = Set.of("Path", "Method", "ApiId", "PayloadFormatVersion");
-    private static final Set<String> ZIP_PROPERTIES = Set.of("Handler", "Runtime", "CodeUri", "InlineCode");
     private static final Pattern DOCKER_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     private static final String PREFIX = "sam.";
 
@@ -39,45 +46,57 @@ final class SamFunctions {
     private final String logicalId;
     private final String base;
     private final Map<String, Object> own;
+    private final Map<String, Object> globals;
     private final Map<String, Object> properties;
     private final Map<String, Object> metadata;
+    private final Map<String, Object> resources;
     private final Path templateDir;
     private final SamIntrinsics intrinsics;
+    private final Map<String, String> runtimes;
     private final List<String> unsupported;
+    /** Where each layer of a Zip function comes from in the template, in the order of its {@code layers}. */
+    private final List<String> layerWheres = new ArrayList<>();
 
     private SamFunctions(String logicalId, Map<String, Object> own, Map<String, Object> globals, Map<String, Object> metadata,
-                         Path templateDir, SamIntrinsics intrinsics, List<String> unsupported) {
+                         Map<String, Object> resources, Path templateDir, SamIntrinsics intrinsics, Map<String, String> runtimes,
+                         List<String> unsupported) {
         this.logicalId = logicalId;
         this.base = "Resources." + logicalId;
         this.own = own;
+        this.globals = globals;
         this.properties = merge(globals, own);
         this.metadata = metadata;
+        this.resources = resources;
         this.templateDir = templateDir;
         this.intrinsics = intrinsics;
+        this.runtimes = runtimes;
         this.unsupported = unsupported;
     }
 
-    static Result read(String logicalId, Map<String, Object> resource, Map<String, Object> globals, Path templateDir,
-                       SamIntrinsics intrinsics, List<String> unsupported) {
+    /** {@code resources}: the template's, for the LayerVersions a function refers to; {@code runtimes}: {@code esb.runtimes}. */
+    static Result read(String logicalId, Map<String, Object> resource, Map<String, Object> globals, Map<String, Object> resources,
+                       Path templateDir, SamIntrinsics intrinsics, Map<String, String> runtimes, List<String> unsupported) {
         var own = map(resource.get("Properties"), "Resources." + logicalId + ".Properties");
         var metadata = map(resource.get("Metadata"), "Resources." + logicalId + ".Metadata");
-        return new SamFunctions(logicalId, own, globals, metadata, templateDir, intrinsics, unsupported).read();
+        return new SamFunctions(logicalId, own, globals, metadata, resources, templateDir, intrinsics, runtimes, unsupported).read();
     }
 
     private Result read() {
+        var zip = isZip();
+        var supported = union(COMMON_PROPERTIES, zip ? ZIP_PROPERTIES : IMAGE_PROPERTIES);
         for (var key : own.keySet()) {
-            if (!SUPPORTED_PROPERTIES.contains(key)) {
+            if (!supported.contains(key)) {
                 unsupported.add(base + ".Properties." + key);
             }
         }
-        var build = build();
-        var packageType = scalar("PackageType");
-        if (packageType != null && !packageType.equals("Image")) {
-            throw new SamTemplate.Invalid(where("PackageType"), "PackageType " + packageType
-                    + " is not supported: esb runs container images (PackageType: Image)");
-        }
         var fn = new LinkedHashMap<String, Object>();
-        fn.put("image", build != null ? build.tag() : imageUri());
+        ImageBuild build = null;
+        if (zip) {
+            putZipCode(fn);
+        } else {
+            build = build();
+            fn.put("image", build != null ? build.tag() : imageUri());
+        }
         putWholeNumber(fn, "timeout", "Timeout", "s");
         putWholeNumber(fn, "memory-mb", "MemorySize", "");
         putWholeNumber(fn, "max-concurrency", "ReservedConcurrentExecutions", "");
@@ -85,7 +104,7 @@ final class SamFunctions {
         var routeEvents = new ArrayList<String>();
         fn.put("routes", routes(routeEvents));
         try {
-            return new Result(SettingsLoader.function(logicalId, ConfigValueFactory.fromMap(fn).toConfig(), PREFIX), build);
+            return new Result(SettingsLoader.function(logicalId, ConfigValueFactory.fromMap(fn).toConfig(), PREFIX, runtimes), build);
         } catch (ConfigException e) {
             throw new SamTemplate.Invalid(locate(e.key(), routeEvents), e.problem());
         }
@@ -106,13 +125,189 @@ final class SamFunctions {
         if (relative.startsWith("environment.")) {
             return envWhere(relative.substring("environment.".length()));
         }
+        var layer = Pattern.compile("layers\\[(\\d+)]").matcher(relative);
+        if (layer.matches()) {
+            return layerWheres.get(Integer.parseInt(layer.group(1)));
+        }
         return switch (relative) {
             case "timeout" -> where("Timeout");
             case "memory-mb" -> where("MemorySize");
             case "max-concurrency" -> where("ReservedConcurrentExecutions");
             case "image" -> where("ImageUri");
+            case "runtime" -> where("Runtime");
+            case "handler" -> where("Handler");
+            case "code-uri" -> where("CodeUri");
+            case "architectures" -> architecturesWhere();
             default -> base + ".Properties";
         };
+    }
+
+    // ---- package type ----
+
+    /**
+     * Whether the function is a Zip function: PackageType Zip, or (SAM's default) no PackageType and no image, but
+     * code properties of its own or from Globals.
+     */
+    private boolean isZip() {
+        var packageType = scalar("PackageType");
+        if (packageType == null) {
+            if (properties.containsKey("ImageUri") || metadata.containsKey("Dockerfile") || metadata.containsKey("DockerContext")) {
+                return false;
+            }
+            if (properties.keySet().stream().noneMatch(CODE_PROPERTIES::contains)) {
+                throw new SamTemplate.Invalid(base + ".Properties", "function '" + logicalId + "' has no code: set PackageType: Image with "
+                        + "ImageUri (or Metadata Dockerfile and DockerContext to build one), or Runtime, Handler and CodeUri for a Zip function");
+            }
+            return true;
+        }
+        return switch (packageType) {
+            case "Zip" -> true;
+            case "Image" -> false;
+            default -> throw new SamTemplate.Invalid(where("PackageType"), "PackageType " + packageType + " is not supported: it is Image "
+                    + "or Zip");
+        };
+    }
+
+    // ---- zip code ----
+
+    /** Runtime, Handler, CodeUri, Layers and Architectures into {@code fn}, paths made absolute from the template's directory. */
+    private void putZipCode(Map<String, Object> fn) {
+        if (own.containsKey("ImageUri")) {
+            throw new SamTemplate.Invalid(where("ImageUri"), "belongs to PackageType Image; a Zip function runs CodeUri on its Runtime, "
+                    + "so remove one of them");
+        }
+        if (properties.containsKey("InlineCode")) {
+            throw new SamTemplate.Invalid(where("InlineCode"), "InlineCode is not supported: put the code in a directory and set CodeUri "
+                    + "to it");
+        }
+        fn.put("runtime", required("Runtime"));
+        fn.put("handler", required("Handler"));
+        if (!properties.containsKey("CodeUri")) {
+            throw new SamTemplate.Invalid(where("CodeUri"), "is required for a Zip function: the directory of its code, relative to the "
+                    + "template");
+        }
+        fn.put("code-uri", localDirectory(properties.get("CodeUri"), where("CodeUri"), "the function's code directory"));
+        fn.put("layers", layers());
+        var architectures = architectures();
+        if (architectures != null) {
+            fn.put("architectures", architectures);
+        }
+    }
+
+    /** A property that must be present and evaluable, as text. */
+    private String required(String property) {
+        var where = where(property);
+        var value = properties.containsKey(property) ? intrinsics.resolve(properties.get(property), where) : null;
+        if (value instanceof SamIntrinsics.Unresolved unresolved) {
+            throw new SamTemplate.Invalid(where, "uses " + unresolved.what() + ", which esb cannot evaluate");
+        }
+        var text = value == null || value == SamIntrinsics.NO_VALUE ? null : SamIntrinsics.text(value);
+        if (text == null || text.isBlank()) {
+            throw new SamTemplate.Invalid(where, "is required for a Zip function and must be a string");
+        }
+        return text.trim();
+    }
+
+    /** A local directory named by a template value, absolute; an S3 location or anything unevaluable is an error. */
+    private String localDirectory(Object raw, String where, String what) {
+        var value = intrinsics.resolve(raw, where);
+        if (value instanceof Map<?, ?> || (value instanceof String s && s.trim().startsWith("s3://"))) {
+            throw new SamTemplate.Invalid(where, "is an S3 location; esb runs local code only: set it to " + what + ", a path relative to "
+                    + "the template (sam build writes a template with such paths under .aws-sam/build)");
+        }
+        if (value instanceof SamIntrinsics.Unresolved unresolved) {
+            throw new SamTemplate.Invalid(where, "uses " + unresolved.what() + ", which esb cannot evaluate; set it to " + what);
+        }
+        var text = SamIntrinsics.text(value);
+        if (text == null || text.isBlank()) {
+            throw new SamTemplate.Invalid(where, "must be " + what + ", a path relative to the template");
+        }
+        try {
+            return templateDir.resolve(text.trim()).toAbsolutePath().normalize().toString();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new SamTemplate.Invalid(where, "is not a file path (got '" + text + "')");
+        }
+    }
+
+    /**
+     * Each layer's directory: Globals' layers, then the function's own, as SAM concatenates them. A layer must be a
+     * {@code !Ref} to a LayerVersion of this template with local content; an ARN names a layer that lives in AWS.
+     */
+    private List<String> layers() {
+        var entries = new ArrayList<Map.Entry<String, Object>>();
+        var ownLayers = own.get("Layers");
+        var globalLayers = globals.get("Layers");
+        if (ownLayers == null || (ownLayers instanceof List<?> && globalLayers instanceof List<?>)) {
+            addLayers(entries, globalLayers, "Globals.Function.Layers");
+        }
+        addLayers(entries, ownLayers, base + ".Properties.Layers");
+        var directories = new ArrayList<String>();
+        for (var entry : entries) {
+            var where = entry.getKey();
+            var item = entry.getValue();
+            if (item instanceof Map<?, ?> ref && ref.size() == 1 && ref.get("Ref") instanceof String name && resources.containsKey(name.trim())) {
+                var layerId = name.trim();
+                var at = "Resources." + layerId;
+                var resource = map(resources.get(layerId), at);
+                var type = String.valueOf(resource.get("Type"));
+                var layerProperties = map(resource.get("Properties"), at + ".Properties");
+                String contentKey = switch (type) {
+                    case SERVERLESS_LAYER -> "ContentUri";
+                    case LAMBDA_LAYER -> "Content";
+                    default -> throw new SamTemplate.Invalid(where, "Ref to '" + layerId + "', a " + type + ", not a layer; Layers take "
+                            + "!Ref of an " + SERVERLESS_LAYER + " of this template");
+                };
+                var contentWhere = at + ".Properties." + contentKey;
+                if (!layerProperties.containsKey(contentKey)) {
+                    throw new SamTemplate.Invalid(contentWhere, "is required: the layer's directory, relative to the template");
+                }
+                directories.add(localDirectory(layerProperties.get(contentKey), contentWhere, "the layer's directory"));
+                layerWheres.add(contentWhere);
+                continue;
+            }
+            var value = intrinsics.resolve(item, where);
+            var shown = value instanceof SamIntrinsics.Unresolved unresolved ? unresolved.what() : String.valueOf(value);
+            throw new SamTemplate.Invalid(where, "layer '" + shown + "' is not in this template; esb supports only local layers: a !Ref to "
+                    + "an " + SERVERLESS_LAYER + " whose ContentUri is a directory");
+        }
+        return directories;
+    }
+
+    private static void addLayers(List<Map.Entry<String, Object>> entries, Object layers, String where) {
+        if (layers == null) {
+            return;
+        }
+        if (!(layers instanceof List<?> list)) {
+            throw new SamTemplate.Invalid(where, "must be a list of layers");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            entries.add(Map.entry(where + "[" + i + "]", list.get(i)));
+        }
+    }
+
+    /** The function's own Architectures, else Globals': one list, never the two concatenated (Lambda takes one value). */
+    private List<String> architectures() {
+        if (!own.containsKey("Architectures") && !globals.containsKey("Architectures")) {
+            return null;
+        }
+        var where = architecturesWhere();
+        var value = intrinsics.resolve(own.containsKey("Architectures") ? own.get("Architectures") : globals.get("Architectures"), where);
+        if (!(value instanceof List<?> list)) {
+            throw new SamTemplate.Invalid(where, "must be a list of one architecture: [x86_64] or [arm64]");
+        }
+        var result = new ArrayList<String>();
+        for (var item : list) {
+            var text = SamIntrinsics.text(item);
+            if (text == null) {
+                throw new SamTemplate.Invalid(where, "must be a list of one architecture: [x86_64] or [arm64]");
+            }
+            result.add(text.trim());
+        }
+        return result;
+    }
+
+    private String architecturesWhere() {
+        return (own.containsKey("Architectures") ? base + ".Properties." : "Globals.Function.") + "Architectures";
     }
 
     // ---- image ----
@@ -181,10 +376,8 @@ final class SamFunctions {
     private String imageUri() {
         var where = where("ImageUri");
         if (!properties.containsKey("ImageUri")) {
-            var zip = properties.keySet().stream().filter(ZIP_PROPERTIES::contains).sorted().toList();
-            throw new SamTemplate.Invalid(where, "function '" + logicalId + "' has no image: set PackageType: Image with ImageUri, "
-                    + "or Metadata Dockerfile and DockerContext to build one"
-                    + (zip.isEmpty() ? "" : " (it has " + String.join(", ", zip) + ": Zip functions are not supported, esb runs container images)"));
+            throw new SamTemplate.Invalid(where, "function '" + logicalId + "' has no image: set ImageUri, or Metadata Dockerfile and "
+                    + "DockerContext to build one (or PackageType: Zip with Runtime, Handler and CodeUri)");
         }
         var value = intrinsics.resolve(properties.get("ImageUri"), where);
         if (value instanceof SamIntrinsics.Unresolved unresolved) {
@@ -386,6 +579,15 @@ final class SamFunctions {
             }
         }
         return result;
+    }
+
+    @SafeVarargs
+    private static Set<String> union(Set<String>... sets) {
+        var all = new java.util.HashSet<String>();
+        for (var set : sets) {
+            all.addAll(set);
+        }
+        return Set.copyOf(all);
     }
 
     private static boolean isIntrinsic(Map<?, ?> map) {

@@ -26,7 +26,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * An AWS SAM template read as a source of functions ({@code esb.sam.template}): its {@code AWS::Serverless::Function}
  * resources as {@link FunctionSettings}, the {@link ImageBuild}s of those built from a Dockerfile, and what the
  * template holds that esb ignores. Reading is a pure function of the file and the given values: it logs nothing and
- * starts nothing. A malformed template, or a function without an image, throws a {@link ConfigException} naming the
+ * starts nothing. A malformed template, or a function without an image or code, throws a {@link ConfigException} naming the
  * file and the place in it.
  */
 public record SamTemplate(Path path, Map<String, FunctionSettings> functions, Map<String, ImageBuild> builds, List<String> unsupported) {
@@ -65,9 +65,11 @@ public record SamTemplate(Path path, Map<String, FunctionSettings> functions, Ma
 
     /**
      * Reads {@code template}. {@code parameterOverrides} replace Parameters' defaults (from {@code esb.sam.parameters});
-     * {@code pseudo} comes from {@link #pseudoParameters}.
+     * {@code pseudo} comes from {@link #pseudoParameters}; {@code runtimes} ({@code esb.runtimes}) give Zip functions
+     * their image.
      */
-    public static SamTemplate read(Path template, Map<String, String> parameterOverrides, Map<String, String> pseudo) {
+    public static SamTemplate read(Path template, Map<String, String> parameterOverrides, Map<String, String> pseudo,
+                                   Map<String, String> runtimes) {
         var file = template.toAbsolutePath().normalize();
         String text;
         try {
@@ -78,7 +80,7 @@ public record SamTemplate(Path path, Map<String, FunctionSettings> functions, Ma
             throw new ConfigException(KEY, "cannot read " + file + ": " + e.getMessage());
         }
         try {
-            return read(file, SamYaml.parse(text), parameterOverrides, pseudo);
+            return read(file, SamYaml.parse(text), parameterOverrides, pseudo, runtimes);
         } catch (SamYaml.Malformed e) {
             throw ConfigException.inFile(KEY, "SAM template", file.toString(), e.where, e.getMessage());
         } catch (Invalid e) {
@@ -86,7 +88,8 @@ public record SamTemplate(Path path, Map<String, FunctionSettings> functions, Ma
         }
     }
 
-    private static SamTemplate read(Path file, Object document, Map<String, String> overrides, Map<String, String> pseudo) {
+    private static SamTemplate read(Path file, Object document, Map<String, String> overrides, Map<String, String> pseudo,
+                                    Map<String, String> runtimes) {
         if (!(document instanceof Map<?, ?>)) {
             throw new Invalid("document", "a SAM template must be a mapping with Resources");
         }
@@ -118,6 +121,9 @@ public record SamTemplate(Path path, Map<String, FunctionSettings> functions, Ma
             if (!(resource.get("Type") instanceof String type) || type.isBlank()) {
                 throw new Invalid("Resources." + id + ".Type", "is required");
             }
+            if (type.equals(SamFunctions.SERVERLESS_LAYER) || type.equals(SamFunctions.LAMBDA_LAYER)) {
+                continue; // read where a function refers to it
+            }
             if (!type.equals(FUNCTION_TYPE)) {
                 unsupported.add("Resources." + id + " (" + type + ")");
                 continue;
@@ -128,7 +134,7 @@ public record SamTemplate(Path path, Map<String, FunctionSettings> functions, Ma
             if (resource.containsKey("Condition")) {
                 unsupported.add("Resources." + id + ".Condition (the function is always defined)");
             }
-            var result = SamFunctions.read(id, resource, globalFunction, file.getParent(), intrinsics, unsupported);
+            var result = SamFunctions.read(id, resource, globalFunction, resources, file.getParent(), intrinsics, runtimes, unsupported);
             functions.put(id, result.settings());
             if (result.build() != null) {
                 builds.put(id, result.build());

@@ -6,6 +6,8 @@ import io.esb.config.ConfigException;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
 import io.esb.config.ImageBuild;
+import io.esb.config.InvokeMode;
+import io.esb.config.ZipCode;
 import io.esb.route.RouteSettings;
 import io.esb.config.SettingsLoader;
 import io.esb.route.PayloadFormat;
@@ -312,16 +314,25 @@ class SamTemplateTest {
     }
 
     @Test
-    void aZipFunctionHasNoImage() throws IOException {
+    void aZipFunctionWhoseCodeIsNotBuiltSaysSo() throws IOException {
         var error = failure(function("""
                 Handler: app.handler
                 Runtime: python3.12
                 CodeUri: src/
                 """), "");
-        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.ImageUri': function 'Orders' has no image: set "
-                + "PackageType: Image with ImageUri, or Metadata Dockerfile and DockerContext to build one (it has CodeUri, Handler, Runtime: "
-                + "Zip functions are not supported, esb runs container images)");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.CodeUri': does not exist: "
+                + dir.resolve("src").toAbsolutePath().normalize() + "; build the function first, e.g. sam build");
         assertThat(error.key()).isEqualTo("esb.sam.template");
+    }
+
+    @Test
+    void aFunctionWithNeitherImageNorCode() throws IOException {
+        var error = failure(function("Timeout: 5\n"), "");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties': function 'Orders' has no code: set PackageType: "
+                + "Image with ImageUri (or Metadata Dockerfile and DockerContext to build one), or Runtime, Handler and CodeUri for a Zip function");
+        var image = failure(function("PackageType: Image\n"), "");
+        assertThat(image.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.ImageUri': function 'Orders' has no image: set "
+                + "ImageUri, or Metadata Dockerfile and DockerContext to build one (or PackageType: Zip with Runtime, Handler and CodeUri)");
     }
 
     @Test
@@ -335,9 +346,17 @@ class SamTemplateTest {
     }
 
     @Test
-    void explicitZipPackageType() throws IOException {
+    void aZipFunctionWithAnImageUri() throws IOException {
         var error = failure(function("PackageType: Zip\nImageUri: x:latest\n"), "");
-        assertThat(error.getMessage()).startsWith(prefix() + "Resources.Orders.Properties.PackageType': PackageType Zip is not supported");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.ImageUri': belongs to PackageType Image; a Zip "
+                + "function runs CodeUri on its Runtime, so remove one of them");
+    }
+
+    @Test
+    void anUnknownPackageType() throws IOException {
+        var error = failure(function("PackageType: Jar\nImageUri: x:latest\n"), "");
+        assertThat(error.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.PackageType': PackageType Jar is not supported: "
+                + "it is Image or Zip");
     }
 
     @Test
@@ -452,5 +471,197 @@ class SamTemplateTest {
         var error = catchThrowableOfType(ConfigException.class, () -> load(dir.resolve("nope.yaml"), ""));
         assertThat(error.getMessage()).isEqualTo("Invalid configuration at 'esb.sam.template': no such file: "
                 + dir.resolve("nope.yaml").toAbsolutePath().normalize());
+    }
+
+    // ---- Zip functions ----
+
+    /** Zip functions sharing Globals, with a layer of each kind; built code under .aws-sam/build as sam build leaves it. */
+    private static final String ZIP = """
+            Transform: AWS::Serverless-2016-10-31
+            Globals:
+              Function:
+                Runtime: java21
+                Timeout: 20
+                MemorySize: 512
+                Architectures: [arm64]
+                Layers:
+                  - !Ref SharedLayer
+                Environment:
+                  Variables:
+                    STAGE: dev
+            Resources:
+              Orders:
+                Type: AWS::Serverless::Function
+                Properties:
+                  PackageType: Zip
+                  Handler: shop.Orders::handleRequest
+                  CodeUri: .aws-sam/build/Orders
+                  Layers:
+                    - Ref: ToolsLayer
+                  Environment:
+                    Variables:
+                      TABLE: orders
+                  Events:
+                    Get:
+                      Type: HttpApi
+                      Properties: { Path: "/orders/{id}", Method: get }
+              Report:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Runtime: python3.12
+                  Handler: report.handler
+                  CodeUri: ./report/../.aws-sam/build/Report/
+                  Architectures: [x86_64]
+                  MemorySize: 256
+                Metadata:
+                  BuildMethod: python3.12
+              SharedLayer:
+                Type: AWS::Serverless::LayerVersion
+                Properties:
+                  LayerName: shared
+                  ContentUri: .aws-sam/build/SharedLayer
+                  CompatibleRuntimes: [java21]
+                Metadata:
+                  BuildMethod: java21
+              ToolsLayer:
+                Type: AWS::Lambda::LayerVersion
+                Properties:
+                  Content: layers/tools
+            """;
+
+    private Path built(String relative) throws IOException {
+        return Files.createDirectories(dir.resolve(relative)).toAbsolutePath().normalize();
+    }
+
+    @Test
+    void zipFunctionsResolveGlobalsLayersAndAbsolutePaths() throws IOException {
+        var orders = built(".aws-sam/build/Orders");
+        var report = built(".aws-sam/build/Report");
+        var shared = built(".aws-sam/build/SharedLayer");
+        var tools = built("layers/tools");
+        var settings = load(write("template.yaml", ZIP), "");
+
+        assertThat(settings.functions().get("Orders")).isEqualTo(new FunctionSettings("Orders", "public.ecr.aws/lambda/java:21",
+                Duration.ofSeconds(20), 512, 10, 0, 0.0, Map.of("STAGE", "dev", "TABLE", "orders"),
+                List.of(new RouteSettings("GET", "/orders/{id}", PayloadFormat.V2, false)), InvokeMode.PULL,
+                new ZipCode("java21", "shop.Orders::handleRequest", orders, List.of(shared, tools), "arm64")));
+        // No PackageType: SAM's default, Zip. Its own Runtime and Architectures beat Globals'; Globals' layers still apply.
+        assertThat(settings.functions().get("Report")).isEqualTo(new FunctionSettings("Report", "public.ecr.aws/lambda/python:3.12",
+                Duration.ofSeconds(20), 256, 10, 0, 0.0, Map.of("STAGE", "dev"), List.of(), InvokeMode.PULL,
+                new ZipCode("python3.12", "report.handler", report, List.of(shared), "x86_64")));
+        assertThat(settings.sam().functions()).containsOnlyKeys("Orders", "Report");
+        assertThat(settings.sam().builds()).isEmpty();
+        // LayerVersions, Globals' Runtime/Architectures/Layers and BuildMethod metadata are all understood: nothing to warn about.
+        assertThat(settings.sam().unsupported()).isEmpty();
+    }
+
+    @Test
+    void anOverriddenRuntimeImageIsUsedForTemplateFunctions() throws IOException {
+        built(".aws-sam/build/Orders");
+        built(".aws-sam/build/Report");
+        built(".aws-sam/build/SharedLayer");
+        built("layers/tools");
+        var settings = load(write("template.yaml", ZIP), "esb.runtimes.java21 = \"registry.local/lambda/java:21\"");
+        assertThat(settings.functions().get("Orders").image()).isEqualTo("registry.local/lambda/java:21");
+        assertThat(settings.functions().get("Report").image()).isEqualTo("public.ecr.aws/lambda/python:3.12");
+    }
+
+    @Test
+    void imageFunctionsArePullAndIgnoreGlobalsCodeButListTheirOwn() throws IOException {
+        var settings = load(write("template.yaml", """
+                Globals:
+                  Function:
+                    Runtime: java21
+                    Handler: a.B::h
+                    Layers: [!Ref Nothing]
+                Resources:
+                  Plain:
+                    Type: AWS::Serverless::Function
+                    Properties: { PackageType: Image, ImageUri: "esb-fixture:latest" }
+                  Odd:
+                    Type: AWS::Serverless::Function
+                    Properties: { ImageUri: "esb-fixture:latest", CodeUri: src, Architectures: [arm64] }
+                  Nothing:
+                    Type: AWS::SNS::Topic
+                """), "");
+        assertThat(settings.functions().get("Plain").mode()).isEqualTo(InvokeMode.PULL);
+        assertThat(settings.functions().get("Plain").isZip()).isFalse();
+        assertThat(settings.functions().get("Odd").isZip()).isFalse();
+        assertThat(settings.sam().unsupported()).containsExactly("Resources.Odd.Properties.CodeUri", "Resources.Odd.Properties.Architectures",
+                "Resources.Nothing (AWS::SNS::Topic)");
+    }
+
+    private static String zipFunction(String extra) {
+        return function("Runtime: java21\nHandler: a.B::h\nCodeUri: code\n" + extra);
+    }
+
+    @Test
+    void codeMustBeLocal() throws IOException {
+        built("code");
+        assertThat(failure(function("Runtime: java21\nHandler: a.B::h\nCodeUri: { Bucket: b, Key: k.zip }\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.CodeUri': is an S3 location; esb runs local code only: set it to the "
+                        + "function's code directory, a path relative to the template (sam build writes a template with such paths under "
+                        + ".aws-sam/build)");
+        assertThat(failure(function("Runtime: java21\nHandler: a.B::h\nCodeUri: s3://b/k.zip\n"), "").getMessage())
+                .startsWith(prefix() + "Resources.Orders.Properties.CodeUri': is an S3 location");
+        assertThat(failure(function("Runtime: java21\nHandler: a.B::h\nInlineCode: \"def handler(e, c): pass\"\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.InlineCode': InlineCode is not supported: put the code in a directory "
+                        + "and set CodeUri to it");
+        assertThat(failure("Globals:\n  Function:\n    CodeUri: missing\n" + function("Runtime: java21\nHandler: a.B::h\n"), "").getMessage())
+                .isEqualTo(prefix() + "Globals.Function.CodeUri': does not exist: " + dir.resolve("missing").toAbsolutePath().normalize()
+                        + "; build the function first, e.g. sam build");
+        assertThat(failure(function("Runtime: java21\nHandler: a.B::h\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.CodeUri': is required for a Zip function: the directory of its code, "
+                        + "relative to the template");
+    }
+
+    @Test
+    void layersMustBeLocalLayerVersions() throws IOException {
+        built("code");
+        var arn = failure(zipFunction("Layers:\n  - arn:aws:lambda:us-east-1:123456789012:layer:deps:3\n"), "");
+        assertThat(arn.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.Layers[0]': layer "
+                + "'arn:aws:lambda:us-east-1:123456789012:layer:deps:3' is not in this template; esb supports only local layers: a !Ref to "
+                + "an AWS::Serverless::LayerVersion whose ContentUri is a directory");
+        var globalArn = failure("Globals:\n  Function:\n    Layers: [!Sub \"arn:aws:lambda:${AWS::Region}:1:layer:x:1\"]\n"
+                + zipFunction(""), "");
+        assertThat(globalArn.getMessage()).startsWith(prefix() + "Globals.Function.Layers[0]': layer 'arn:aws:lambda:us-east-1:1:layer:x:1' "
+                + "is not in this template");
+        var notALayer = failure(zipFunction("Layers: [!Ref Topic]\n") + "  Topic:\n    Type: AWS::SNS::Topic\n", "");
+        assertThat(notALayer.getMessage()).isEqualTo(prefix() + "Resources.Orders.Properties.Layers[0]': Ref to 'Topic', a AWS::SNS::Topic, "
+                + "not a layer; Layers take !Ref of an AWS::Serverless::LayerVersion of this template");
+        var s3Layer = failure(zipFunction("Layers: [!Ref Deps]\n") + "  Deps:\n    Type: AWS::Serverless::LayerVersion\n"
+                + "    Properties:\n      ContentUri: { Bucket: b, Key: deps.zip }\n", "");
+        assertThat(s3Layer.getMessage()).startsWith(prefix() + "Resources.Deps.Properties.ContentUri': is an S3 location; esb runs local code "
+                + "only: set it to the layer's directory");
+        var missingLayer = failure(zipFunction("Layers: [!Ref Deps]\n") + "  Deps:\n    Type: AWS::Serverless::LayerVersion\n"
+                + "    Properties:\n      ContentUri: deps/\n", "");
+        assertThat(missingLayer.getMessage()).isEqualTo(prefix() + "Resources.Deps.Properties.ContentUri': does not exist: "
+                + dir.resolve("deps").toAbsolutePath().normalize() + "; build the layer first, e.g. sam build");
+        var noContent = failure(zipFunction("Layers: [!Ref Deps]\n") + "  Deps:\n    Type: AWS::Lambda::LayerVersion\n"
+                + "    Properties:\n      LayerName: deps\n", "");
+        assertThat(noContent.getMessage()).isEqualTo(prefix() + "Resources.Deps.Properties.Content': is required: the layer's directory, "
+                + "relative to the template");
+    }
+
+    @Test
+    void runtimeHandlerAndArchitecturesNameTheirProperty() throws IOException {
+        built("code");
+        assertThat(failure(function("Runtime: java8\nHandler: a.B::h\nCodeUri: code\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.Runtime': unknown runtime 'java8': known runtimes are dotnet8, java11, "
+                        + "java17, java21, nodejs18.x, nodejs20.x, nodejs22.x, provided.al2, provided.al2023, python3.11, python3.12, "
+                        + "python3.13, ruby3.3; add it under esb.runtimes");
+        assertThat(failure("Globals:\n  Function:\n    Runtime: go1.x\n" + function("Handler: main\nCodeUri: code\n"), "").getMessage())
+                .startsWith(prefix() + "Globals.Function.Runtime': unknown runtime 'go1.x'");
+        assertThat(failure(function("Runtime: java21\nCodeUri: code\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.Handler': is required for a Zip function and must be a string");
+        assertThat(failure(function("PackageType: Zip\nHandler: h\nCodeUri: code\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.Runtime': is required for a Zip function and must be a string");
+        assertThat(failure(zipFunction("Architectures: [arm64, x86_64]\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.Architectures': must be [\"x86_64\"] or [\"arm64\"], one architecture "
+                        + "(got [arm64, x86_64])");
+        assertThat(failure("Globals:\n  Function:\n    Architectures: [sparc]\n" + zipFunction(""), "").getMessage())
+                .startsWith(prefix() + "Globals.Function.Architectures': must be [\"x86_64\"] or [\"arm64\"]");
+        assertThat(failure(zipFunction("Architectures: arm64\n"), "").getMessage())
+                .isEqualTo(prefix() + "Resources.Orders.Properties.Architectures': must be a list of one architecture: [x86_64] or [arm64]");
     }
 }
