@@ -420,6 +420,14 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void runtimeApiHostAndPortFollowTheirEnvironmentVariables() {
+        // ${?VAR} looks at the root of the configuration before the environment, so root keys stand in for variables.
+        var config = ConfigFactory.parseString("ESB_RUNTIME_API_HOST = \"10.1.2.3\", ESB_RUNTIME_API_PORT = 9123")
+                .withFallback(ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf")).resolve();
+        assertThat(SettingsLoader.load(config).runtimeApi()).isEqualTo(new RuntimeApiSettings("10.1.2.3", 9123, 6_291_456L));
+    }
+
+    @Test
     void specHashCoversModeAndZipCode() throws Exception {
         var code = directory("code");
         var other = directory("other");
