@@ -17,6 +17,9 @@ import io.esb.docker.DockerSupervisor;
 import io.esb.function.AsyncInvoker;
 import io.esb.function.ContainerBudget;
 import io.esb.container.ContainerClient;
+import io.esb.function.ContainerChannels;
+import io.esb.runtimeapi.RuntimeApi;
+import io.esb.runtimeapi.RuntimeApiBinder;
 import io.esb.function.FunctionRegistry;
 import io.esb.function.FunctionTable;
 import io.esb.function.ImageBuilds;
@@ -32,7 +35,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * The root of the actor tree. From here: the DockerSupervisor ("docker"), the FunctionRegistry ("functions") with one
- * FunctionActor per function ("function-&lt;name&gt;-&lt;generation&gt;"), and the HTTP binding that routes requests to them.
+ * FunctionActor per function ("function-&lt;name&gt;-&lt;generation&gt;"), the Runtime API's binder ("runtime-api") that
+ * pull-mode containers fetch their invocations from, and the HTTP binding that routes requests to them.
  */
 public final class Guardian {
     private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -52,6 +56,13 @@ public final class Guardian {
             ctx.getSystem().getWhenTerminated().thenRun(metrics::close);
             var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, DockerMetrics.of(metrics)), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
+            // Pull mode: the Runtime API that containers' own runtime clients call, bound where they reach this host.
+            var runtimeApi = new RuntimeApi(ctx.getSystem(), settings.containers().readinessTimeout());
+            var runtimeApiSettings = settings.runtimeApi();
+            ctx.spawn(RuntimeApiBinder.create(runtimeApi, new RuntimeApiBinder.Listen(runtimeApiSettings.host(), runtimeApiSettings.port(),
+                    settings.docker().network(), runtimeApiSettings.maxResponseBytes(), settings.containers().readinessTimeout(),
+                    settings.timeouts().dockerAsk()), docker), "runtime-api");
+            var channels = new ContainerChannels(client, runtimeApi);
             var budget = ctx.spawn(ContainerBudget.create(settings.containers().maxTotal()), "container-budget");
             settings.sam().logSummary();
             // Builds the images of functions that come with a Dockerfile (SAM); idle unless one is configured.
@@ -60,7 +71,7 @@ public final class Guardian {
             var tablePublished = new CompletableFuture<FunctionTable>();
             // A request reads the table once; a call arriving at a drained actor has this long to come (its body read).
             var drainGrace = settings.timeouts().drainGrace();
-            registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, client, budget, metrics, builds, dockerState, table,
+            registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, channels, budget, metrics, builds, dockerState, table,
                     tablePublished, drainGrace), "functions"));
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, metrics, table::get), "async-invoker");
             if (settings.logging().containerLogs()) {

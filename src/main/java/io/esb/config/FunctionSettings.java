@@ -31,10 +31,10 @@ public record FunctionSettings(
         }
     }
 
-    /** An image function invoked in {@link InvokeMode#PULL} mode. */
+    /** An image function whose RIE serves on 8080 ({@link InvokeMode#PUSH}). */
     public FunctionSettings(String name, String image, Duration timeout, int memoryMb, int maxConcurrency, int minWarm, double cpus,
                             Map<String, String> environment, List<RouteSettings> routes) {
-        this(name, image, timeout, memoryMb, maxConcurrency, minWarm, cpus, environment, routes, InvokeMode.PULL, null);
+        this(name, image, timeout, memoryMb, maxConcurrency, minWarm, cpus, environment, routes, InvokeMode.PUSH, null);
     }
 
     /** Whether the function's code is a directory mounted into its runtime's image, rather than an image of its own. */

@@ -8,6 +8,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,10 +27,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * thread hand-offs per call (see BENCHMARKS.md). A container serves one invocation at a time, so one connection and one
  * thread per busy container is all a call needs.
  */
-public final class ContainerClient implements AutoCloseable {
+public final class ContainerClient implements ContainerChannel, AutoCloseable {
     static final String INVOKE_PATH = "/2015-03-31/functions/function/invocations";
+    /** Extra time past the function timeout, so the RIE's own timeout answer arrives before the gateway gives up. */
+    private static final Duration TIMEOUT_GRACE = Duration.ofSeconds(1);
     /** A refused connect costs microseconds, so polling often shortens every cold start at no real cost. */
     private static final long PROBE_PAUSE_MILLIS = 2;
+
+    private static final CompletionStage<Map<String, String>> NOTHING_TO_ADD = CompletableFuture.completedFuture(Map.of());
 
     private final ContainerSettings settings;
     private final long maxResponseBytes;
@@ -70,6 +75,27 @@ public final class ContainerClient implements AutoCloseable {
     public CompletionStage<Boolean> awaitReady(String host, int port, Duration within) {
         var address = new InetSocketAddress(host, port);
         return onIoThread(() -> probeUntilReady(address, System.nanoTime() + within.toNanos()), false);
+    }
+
+    @Override
+    public CompletionStage<Map<String, String>> containerEnvironment() {
+        return NOTHING_TO_ADD;
+    }
+
+    @Override
+    public CompletionStage<InvokeOutcome> invoke(ContainerAddress container, InvokeRequest request) {
+        return invoke(container.host(), container.port(), request.event(), request.requestId(), request.functionTimeout().plus(TIMEOUT_GRACE));
+    }
+
+    @Override
+    public CompletionStage<Readiness> awaitReady(ContainerAddress container, Duration within) {
+        return awaitReady(container.host(), container.port(), within).thenApply(ready -> ready ? Readiness.READY
+                : Readiness.notReady("its RIE did not answer on " + container.host() + ":" + container.port()));
+    }
+
+    @Override
+    public void release(ContainerAddress container) {
+        release(container.host(), container.port());
     }
 
     /** Closes the idle connection of the container at {@code host:port}; call it when the container is discarded. */

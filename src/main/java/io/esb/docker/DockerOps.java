@@ -2,10 +2,13 @@ package io.esb.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.model.Volume;
 
 import java.util.List;
 
@@ -33,22 +36,29 @@ public final class DockerOps {
     }
 
     /**
-     * Creates and starts a container with 8080 published on 127.0.0.1 at an ephemeral port, or, when {@code network}
-     * names one, on that network with nothing published, reached at its address there. A container that was
-     * created but would not start is removed again, so a failed cold start leaves nothing behind.
+     * Creates and starts a container. An RIE container ({@link ContainerSpec#publishRie}) has 8080 published on
+     * 127.0.0.1 at an ephemeral port, or, when {@code network} names one, joins that network with nothing published and
+     * is reached at its address there. A Runtime API container publishes nothing: it calls the gateway, which knows it
+     * by its address on its network (the default bridge, or {@code network}), answered as the started container's
+     * host with port 0. A container that was created but would not start is removed again, so a failed cold start
+     * leaves nothing behind.
      */
     public static DockerOperation<StartedContainer> createAndStart(ContainerSpec spec, String network) {
         return client -> {
             var port = ExposedPort.tcp(RIE_PORT);
             var bindings = new Ports();
-            boolean publish = network == null || network.isEmpty();
+            boolean ownNetwork = network != null && !network.isEmpty();
+            boolean publish = spec.publishRie() && !ownNetwork;
             if (publish) {
                 bindings.bind(port, new Ports.Binding("127.0.0.1", ""));
             }
             var env = spec.environment().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+            var mounts = spec.readOnlyMounts().entrySet().stream()
+                    .map(m -> new Bind(m.getKey(), new Volume(m.getValue()), AccessMode.ro)).toList();
             var hostConfig = HostConfig.newHostConfig()
                     .withPortBindings(bindings)
-                    .withNetworkMode(publish ? null : network)
+                    .withNetworkMode(ownNetwork ? network : null)
+                    .withBinds(mounts)
                     .withMemory(spec.memoryBytes())
                     .withMemorySwap(spec.memoryBytes())
                     .withSecurityOpts(List.of("no-new-privileges"))
@@ -56,23 +66,28 @@ public final class DockerOps {
             if (spec.cpus() > 0) {
                 hostConfig.withNanoCPUs((long) (spec.cpus() * 1_000_000_000L));
             }
-            var created = client.createContainerCmd(spec.image())
+            var create = client.createContainerCmd(spec.image())
                     .withName(spec.name())
                     .withLabels(spec.labels())
                     .withEnv(env)
-                    .withExposedPorts(port)
-                    .withHostConfig(hostConfig)
-                    .exec();
-            var id = created.getId();
+                    .withHostConfig(hostConfig);
+            if (spec.publishRie()) {
+                create.withExposedPorts(port);
+            }
+            if (!spec.command().isEmpty()) {
+                create.withCmd(spec.command());
+            }
+            var id = create.exec().getId();
             try {
                 client.startContainerCmd(id).exec();
                 var inspected = client.inspectContainerCmd(id).exec();
                 if (!publish) {
-                    var joined = inspected.getNetworkSettings().getNetworks().get(network);
-                    if (joined == null || joined.getIpAddress() == null || joined.getIpAddress().isEmpty()) {
-                        throw new IllegalStateException("container " + id + " has no address on network " + network);
+                    var address = ownNetwork ? addressOn(inspected, network) : inspected.getNetworkSettings().getIpAddress();
+                    if (address == null || address.isEmpty()) {
+                        throw new IllegalStateException("container " + id + " has no address on network "
+                                + (ownNetwork ? network : "bridge"));
                     }
-                    return new StartedContainer(id, spec.name(), RIE_PORT, joined.getIpAddress());
+                    return new StartedContainer(id, spec.name(), spec.publishRie() ? RIE_PORT : 0, address);
                 }
                 var published = inspected.getNetworkSettings().getPorts().getBindings().get(port);
                 if (published == null || published.length == 0) {
@@ -83,6 +98,32 @@ public final class DockerOps {
                 removeQuietly(client, id);
                 throw e;
             }
+        };
+    }
+
+    private static String addressOn(com.github.dockerjava.api.command.InspectContainerResponse inspected, String network) {
+        var joined = inspected.getNetworkSettings().getNetworks().get(network);
+        return joined == null ? null : joined.getIpAddress();
+    }
+
+    /**
+     * The address of a network's gateway on this host (the bridge), where its containers reach the host: the Runtime
+     * API listens there. {@code network} empty: Docker's default bridge.
+     */
+    public static DockerOperation<String> networkGateway(String network) {
+        return client -> {
+            var name = network == null || network.isEmpty() ? "bridge" : network;
+            var inspected = client.inspectNetworkCmd().withNetworkId(name).exec();
+            var configs = inspected.getIpam() == null ? null : inspected.getIpam().getConfig();
+            if (configs != null) {
+                for (var config : configs) {
+                    var gateway = config.getGateway();
+                    if (gateway != null && !gateway.isEmpty() && !gateway.contains(":")) {
+                        return gateway.contains("/") ? gateway.substring(0, gateway.indexOf('/')) : gateway;
+                    }
+                }
+            }
+            throw new IllegalStateException("Docker network '" + name + "' has no IPv4 gateway address");
         };
     }
 

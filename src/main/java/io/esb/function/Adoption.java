@@ -20,8 +20,10 @@ final class Adoption {
     /**
      * {@code running}: the ids of the listed containers that run, so the pool drops its idle ones not among them.
      * {@code toProbe}: the containers to check for readiness, each then adopted or removed ({@link #afterProbe}).
+     * {@code toRemove}: running containers that can never serve this gateway: a pull-mode container not in the pool
+     * lost its runtime's connection to the Runtime API of the gateway that started it.
      */
-    record Plan(Set<String> running, List<StartedContainer> toProbe) {}
+    record Plan(Set<String> running, List<StartedContainer> toProbe, List<String> toRemove) {}
 
     /** What becomes of a probed container. */
     enum AfterProbe {
@@ -35,14 +37,17 @@ final class Adoption {
 
     private final String network;
     private final Duration probeWindow;
+    private final boolean pull;
+    private final long startedEpochSeconds = java.time.Instant.now().getEpochSecond();
 
     /**
      * @param network          {@code esb.docker.network}; empty when containers publish a port
      * @param adoptionProbe    how long a container reached through its published port gets to answer
      * @param readinessTimeout how long one on a network gets
      */
-    Adoption(String network, Duration adoptionProbe, Duration readinessTimeout) {
+    Adoption(String network, Duration adoptionProbe, Duration readinessTimeout, boolean pull) {
         this.network = network;
+        this.pull = pull;
         // On a network no port proxy can have died with the daemon: a running container that is slow to answer is
         // only slow (as a gateway that has just started is), so it gets the readiness timeout.
         this.probeWindow = network.isEmpty() ? adoptionProbe : readinessTimeout;
@@ -56,18 +61,26 @@ final class Adoption {
     Plan plan(List<ManagedContainer> listing, boolean adopt, String specHash, Predicate<String> knownOrReadying) {
         var running = new HashSet<String>();
         var toProbe = new ArrayList<StartedContainer>();
+        var toRemove = new ArrayList<String>();
         for (var container : listing) {
             if (!container.running()) {
                 continue;
             }
             running.add(container.id());
+            if (pull) {
+                // One created since this actor started may be its own cold start, not yet known to the pool.
+                if (!knownOrReadying.test(container.id()) && container.createdEpochSeconds() < startedEpochSeconds) {
+                    toRemove.add(container.id());
+                }
+                continue;
+            }
             // The address comes from the listing: the published port, or the container's IP on esb.docker.network.
             var address = container.addressOn(network);
             if (adopt && address != null && !knownOrReadying.test(container.id()) && specHash.equals(container.specHash())) {
                 toProbe.add(address);
             }
         }
-        return new Plan(running, toProbe);
+        return new Plan(running, toProbe, toRemove);
     }
 
     /** How long a listed container gets to answer its readiness probe. */

@@ -1,7 +1,11 @@
 package io.esb.function;
 
+import io.esb.container.ContainerAddress;
+import io.esb.container.ContainerChannel;
 import io.esb.container.ContainerClient;
 import io.esb.container.InvokeOutcome;
+import io.esb.container.InvokeRequest;
+import io.esb.container.Readiness;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -41,8 +45,6 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  */
 public final class FunctionActor {
     private static final Logger log = LoggerFactory.getLogger(FunctionActor.class);
-    /** Extra time the gateway gives a container past the function timeout, so the RIE's own timeout answer arrives first. */
-    private static final Duration TIMEOUT_GRACE = Duration.ofSeconds(1);
 
     public sealed interface Command {}
 
@@ -80,7 +82,10 @@ public final class FunctionActor {
 
     private record StartReplied(DockerReply<StartedContainer> reply) implements Command {}
 
-    private record ReadinessChecked(StartedContainer container, boolean ready, boolean adopted) implements Command {}
+    /** What the container needs to reach its channel (the Runtime API's address), or why it cannot be started. */
+    private record EnvironmentReady(java.util.Map<String, String> environment, Throwable error) implements Command {}
+
+    private record ReadinessChecked(StartedContainer container, Readiness readiness, boolean adopted) implements Command {}
 
     /** {@code replied}: the caller already has its answer, sent straight from the I/O thread that received it. */
     private record InvocationDone(Container container, Pending pending, boolean coldStart, InvokeOutcome outcome, boolean replied)
@@ -115,15 +120,15 @@ public final class FunctionActor {
      * they belong to a predecessor that is draining (live reload removed and re-added the function).
      */
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
-                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget, boolean adoptRunning) {
-        return create(function, settings, docker, client, budget, FunctionMetrics.of(GatewayMetrics.disabled(), function.name()), adoptRunning);
+                                           ContainerChannel channel, ActorRef<ContainerBudget.Command> budget, boolean adoptRunning) {
+        return create(function, settings, docker, channel, budget, FunctionMetrics.of(GatewayMetrics.disabled(), function.name()), adoptRunning);
     }
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
-                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget, FunctionMetrics metrics,
+                                           ContainerChannel channel, ActorRef<ContainerBudget.Command> budget, FunctionMetrics metrics,
                                            boolean adoptRunning) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            var actor = new FunctionActor(ctx, timers, function, settings, docker, client, budget, metrics);
+            var actor = new FunctionActor(ctx, timers, function, settings, docker, channel, budget, metrics);
             actor.skipAdoption = !adoptRunning;
             return actor.behavior();
         }));
@@ -131,13 +136,13 @@ public final class FunctionActor {
 
     /** Without a gateway-wide container cap. */
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings,
-                                           ActorRef<DockerSupervisor.Command> docker, ContainerClient client) {
-        return create(function, settings, docker, client, null);
+                                           ActorRef<DockerSupervisor.Command> docker, ContainerChannel channel) {
+        return create(function, settings, docker, channel, null);
     }
 
     public static Behavior<Command> create(FunctionSettings function, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
-                                           ContainerClient client, ActorRef<ContainerBudget.Command> budget) {
-        return create(function, settings, docker, client, budget, true);
+                                           ContainerChannel channel, ActorRef<ContainerBudget.Command> budget) {
+        return create(function, settings, docker, channel, budget, true);
     }
 
     private final ActorContext<Command> ctx;
@@ -145,7 +150,9 @@ public final class FunctionActor {
     private FunctionSettings function;
     private final EsbSettings settings;
     private final ActorRef<DockerSupervisor.Command> docker;
-    private final ContainerClient client;
+    private final ContainerChannel channel;
+    /** The function's ARN, as its runtime is told it. */
+    private final String functionArn;
     private final BudgetLink budget;
     private final FunctionMetrics metrics;
     private final FunctionPool<Pending> pool;
@@ -162,7 +169,7 @@ public final class FunctionActor {
     private boolean skipAdoption;
 
     private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function, EsbSettings settings,
-                          ActorRef<DockerSupervisor.Command> docker, ContainerClient client, ActorRef<ContainerBudget.Command> budget,
+                          ActorRef<DockerSupervisor.Command> docker, ContainerChannel channel, ActorRef<ContainerBudget.Command> budget,
                           FunctionMetrics metrics) {
         this.ctx = ctx;
         this.metrics = metrics;
@@ -170,14 +177,16 @@ public final class FunctionActor {
         this.function = function;
         this.settings = settings;
         this.docker = docker;
-        this.client = client;
+        this.channel = channel;
+        this.functionArn = "arn:aws:lambda:" + settings.region() + ":" + settings.accountId() + ":function:" + function.name();
         this.budget = new BudgetLink(budget, function.name(), ctx.getSelf());
         this.dockerAskTimeout = settings.timeouts().dockerAsk();
         var containers = settings.containers();
         this.pool = new FunctionPool<>(containers.maxQueueDepth(), containers.queueTimeout(), containers.idleTimeout(), this.budget.capped(),
                 function.minWarm(), function.maxConcurrency());
         this.starter = new ContainerStarter(settings);
-        this.adoption = new Adoption(settings.docker().network(), settings.timeouts().adoptionProbe(), containers.readinessTimeout());
+        this.adoption = new Adoption(settings.docker().network(), settings.timeouts().adoptionProbe(), containers.readinessTimeout(),
+                function.mode() == io.esb.config.InvokeMode.PULL);
         timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.timeouts().reapEvery());
         ActorRef<DaemonState> daemonEvents = ctx.messageAdapter(DaemonState.class, DaemonChanged::new);
         ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, daemonEvents));
@@ -234,6 +243,7 @@ public final class FunctionActor {
                 .onMessage(InvocationDone.class, this::onInvocationDone)
                 .onMessage(GetStatus.class, this::onGetStatus)
                 .onMessage(StartPermitted.class, this::onStartPermitted)
+                .onMessage(EnvironmentReady.class, this::onEnvironmentReady)
                 .onMessage(StartReplied.class, this::onStartReplied)
                 .onMessage(ReadinessChecked.class, this::onReadinessChecked)
                 .onMessage(OomInspected.class, this::onOomInspected)
@@ -272,8 +282,8 @@ public final class FunctionActor {
         var self = ctx.getSelf();
         var containerId = container.id;
         long sent = System.nanoTime();
-        metrics.containerCall(client.invoke(container.host, container.port, invocation.event(), invocation.requestId(),
-                function.timeout().plus(TIMEOUT_GRACE)), sent)
+        metrics.containerCall(channel.invoke(container.address(), new InvokeRequest(invocation.requestId(), invocation.event(),
+                function.timeout(), functionArn, invocation.clientContext())), sent)
                 .whenComplete((answer, error) -> {
                     var outcome = answer != null ? answer
                             : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false);
@@ -356,7 +366,9 @@ public final class FunctionActor {
         try {
             log.error("Lambda invocation failed for function '{}'", function.name(),
                     kv("function_name", function.name()),
-                    kv("target_url", ContainerClient.invokeUrl(container.host, container.port)),
+                    // A pull-mode container is reached through the Runtime API, where it calls from its address.
+                    kv("target_url", container.port > 0 ? ContainerClient.invokeUrl(container.host, container.port)
+                            : "runtime-api://" + container.host),
                     kv("error_type", errorType),
                     kv("error_detail", detail));
         } finally {
@@ -426,19 +438,32 @@ public final class FunctionActor {
 
     private void startContainer() {
         pool.startLaunched();
+        // A pull-mode container is told where the Runtime API listens; a push-mode one needs nothing (completed at once).
+        ctx.pipeToSelf(channel.containerEnvironment(), EnvironmentReady::new);
+    }
+
+    private Behavior<Command> onEnvironmentReady(EnvironmentReady ready) {
+        if (ready.error() != null) {
+            pool.startAborted();
+            budget.release();
+            startFailed(InvocationResult.Reason.START_FAILED, rootMessage(ready.error()));
+            return Behaviors.same();
+        }
         var newest = pool.newestWaiter();
         var requestId = newest == null ? null : newest.invocation().requestId();
-        var start = starter.coldStart(function);
+        var start = starter.coldStart(function, ready.environment());
         metrics.coldStartBegan(start.spec().name());
         askDocker("create-and-start", requestId, start.createAndStart(), start.undo(), StartReplied::new);
+        return Behaviors.same();
     }
 
     private Behavior<Command> onStartReplied(StartReplied started) {
         if (started.reply() instanceof DockerReply.Ok<StartedContainer> ok) {
             var container = ok.value();
             pool.startCreated(container.id());
-            ctx.pipeToSelf(client.awaitReady(container.host(), container.hostPort(), settings.containers().readinessTimeout()),
-                    (ready, error) -> new ReadinessChecked(container, Boolean.TRUE.equals(ready), false));
+            ctx.pipeToSelf(channel.awaitReady(address(container), settings.containers().readinessTimeout()),
+                    (readiness, error) -> new ReadinessChecked(container, readiness != null ? readiness
+                            : Readiness.notReady(rootMessage(error)), false));
         } else {
             pool.startAborted();
             budget.release();
@@ -448,29 +473,60 @@ public final class FunctionActor {
         return Behaviors.same();
     }
 
+    private static String rootMessage(Throwable error) {
+        var root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+    }
+
+    private static ContainerAddress address(StartedContainer container) {
+        return new ContainerAddress(container.id(), container.host(), container.hostPort());
+    }
+
     private Behavior<Command> onReadinessChecked(ReadinessChecked checked) {
         var started = checked.container();
+        boolean ready = checked.readiness().ready();
         if (checked.adopted()) {
-            adoptionChecked(started, checked.ready());
+            adoptionChecked(started, ready);
             return Behaviors.same();
         }
         pool.startSettled(started.id());
-        metrics.coldStartEnded(started.name(), checked.ready());
-        if (checked.ready() && pool.known(started.id())) {
+        metrics.coldStartEnded(started.name(), ready);
+        if (ready && pool.known(started.id())) {
             // Adopted while its own readiness check ran (the daemon came back meanwhile): already in the pool.
             budget.release();
             startContainersForQueue();
-        } else if (checked.ready()) {
+        } else if (ready) {
             log.info("Container ready", kv("function_name", function.name()), kv("container_id", started.id()),
                     kv("host", started.host()), kv("host_port", started.hostPort()));
             makeAvailable(new Container(started.id(), started.host(), started.hostPort(), false, System.nanoTime()));
         } else {
+            channel.release(address(started));
             remove(started.id());
             budget.release();
-            startFailed(InvocationResult.Reason.START_FAILED, "container " + started.name() + " did not answer within "
-                    + settings.containers().readinessTimeout().toMillis() + " ms (esb.containers.readiness-timeout)");
+            var initError = checked.readiness().initError();
+            if (initError != null) {
+                initFailed(started, initError);
+            } else {
+                startFailed(InvocationResult.Reason.START_FAILED, "container " + started.name() + " did not answer within "
+                        + settings.containers().readinessTimeout().toMillis() + " ms (esb.containers.readiness-timeout)");
+            }
         }
         return Behaviors.same();
+    }
+
+    /**
+     * The function's own init failed (the runtime reported it through the Runtime API): as on AWS, the callers get
+     * that error as the function's error, not a gateway failure.
+     */
+    private void initFailed(StartedContainer started, byte[] initError) {
+        log.error("Function init failed", kv("function_name", function.name()), kv("container_id", started.id()),
+                kv("error_type", LambdaOutcome.errorTypeOf(initError)));
+        for (var waiter : pool.waitersNoneCanServe()) {
+            waiter.replyTo().tell(new InvocationResult.Completed(200, initError, "application/json", true, started.id(), null));
+        }
     }
 
     /** Queued callers are failed only when no container exists or is starting that could still serve them. */
@@ -484,7 +540,7 @@ public final class FunctionActor {
     // ---- containers going --------------------------------------------------------------------------------------------
 
     private void discard(Container container) {
-        client.release(container.host, container.port);
+        channel.release(container.address());
         pool.forget(container);
         remove(container.id);
         budget.release();
@@ -559,10 +615,16 @@ public final class FunctionActor {
             budget.release();
         }
         reportIdle();
+        for (var containerId : plan.toRemove()) {
+            log.warn("Removing a pull-mode container this gateway did not start; its runtime lost the Runtime API",
+                    kv("function_name", function.name()), kv("container_id", containerId));
+            remove(containerId);
+        }
         for (var started : plan.toProbe()) {
             pool.adoptionBegan();
-            ctx.pipeToSelf(client.awaitReady(started.host(), started.hostPort(), adoption.probeWindow()),
-                    (ready, error) -> new ReadinessChecked(started, Boolean.TRUE.equals(ready), true));
+            ctx.pipeToSelf(channel.awaitReady(address(started), adoption.probeWindow()),
+                    (readiness, error) -> new ReadinessChecked(started, readiness != null ? readiness
+                            : Readiness.notReady(rootMessage(error)), true));
         }
         startContainersForQueue(); // min-warm at boot and after the daemon returns
         return Behaviors.same();
@@ -579,7 +641,7 @@ public final class FunctionActor {
         } else if (next == Adoption.AfterProbe.REMOVE) {
             log.warn("Running container did not answer; not adopted, removing it", kv("function_name", function.name()),
                     kv("container_id", started.id()), kv("host", started.host()), kv("host_port", started.hostPort()));
-            client.release(started.host(), started.hostPort());
+            channel.release(address(started));
             remove(started.id());
         }
         startContainersForQueue(); // min-warm, now that adoption has settled

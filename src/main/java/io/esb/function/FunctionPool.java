@@ -39,6 +39,10 @@ final class FunctionPool<W extends FunctionPool.Waiter> {
             this.lastUsedNanos = nowNanos;
         }
 
+        io.esb.container.ContainerAddress address() {
+            return new io.esb.container.ContainerAddress(id, host, port);
+        }
+
         @Override
         public String toString() {
             return id;

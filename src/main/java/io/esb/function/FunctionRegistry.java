@@ -1,6 +1,5 @@
 package io.esb.function;
 
-import io.esb.container.ContainerClient;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -59,13 +58,13 @@ public final class FunctionRegistry {
      * @param drainGrace how long a drained actor lingers for calls from requests that looked the function up just
      *                   before a reload (their body was still arriving)
      */
-    public static Behavior<Command> create(EsbSettings settings, ActorRef<DockerSupervisor.Command> docker, ContainerClient client,
+    public static Behavior<Command> create(EsbSettings settings, ActorRef<DockerSupervisor.Command> docker, ContainerChannels channels,
                                            ActorRef<ContainerBudget.Command> budget, GatewayMetrics metrics,
                                            ActorRef<ImageBuilds.Command> builds, DockerSupervisor.Shared dockerState,
                                            AtomicReference<FunctionTable> published, CompletableFuture<FunctionTable> started,
                                            Duration drainGrace) {
         return Behaviors.setup(ctx -> {
-            var registry = new FunctionRegistry(ctx, settings, docker, client, budget, metrics, builds, dockerState, published, drainGrace);
+            var registry = new FunctionRegistry(ctx, settings, docker, channels, budget, metrics, builds, dockerState, published, drainGrace);
             started.complete(published.get());
             return registry.behavior();
         });
@@ -73,7 +72,7 @@ public final class FunctionRegistry {
 
     private final ActorContext<Command> ctx;
     private final ActorRef<DockerSupervisor.Command> docker;
-    private final ContainerClient client;
+    private final ContainerChannels channels;
     private final ActorRef<ContainerBudget.Command> budget;
     private final GatewayMetrics metrics;
     private final ActorRef<ImageBuilds.Command> builds;
@@ -87,13 +86,13 @@ public final class FunctionRegistry {
     private final Map<ActorRef<FunctionActor.Command>, FunctionSettings> draining = new HashMap<>();
 
     private FunctionRegistry(ActorContext<Command> ctx, EsbSettings settings, ActorRef<DockerSupervisor.Command> docker,
-                             ContainerClient client, ActorRef<ContainerBudget.Command> budget, GatewayMetrics metrics,
+                             ContainerChannels channels, ActorRef<ContainerBudget.Command> budget, GatewayMetrics metrics,
                              ActorRef<ImageBuilds.Command> builds, DockerSupervisor.Shared dockerState,
                              AtomicReference<FunctionTable> published, Duration drainGrace) {
         this.ctx = ctx;
         this.settings = settings;
         this.docker = docker;
-        this.client = client;
+        this.channels = channels;
         this.budget = budget;
         this.metrics = metrics;
         this.builds = builds;
@@ -176,7 +175,7 @@ public final class FunctionRegistry {
 
     private ActorRef<FunctionActor.Command> spawn(FunctionSettings function, boolean adoptRunning) {
         var name = "function-" + function.name() + "-" + generation;
-        var behavior = FunctionActor.create(function, settings, docker, client, budget, FunctionMetrics.of(metrics, function.name()), adoptRunning);
+        var behavior = FunctionActor.create(function, settings, docker, channels.forMode(function.mode()), budget, FunctionMetrics.of(metrics, function.name()), adoptRunning);
         var build = settings.sam().builds().get(function.name());
         // A function built from a Dockerfile answers 503 behind a gate until its image exists.
         ActorRef<FunctionActor.Command> ref = build == null || builds == null ? ctx.spawn(behavior, name)

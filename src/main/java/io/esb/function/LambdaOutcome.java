@@ -47,6 +47,11 @@ public sealed interface LambdaOutcome {
         return new Success(body, completed.logTail(), completed.coldStart());
     }
 
+    /** The errorType of a Lambda error payload, or null when it is not one. */
+    static String errorTypeOf(byte[] payload) {
+        return handlerErrorType(payload);
+    }
+
     /** {@code {"errorMessage": ..., "errorType": ...}} is how runtimes report an unhandled handler error. */
     private static String handlerErrorType(byte[] body) {
         if (body.length == 0 || body[0] != '{' || !contains(body, ERROR_TYPE_KEY)) {

@@ -81,11 +81,11 @@ class SettingsLoaderTest {
                 Map.of("GREETING", "hi", "COUNT", "3", "DEBUG", "true"),
                 List.of(new RouteSettings("GET", "/hello/{name}"),
                         new RouteSettings("ANY", "/files/{proxy+}"),
-                        new RouteSettings("POST", "/hello"))));
+                        new RouteSettings("POST", "/hello")), InvokeMode.PULL, null));
 
         // Defaults of a function that only names its image.
         assertThat(settings.functions().get("minimal")).isEqualTo(new FunctionSettings("minimal", "esb-fixture:latest",
-                Duration.ofSeconds(3), 128, 10, 0, 0.0, Map.of(), List.of()));
+                Duration.ofSeconds(3), 128, 10, 0, 0.0, Map.of(), List.of(), InvokeMode.PULL, null));
 
         assertThatThrownBy(() -> settings.functions().put("x", hello)).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> hello.environment().put("X", "y")).isInstanceOf(UnsupportedOperationException.class);

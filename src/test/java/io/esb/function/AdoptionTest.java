@@ -16,7 +16,7 @@ class AdoptionTest {
     private static final Duration PROBE = Duration.ofSeconds(2);
     private static final Duration READINESS = Duration.ofSeconds(30);
 
-    private final Adoption published = new Adoption("", PROBE, READINESS);
+    private final Adoption published = new Adoption("", PROBE, READINESS, false);
 
     @Test
     void runningContainersOfTheCurrentSpecNotYetPooledAreProbedAtTheirPublishedPort() {
@@ -52,7 +52,7 @@ class AdoptionTest {
 
     @Test
     void onANetworkContainersAreReachedAtTheirAddressThereAndGetTheReadinessTimeout() {
-        var onNetwork = new Adoption("esb-net", PROBE, READINESS);
+        var onNetwork = new Adoption("esb-net", PROBE, READINESS, false);
         var listing = List.of(
                 new ManagedContainer("net1", "name-net1", "fn", SPEC, true, 0, Map.of("esb-net", "172.18.0.5")),
                 new ManagedContainer("elsewhere", "name-elsewhere", "fn", SPEC, true, 0, Map.of("bridge", "172.17.0.5")),

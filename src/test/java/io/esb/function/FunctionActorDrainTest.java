@@ -221,7 +221,7 @@ class FunctionActorDrainTest extends ActorTestKitSupport {
                 esb.docker { instance-id = "drain-test", client-timeout = 2s }
                 # Adoption probes get 2 x ping-timeout; a fresh actor system's first HTTP request can take seconds.
                 esb.containers { readiness-timeout = 10s, ping-timeout = 5s, connect-timeout = 1s }
-                esb.functions.fn { image = "esb-fixture:latest", %s }
+                esb.functions.fn { image = "esb-fixture:latest", mode = push, %s }
                 """.formatted(functionExtra);
         return SettingsLoader.load(ConfigFactory.parseString(text).withFallback(ConfigFactory.defaultReference()).resolve());
     }

@@ -78,9 +78,10 @@ class FunctionDiffTest {
 
     @Test
     void aCpuLimitChangesTheSpecHashOnlyWhenSet() {
-        var without = functions("f { image = \"esb-fixture:latest\" }").get("f");
-        var with = functions("f { image = \"esb-fixture:latest\", cpus = 0.5 }").get("f");
-        var other = functions("f { image = \"esb-fixture:latest\", cpus = 1 }").get("f");
+        // Push mode: the containers made before modes existed were called that way.
+        var without = functions("f { image = \"esb-fixture:latest\", mode = push }").get("f");
+        var with = functions("f { image = \"esb-fixture:latest\", mode = push, cpus = 0.5 }").get("f");
+        var other = functions("f { image = \"esb-fixture:latest\", mode = push, cpus = 1 }").get("f");
         assertThat(with.containerSpecHash()).isNotEqualTo(without.containerSpecHash()).isNotEqualTo(other.containerSpecHash());
         // Without a limit the hash is what it was before CPU limits counted, so running containers are still adopted.
         assertThat(without.containerSpecHash()).isEqualTo(legacyHash(without));

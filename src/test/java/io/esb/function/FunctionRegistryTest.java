@@ -39,7 +39,7 @@ class FunctionRegistryTest extends ActorTestKitSupport {
         var dockerState = DockerSupervisor.sharedState(boot);
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, io.esb.observability.GatewayMetrics.disabled(), null, dockerState, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), channels(boot), null, io.esb.observability.GatewayMetrics.disabled(), null, dockerState, table, started,
                 Duration.ofMillis(100)));
 
         var first = started.get(10, TimeUnit.SECONDS);
@@ -105,7 +105,7 @@ class FunctionRegistryTest extends ActorTestKitSupport {
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, io.esb.observability.GatewayMetrics.disabled(), null, null, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), channels(boot), null, io.esb.observability.GatewayMetrics.disabled(), null, null, table, started,
                 Duration.ofSeconds(30)));
         var original = started.get(10, TimeUnit.SECONDS).ref("a");
 
@@ -130,7 +130,7 @@ class FunctionRegistryTest extends ActorTestKitSupport {
         var builds = testKit.<ImageBuilds.Command>createTestProbe();
         var table = new AtomicReference<FunctionTable>();
         var started = new CompletableFuture<FunctionTable>();
-        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), client(boot), null, io.esb.observability.GatewayMetrics.disabled(), builds.ref(), null, table, started,
+        var registry = testKit.spawn(FunctionRegistry.create(boot, docker.ref(), channels(boot), null, io.esb.observability.GatewayMetrics.disabled(), builds.ref(), null, table, started,
                 Duration.ofSeconds(30)));
         started.get(10, TimeUnit.SECONDS);
         // At startup the build removes containers of earlier images, so they are not adopted.
@@ -178,6 +178,12 @@ class FunctionRegistryTest extends ActorTestKitSupport {
             }
             Thread.sleep(10);
         }
+    }
+
+    /** The registry only hands a channel to each actor; these tests never reach a container through it. */
+    private static ContainerChannels channels(EsbSettings settings) {
+        var client = client(settings);
+        return new ContainerChannels(client, client);
     }
 
     private static ContainerClient client(EsbSettings settings) {

@@ -197,7 +197,7 @@ class SamTemplateTest {
         assertThat(builder).isEqualTo(new FunctionSettings("Builder", "builder:v1", Duration.ofSeconds(30), 256, 10, 0, 0.0,
                 Map.of("STAGE", "prod", "REGION", "eu-west-1", "SHARED", "from-globals", "MODE", "built"),
                 List.of(new RouteSettings("ANY", "/", PayloadFormat.V1, false),
-                        new RouteSettings("ANY", "/{proxy+}", PayloadFormat.V1, false))));
+                        new RouteSettings("ANY", "/{proxy+}", PayloadFormat.V1, false)), InvokeMode.PULL, null));
 
         var sam = settings.sam();
         assertThat(sam.path()).isEqualTo(dir.resolve("template.yaml").toAbsolutePath().normalize());
@@ -267,7 +267,7 @@ class SamTemplateTest {
             assertThat(logs.events()).extracting(e -> e.getLevel()).containsExactly(Level.INFO);
         }
         assertThat(settings.functions().get("Hello")).isEqualTo(new FunctionSettings("Hello", "esb-fixture:latest", Duration.ofSeconds(3),
-                128, 10, 0, 0.0, Map.of(), List.of()));
+                128, 10, 0, 0.0, Map.of(), List.of(), InvokeMode.PULL, null));
         assertThat(settings.sam().unsupported()).isEmpty();
     }
 

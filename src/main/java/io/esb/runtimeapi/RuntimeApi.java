@@ -1,0 +1,190 @@
+package io.esb.runtimeapi;
+
+import akka.actor.typed.ActorSystem;
+import io.esb.container.ContainerAddress;
+import io.esb.container.ContainerChannel;
+import io.esb.container.InvokeOutcome;
+import io.esb.container.InvokeRequest;
+import io.esb.container.Readiness;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Pull mode: function containers fetch their invocations from the gateway's Lambda Runtime API, as on AWS, so AWS's
+ * own runtime clients run unchanged. This is the channel a pull-mode FunctionActor uses, and the registry of the
+ * containers the {@link RuntimeApiListener} serves: each container is known by its address on the Docker network,
+ * which is where its calls come from, and reaches only its own invocations.
+ */
+public final class RuntimeApi implements ContainerChannel {
+    private static final Logger log = LoggerFactory.getLogger(RuntimeApi.class);
+    /** A runtime that dropped its connection mid-invocation has this long to come back before the invocation is lost. */
+    private static final Duration RECONNECT_GRACE = Duration.ofMillis(200);
+
+    private final ActorSystem<?> system;
+    private final Duration bindWait;
+    /** Each container's session by its address; a placeholder while a call from an address waits for it to register. */
+    private final ConcurrentHashMap<String, CompletableFuture<RuntimeSession>> sessions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Integer> openConnections = new ConcurrentHashMap<>();
+    private final CompletableFuture<InetSocketAddress> listening = new CompletableFuture<>();
+    private volatile String notListeningBecause = "the Runtime API listener has not started yet";
+
+    /** {@code bindWait}: how long a cold start waits for the listener to be bound (esb.containers.readiness-timeout). */
+    public RuntimeApi(ActorSystem<?> system, Duration bindWait) {
+        this.system = system;
+        this.bindWait = bindWait;
+    }
+
+    /** The listener is bound at {@code address}: containers started from now on are told it. */
+    void listening(InetSocketAddress address) {
+        listening.complete(address);
+    }
+
+    void notListening(String reason) {
+        notListeningBecause = reason;
+    }
+
+    /** Where the listener is bound, once it is; for tests and status. */
+    public CompletionStage<InetSocketAddress> address() {
+        return listening;
+    }
+
+    @Override
+    public CompletionStage<Map<String, String>> containerEnvironment() {
+        return listening.copy().orTimeout(bindWait.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((address, error) -> {
+                    if (error != null) {
+                        throw new IllegalStateException("the Runtime API is not listening (" + notListeningBecause + ")");
+                    }
+                    // Exactly host:port, no path: the Node runtime client accepts nothing else.
+                    return Map.of("AWS_LAMBDA_RUNTIME_API", address.getHostString() + ":" + address.getPort());
+                });
+    }
+
+    @Override
+    public CompletionStage<Readiness> awaitReady(ContainerAddress container, Duration within) {
+        var session = new RuntimeSession(container.id());
+        var slot = sessions.compute(container.host(), (address, old) -> old != null && !old.isDone() ? old : new CompletableFuture<>());
+        slot.complete(session);
+        if (slot.join() != session) {
+            sessions.put(container.host(), CompletableFuture.completedFuture(session));
+        }
+        return session.ready().toCompletableFuture().copy().completeOnTimeout(Readiness.notReady("its runtime did not call the Runtime API within "
+                + within.toMillis() + " ms (esb.containers.readiness-timeout)"), within.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public CompletionStage<InvokeOutcome> invoke(ContainerAddress container, InvokeRequest request) {
+        var slot = sessions.get(container.host());
+        var session = slot == null ? null : slot.getNow(null);
+        if (session == null || !session.containerId.equals(container.id())) {
+            return CompletableFuture.completedFuture(new InvokeOutcome.NotDelivered("ContainerGone", "container " + container.id()
+                    + " is not connected to the Runtime API"));
+        }
+        var delivery = new RuntimeSession.Delivery(request, traceId());
+        delivery.deadlineEpochMillis = System.currentTimeMillis() + request.functionTimeout().toMillis();
+        if (!session.offer(delivery)) {
+            return CompletableFuture.completedFuture(new InvokeOutcome.NotDelivered("ContainerBusy", "container " + container.id()
+                    + " is closed or already running an invocation"));
+        }
+        delivery.timer = system.classicSystem().scheduler().scheduleOnce(scala(request.functionTimeout()), () -> {
+            if (session.expire(delivery)) {
+                delivery.outcome.complete(new InvokeOutcome.Lost("Timeout", "no answer within " + request.functionTimeout().toMillis()
+                        + " ms", true));
+            }
+        }, system.executionContext());
+        return delivery.outcome;
+    }
+
+    @Override
+    public void release(ContainerAddress container) {
+        var slot = sessions.get(container.host());
+        var session = slot == null ? null : slot.getNow(null);
+        if (session == null || !session.containerId.equals(container.id())) {
+            return;
+        }
+        sessions.remove(container.host(), slot);
+        var held = session.close();
+        if (held[0] != null) {
+            answer(held[0], new InvokeOutcome.NotDelivered("ContainerGone", "container " + container.id() + " was removed"));
+        }
+        if (held[1] != null) {
+            answer(held[1], new InvokeOutcome.Lost("ContainerGone", "container " + container.id() + " was removed", false));
+        }
+    }
+
+    // ---- for the listener ------------------------------------------------------------------------------------------
+
+    /**
+     * The session of the container calling from {@code address}. A call can come before its container registered
+     * (the runtime started before Docker's answer reached the function); it waits up to {@code wait}. After that the
+     * caller is a stranger: null.
+     */
+    CompletionStage<RuntimeSession> session(String address, Duration wait) {
+        var slot = sessions.computeIfAbsent(address, a -> new CompletableFuture<>());
+        if (slot.isDone()) {
+            return slot;
+        }
+        return slot.copy().completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS).thenApply(session -> {
+            if (session == null) {
+                sessions.remove(address, slot);
+                log.warn("Runtime API call from an unknown address refused", kv("remote_address", address));
+            }
+            return session;
+        });
+    }
+
+    /** The answer for a delivery, once: its deadline timer is cancelled. */
+    static void answer(RuntimeSession.Delivery delivery, InvokeOutcome outcome) {
+        var timer = delivery.timer;
+        if (timer != null) {
+            timer.cancel();
+        }
+        delivery.outcome.complete(outcome);
+    }
+
+    void connectionOpened(String address) {
+        openConnections.merge(address, 1, Integer::sum);
+    }
+
+    /** The last connection from a container closed mid-invocation and none came back within a grace: its runtime is gone. */
+    void connectionClosed(String address) {
+        var left = openConnections.computeIfPresent(address, (a, open) -> open <= 1 ? null : open - 1);
+        if (left != null) {
+            return;
+        }
+        system.classicSystem().scheduler().scheduleOnce(scala(RECONNECT_GRACE), () -> {
+            if (openConnections.containsKey(address)) {
+                return;
+            }
+            var slot = sessions.get(address);
+            var session = slot == null ? null : slot.getNow(null);
+            var lost = session == null ? null : session.runtimeGone();
+            if (lost != null) {
+                answer(lost, new InvokeOutcome.Lost("RuntimeExited", "the runtime closed its connection to the Runtime API during the "
+                        + "invocation", false));
+            }
+        }, system.executionContext());
+    }
+
+    /** An X-Ray trace header of AWS's shape, for runtimes that read it. */
+    private static String traceId() {
+        var random = ThreadLocalRandom.current();
+        return String.format("Root=1-%08x-%024x;Parent=%016x;Sampled=0", System.currentTimeMillis() / 1000,
+                random.nextLong() & 0xffffffffffffL, random.nextLong());
+    }
+
+    private static scala.concurrent.duration.FiniteDuration scala(Duration duration) {
+        return scala.concurrent.duration.Duration.fromNanos(duration.toNanos());
+    }
+}
