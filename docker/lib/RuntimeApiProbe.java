@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * Listens on HOST at an ephemeral port (written to PORT_FILE), hands out the events one per
  * GET /2018-06-01/runtime/invocation/next (request ids req-1, req-2, ...; a deadline 10 s ahead), answers every POST
- * with 202, and prints each request it gets: "REQ <epoch ms> <method> <path>", one "H <name>: <value>" per header,
+ * with 202, and prints each request it gets: "REQ <epoch ms> <method> <path> <client ip:port>", one "H <name>: <value>" per header,
  * "B <body>". Exits 0 once every event has been answered and the runtime has asked for the next one again, or once
  * an init/error arrived; exits 3 after 60 s.
  */
@@ -55,7 +55,8 @@ public final class RuntimeApiProbe {
         byte[] body = ex.getRequestBody().readAllBytes();
         String path = ex.getRequestURI().getPath();
         StringBuilder log = new StringBuilder();
-        log.append("REQ ").append(System.currentTimeMillis()).append(' ').append(ex.getRequestMethod()).append(' ').append(path).append('\n');
+        log.append("REQ ").append(System.currentTimeMillis()).append(' ').append(ex.getRequestMethod()).append(' ').append(path)
+                .append(' ').append(ex.getRemoteAddress().getAddress().getHostAddress()).append(':').append(ex.getRemoteAddress().getPort()).append('\n');
         for (Map.Entry<String, List<String>> h : ex.getRequestHeaders().entrySet()) {
             for (String v : h.getValue()) log.append("H ").append(h.getKey()).append(": ").append(v).append('\n');
         }
