@@ -12,6 +12,10 @@
 # sources + this script + docker/lib/images.sh + `java -version`>; when both images
 # carry the current hash nothing is built ("up to date"). FORCE=1 rebuilds anyway.
 # Works with DOCKER_HOST (e.g. unix:///path/to/docker.sock); uses the docker CLI.
+#
+# First it runs, each with its own build hash (so each skips what is built): examples/zip-hello/build.sh (the zip
+# example's classes, jars and layer) and docker/build-runtime-java21.sh (esb-runtime-java21:latest, the image zip
+# functions of Runtime java21 run in).
 set -euo pipefail
 
 log_tag=build-images
@@ -39,6 +43,10 @@ print_sizes() {
     print_size "${spec%%=*}"
   done
 }
+
+# before this script takes the build lock: they take it themselves
+"$(dirname "$here")/examples/zip-hello/build.sh"
+"$here/build-runtime-java21.sh"
 
 require_daemon
 lock_builds

@@ -71,29 +71,34 @@ build_image() {
   fi
 }
 
-# jre_rootfs MODULES ROOTFS [JLINK_OPTIONS...]: a jlinked JRE with MODULES (comma-separated) at ROOTFS/opt/java,
-# plus the shared libraries of bin/java and of every library in it at the same paths as on the host, plus a little
-# /etc and a /tmp. The JRE is linked once per module list, options and JDK, in docker/.build/jre-<hash>, and copied.
-jre_rootfs() {
-  local modules=$1 rootfs=$2 key cache
-  shift 2
+# jlink_cached MODULES [JLINK_OPTIONS...]: sets `jre_cache` to a directory whose java/ is a jlinked JRE with MODULES
+# (comma-separated) of the JDK in `jdk`. Linked once per module list, options and JDK, in docker/.build/jre-<hash>.
+jlink_cached() {
+  local modules=$1 key compress=--compress=2
+  shift
   key=$( { echo "$modules $*"; "$jdk/bin/java" -version 2>&1; } | sha256sum | cut -c1-12)
-  cache="$build_dir/jre-$key"
-  if [[ ! -f $cache/.done ]]; then
-    log "jlinking a JRE with $modules${*:+ ($*)}"
-    rm -rf "$cache"
+  jre_cache="$build_dir/jre-$key"
+  if [[ ! -f $jre_cache/.done ]]; then
+    log "jlinking a JRE with $modules${*:+ ($*)} from $jdk"
+    # JDK 21+ names the levels zip-0..9 (the numbers are deprecated); zip-6 is what 2 was
+    if "$jdk/bin/jlink" --list-plugins 2>/dev/null | grep -q 'zip-\['; then compress=--compress=zip-6; fi
+    rm -rf "$jre_cache"
     "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files \
-      --no-man-pages --compress=2 "$@" --output "$cache/java" >/dev/null
-    rm -rf "$cache/java/legal"
-    touch "$cache/.done"
+      --no-man-pages "$compress" "$@" --output "$jre_cache/java" >/dev/null
+    rm -rf "$jre_cache/java/legal"
+    touch "$jre_cache/.done"
   fi
-  mkdir -p "$rootfs/opt" "$rootfs/tmp" "$rootfs/etc" "$rootfs/lib64"
-  cp -a "$cache/java" "$rootfs/opt/java"
+}
 
-  # the dynamic loader ends up at /lib64/ld-linux-x86-64.so.2
-  local libs lib loader
+# copy_shared_libs ROOTFS PATH...: copies into ROOTFS, at their host paths, the shared libraries that `ldd` lists for
+# the executables and *.so files under each PATH (a file or a directory), and the dynamic loader to
+# /lib64/ld-linux-x86-64.so.2. Libraries already inside ROOTFS are skipped.
+copy_shared_libs() {
+  local rootfs=$1 libs lib loader
+  shift
+  mkdir -p "$rootfs/lib64"
   mapfile -t libs < <(
-    find "$rootfs/opt/java" -type f \( -name '*.so' -o -path '*/bin/java' \) -print0 \
+    find "$@" -type f \( -name '*.so' -o -name '*.so.*' -o -path '*/bin/*' \) -print0 \
       | xargs -0 -n1 ldd 2>/dev/null \
       | awk '/=> \// {print $3} /^[[:space:]]*\/[^ ]*ld-linux[^ ]* \(/ {print $1}' \
       | grep -v "^$rootfs" | sort -u
@@ -107,12 +112,29 @@ jre_rootfs() {
   if [[ $loader != /lib64/ld-linux-x86-64.so.2 ]]; then
     cp -L "$loader" "$rootfs/lib64/ld-linux-x86-64.so.2"
   fi
+}
 
-  # a little /etc and a world-writable /tmp; everything readable by uid 65534 (nobody)
+# base_files ROOTFS: a little /etc and a world-writable /tmp; everything readable by uid 65534 (nobody).
+base_files() {
+  local rootfs=$1
+  mkdir -p "$rootfs/tmp" "$rootfs/etc"
   printf 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n' >"$rootfs/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
   chmod -R a+rX "$rootfs"
   chmod 1777 "$rootfs/tmp"
+}
+
+# jre_rootfs MODULES ROOTFS [JLINK_OPTIONS...]: a jlinked JRE with MODULES (comma-separated) at ROOTFS/opt/java,
+# plus the shared libraries of bin/java and of every library in it at the same paths as on the host, plus a little
+# /etc and a /tmp.
+jre_rootfs() {
+  local modules=$1 rootfs=$2
+  shift 2
+  jlink_cached "$modules" "$@"
+  mkdir -p "$rootfs/opt"
+  cp -a "$jre_cache/java" "$rootfs/opt/java"
+  copy_shared_libs "$rootfs" "$rootfs/opt/java"
+  base_files "$rootfs"
 }
 
 # cds_in_stage CONTEXT STAGE_TAG JAVA_ARGS...: builds CONTEXT (its Dockerfile COPYs rootfs/) as the image STAGE_TAG-<pid>,

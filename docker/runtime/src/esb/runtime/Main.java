@@ -28,8 +28,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * RIE-compatible runtime stub: serves POST /2015-03-31/functions/function/invocations
- * on 0.0.0.0:8080, one invocation at a time, under AWS_LAMBDA_FUNCTION_TIMEOUT.
+ * Runtime stub in two modes, like AWS base images:
+ * <ul>
+ * <li>push (RIE-compatible, the default): serves POST /2015-03-31/functions/function/invocations
+ * on 0.0.0.0:8080, one invocation at a time, under AWS_LAMBDA_FUNCTION_TIMEOUT;</li>
+ * <li>pull: when env AWS_LAMBDA_RUNTIME_API (host:port) is set, listens on nothing and fetches
+ * its invocations from that Runtime API instead ({@link RuntimeApiLoop}); the caller enforces the
+ * timeout there.</li>
+ * </ul>
  *
  * Handler: first program argument if given, else env ESB_HANDLER ("hello" or "fixture").
  * "--train" runs a short self-exercise on an ephemeral loopback port and exits
@@ -76,6 +82,11 @@ public final class Main {
         }
         String name = args.length > 0 ? args[0] : System.getenv("ESB_HANDLER");
         Handler h = createHandler(name);
+        String runtimeApi = System.getenv("AWS_LAMBDA_RUNTIME_API");
+        if (runtimeApi != null && !runtimeApi.isBlank()) {
+            if (h != null) warmUpCommon();
+            System.exit(RuntimeApiLoop.run(runtimeApi.trim(), name, h == null ? null : new Main(h)));
+        }
         java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
         if (h != null) warmUp(started);
         if (h == null) {
@@ -104,10 +115,7 @@ public final class Main {
                 try {
                     java.time.format.DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss zzz", java.util.Locale.US)
                             .withZone(java.time.ZoneId.of("GMT")).format(java.time.Instant.now());
-                    Json.write(Json.parse("{\"a\":[1,2.5,\"x\\u00e9\",true,null],\"b\":{}}"));
-                    maxMemoryUsedMb();
-                    randomUuid();
-                    fmt2(1.5);
+                    warmUpShared();
                     if (started.await(10, TimeUnit.SECONDS)) {
                         try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), PORT)) {
                             s.setTcpNoDelay(true);
@@ -124,6 +132,29 @@ public final class Main {
         }, "warmup");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** Pull mode's share of {@link #warmUp}: what every invocation needs, on a background thread. */
+    static void warmUpCommon() {
+        Thread t = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    warmUpShared();
+                } catch (Throwable ignored) {
+                    // best effort only
+                }
+            }
+        }, "warmup");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void warmUpShared() {
+        Json.write(Json.parse("{\"a\":[1,2.5,\"x\\u00e9\",true,null],\"b\":{}}"));
+        maxMemoryUsedMb();
+        randomUuid();
+        fmt2(1.5);
     }
 
     static Handler createHandler(String name) {
@@ -161,6 +192,8 @@ public final class Main {
 
     void setTimeoutSeconds(double s) { timeoutSeconds = s; }
 
+    double timeoutSeconds() { return timeoutSeconds; }
+
     // ------------------------------------------------------------ invocation
 
     private void serve(HttpExchange ex) throws IOException {
@@ -191,7 +224,7 @@ public final class Main {
                 byte[] body = ex.getRequestBody().readAllBytes();
                 String requestId = ex.getRequestHeaders().getFirst("X-Amzn-RequestId");
                 if (requestId == null || requestId.isBlank()) requestId = randomUuid();
-                Result r = invoke(requestId, body);
+                Result r = invoke(requestId, body, true, 0);
                 out = r.body;
                 contentType = r.contentType;
             } finally {
@@ -205,17 +238,26 @@ public final class Main {
         }
     }
 
-    private static final class Result {
+    /** An invocation's outcome: the response body, and for a function error its errorType. */
+    static final class Result {
         final String contentType;
         final byte[] body;
+        /** null when the handler returned a result (or, in push mode, timed out). */
+        final String errorType;
 
-        Result(String contentType, byte[] body) {
+        Result(String contentType, byte[] body, String errorType) {
             this.contentType = contentType;
             this.body = body;
+            this.errorType = errorType;
         }
     }
 
-    private Result invoke(String requestId, byte[] body) {
+    /**
+     * Runs one invocation and logs START/END/REPORT around it. Push mode ({@code enforceTimeout}) runs the handler
+     * on the pool under AWS_LAMBDA_FUNCTION_TIMEOUT; pull mode runs it on the calling thread until it returns,
+     * with {@code deadlineNanos} (System.nanoTime based) as the Context's deadline.
+     */
+    Result invoke(String requestId, byte[] body, boolean enforceTimeout, long deadlineNanos) {
         log("START RequestId: " + requestId + " Version: $LATEST");
         long t0 = System.nanoTime();
         double timeout = timeoutSeconds;
@@ -233,6 +275,13 @@ public final class Main {
         }
         if (unmarshal != null) {
             result = error("Runtime.UnmarshalError", "could not parse event JSON: " + unmarshal.getMessage(), unmarshal);
+        } else if (!enforceTimeout) {
+            try {
+                Object value = handler.handle(event, new Handler.Context(requestId, deadlineNanos));
+                result = new Result("application/json", Json.write(value).getBytes(StandardCharsets.UTF_8), null);
+            } catch (Throwable t) {
+                result = error(t.getClass().getSimpleName(), t.getMessage(), t);
+            }
         } else {
             final Object ev = event;
             Handler.Context ctx = new Handler.Context(requestId, t0 + timeoutNanos);
@@ -244,12 +293,12 @@ public final class Main {
             });
             try {
                 Object value = f.get(timeoutNanos, TimeUnit.NANOSECONDS);
-                result = new Result("application/json", Json.write(value).getBytes(StandardCharsets.UTF_8));
+                result = new Result("application/json", Json.write(value).getBytes(StandardCharsets.UTF_8), null);
             } catch (TimeoutException e) {
                 f.cancel(true); // interrupt and abandon the handler thread
                 String msg = "Task timed out after " + fmt2(timeout) + " seconds";
                 log(java.time.Instant.now() + " " + requestId + " " + msg);
-                result = new Result("text/plain; charset=utf-8", msg.getBytes(StandardCharsets.UTF_8));
+                result = new Result("text/plain; charset=utf-8", msg.getBytes(StandardCharsets.UTF_8), null);
             } catch (ExecutionException e) {
                 Throwable c = e.getCause() != null ? e.getCause() : e;
                 result = error(c.getClass().getSimpleName(), c.getMessage(), c);
@@ -271,7 +320,7 @@ public final class Main {
         return result;
     }
 
-    private static Result error(String type, String message, Throwable t) {
+    static Result error(String type, String message, Throwable t) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("errorMessage", message != null ? message : type);
         m.put("errorType", type);
@@ -281,7 +330,7 @@ public final class Main {
         m.put("stackTrace", trace);
         String json = Json.write(m);
         log(json);
-        return new Result("application/json", json.getBytes(StandardCharsets.UTF_8));
+        return new Result("application/json", json.getBytes(StandardCharsets.UTF_8), type);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -338,7 +387,7 @@ public final class Main {
         return new java.util.UUID(hi, lo).toString();
     }
 
-    private static ThreadFactory daemonThreads(final String prefix) {
+    static ThreadFactory daemonThreads(final String prefix) {
         final AtomicInteger n = new AtomicInteger();
         return new ThreadFactory() {
             @Override
