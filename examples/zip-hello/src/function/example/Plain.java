@@ -7,7 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Echoes its input with "handledBy" (the function name) and "remainingMs" added. Input {"fail": true} makes it throw
+ * Echoes its input with what the runtime was told about the invocation added: "handledBy" (the function name),
+ * "requestId", "functionArn", "memoryLimitMb", "logStream" (one per container), "clientCustom" (the caller's client
+ * context) and "remainingMs". Input {"fail": true} makes it throw
  * (a function error); {"sleepMs": N} makes it sleep N ms first (to test timeouts).
  */
 public class Plain implements RequestHandler<Map<String, Object>, Map<String, Object>> {
@@ -27,6 +29,11 @@ public class Plain implements RequestHandler<Map<String, Object>, Map<String, Ob
         Map<String, Object> out = new LinkedHashMap<>();
         if (input != null) out.putAll(input);
         out.put("handledBy", context.getFunctionName());
+        out.put("requestId", context.getAwsRequestId());
+        out.put("functionArn", context.getInvokedFunctionArn());
+        out.put("memoryLimitMb", context.getMemoryLimitInMB());
+        out.put("logStream", context.getLogStreamName());
+        out.put("clientCustom", context.getClientContext() == null ? null : context.getClientContext().getCustom());
         out.put("remainingMs", context.getRemainingTimeInMillis());
         return out;
     }

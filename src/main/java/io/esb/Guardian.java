@@ -57,7 +57,8 @@ public final class Guardian {
             var docker = ctx.spawn(DockerSupervisor.create(settings, dockerState, DockerMetrics.of(metrics)), "docker");
             var client = new ContainerClient(ctx.getSystem(), settings.containers(), settings.http().maxInvokePayloadBytes());
             // Pull mode: the Runtime API that containers' own runtime clients call, bound where they reach this host.
-            var runtimeApi = new RuntimeApi(ctx.getSystem(), settings.containers().readinessTimeout());
+            var runtimeApi = new RuntimeApi(ctx.getSystem(), settings.containers().readinessTimeout(),
+                    containerId -> containerStopped(ctx.getSystem(), settings, docker, containerId));
             var runtimeApiSettings = settings.runtimeApi();
             ctx.spawn(RuntimeApiBinder.create(runtimeApi, new RuntimeApiBinder.Listen(runtimeApiSettings.host(), runtimeApiSettings.port(),
                     settings.docker().network(), runtimeApiSettings.maxResponseBytes(), settings.containers().readinessTimeout(),
@@ -102,6 +103,16 @@ public final class Guardian {
             }
             return Behaviors.empty();
         });
+    }
+
+    /** Whether Docker says the container stopped (or is gone); false when it cannot tell, as while the daemon is down. */
+    private static java.util.concurrent.CompletionStage<Boolean> containerStopped(akka.actor.typed.ActorSystem<?> system, EsbSettings settings,
+                                                                                   ActorRef<DockerSupervisor.Command> docker, String containerId) {
+        return AskPattern.<DockerSupervisor.Command, DockerReply<Boolean>>ask(docker,
+                        replyTo -> new DockerSupervisor.Run<>("inspect", null, DockerOps.wasOomKilled(containerId), replyTo),
+                        settings.timeouts().dockerAsk(), system.scheduler())
+                .handle((reply, error) -> reply instanceof DockerReply.Ok<Boolean> ok ? ok.value() != null
+                        : reply instanceof DockerReply.Failed<Boolean> failed && failed.failure().kind() == io.esb.docker.DockerFailure.Kind.REJECTED);
     }
 
     /** Runs after the HTTP drain, so no invocation is cut short by its container disappearing. */

@@ -204,7 +204,8 @@ public final class DockerOps {
                                     .findFirst().orElse(0),
                             networkAddresses(c),
                             "created".equals(c.getState()),
-                            c.getCreated() == null ? 0 : c.getCreated()))
+                            c.getCreated() == null ? 0 : c.getCreated(),
+                            "true".equals(c.getLabels().get(Labels.PULLS))))
                     .toList();
         };
     }

@@ -6,9 +6,15 @@ import java.util.Map;
  * A container carrying this gateway's labels, as listed by the daemon. {@code hostPort} is 0 when none is published;
  * {@code networks} maps each network the container is on to its address there. {@code neverStarted}: created and
  * not (yet) started, as a cold start leaves it between its create and its start; {@code createdEpochSeconds}: when.
+ * {@code pulls}: it calls the gateway's Runtime API, so it needs no address of its own.
  */
 public record ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
-                               Map<String, String> networks, boolean neverStarted, long createdEpochSeconds) {
+                               Map<String, String> networks, boolean neverStarted, long createdEpochSeconds, boolean pulls) {
+
+    public ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
+                            Map<String, String> networks, boolean neverStarted, long createdEpochSeconds) {
+        this(id, name, function, specHash, running, hostPort, networks, neverStarted, createdEpochSeconds, false);
+    }
 
     public ManagedContainer(String id, String name, String function, String specHash, boolean running, int hostPort,
                             Map<String, String> networks) {

@@ -15,7 +15,7 @@ final class Reconciler {
 
     /**
      * Whether reconcile removes a container of this instance: stopped, of a function no longer configured or of another
-     * spec, or unreachable with {@code network}. A container created but never started since {@code createsInFlightSince}
+     * spec, or (serving an RIE) unreachable with {@code network}. A container created but never started since {@code createsInFlightSince}
      * (epoch seconds) may be a cold start's between its create and its start, and is spared.
      */
     static boolean stale(ManagedContainer container, Map<String, Set<String>> liveSpecs, String network, long createsInFlightSince) {
@@ -23,7 +23,8 @@ final class Reconciler {
             return false;
         }
         var live = container.function() == null ? null : liveSpecs.get(container.function());
-        return !container.running() || live == null || !live.contains(container.specHash()) || container.addressOn(network) == null;
+        return !container.running() || live == null || !live.contains(container.specHash())
+                || (!container.pulls() && container.addressOn(network) == null);
     }
 
     /**

@@ -59,7 +59,7 @@ final class ContainerStarter {
             mounts.putAll(layerMounts(zip.layers()));
         }
         var spec = new ContainerSpec(name, function.image(), environment,
-                Labels.forContainer(instanceId, function.name(), function.containerSpecHash()),
+                Labels.forContainer(instanceId, function.name(), function.containerSpecHash(), function.mode() == InvokeMode.PULL),
                 function.memoryMb() * 1024L * 1024L, function.cpus(), command, mounts, function.mode() == InvokeMode.PUSH);
         return new ColdStart(spec, DockerOps.createAndStart(spec, settings.docker().network()),
                 new DockerSupervisor.Undo("remove-timed-out-start", DockerOps.remove(name)));

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -33,16 +34,21 @@ public final class RuntimeApi implements ContainerChannel {
 
     private final ActorSystem<?> system;
     private final Duration bindWait;
+    private final Function<String, CompletionStage<Boolean>> exited;
     /** Each container's session by its address; a placeholder while a call from an address waits for it to register. */
     private final ConcurrentHashMap<String, CompletableFuture<RuntimeSession>> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> openConnections = new ConcurrentHashMap<>();
     private final CompletableFuture<InetSocketAddress> listening = new CompletableFuture<>();
     private volatile String notListeningBecause = "the Runtime API listener has not started yet";
 
-    /** {@code bindWait}: how long a cold start waits for the listener to be bound (esb.containers.readiness-timeout). */
-    public RuntimeApi(ActorSystem<?> system, Duration bindWait) {
+    /**
+     * @param bindWait how long a cold start waits for the listener to be bound (esb.containers.readiness-timeout)
+     * @param exited   whether a container (by id) has stopped, as Docker tells it; false when Docker cannot tell
+     */
+    public RuntimeApi(ActorSystem<?> system, Duration bindWait, Function<String, CompletionStage<Boolean>> exited) {
         this.system = system;
         this.bindWait = bindWait;
+        this.exited = exited;
     }
 
     /** The listener is bound at {@code address}: containers started from now on are told it. */
@@ -157,23 +163,28 @@ public final class RuntimeApi implements ContainerChannel {
         openConnections.merge(address, 1, Integer::sum);
     }
 
-    /** The last connection from a container closed mid-invocation and none came back within a grace: its runtime is gone. */
+    /**
+     * No connection from a container is left. Runtimes differ (the Node client opens one per poll, the Java one posts
+     * errors on a second), so that alone proves nothing; but a runtime that died mid-invocation closes them all. Then
+     * Docker is asked: a container that stopped has lost its invocation now, not at its deadline.
+     */
     void connectionClosed(String address) {
         var left = openConnections.computeIfPresent(address, (a, open) -> open <= 1 ? null : open - 1);
         if (left != null) {
             return;
         }
         system.classicSystem().scheduler().scheduleOnce(scala(RECONNECT_GRACE), () -> {
-            if (openConnections.containsKey(address)) {
-                return;
-            }
             var slot = sessions.get(address);
             var session = slot == null ? null : slot.getNow(null);
-            var lost = session == null ? null : session.runtimeGone();
-            if (lost != null) {
-                answer(lost, new InvokeOutcome.Lost("RuntimeExited", "the runtime closed its connection to the Runtime API during the "
-                        + "invocation", false));
+            if (openConnections.containsKey(address) || session == null || !session.running()) {
+                return;
             }
+            exited.apply(session.containerId).thenAccept(stopped -> {
+                var lost = Boolean.TRUE.equals(stopped) ? session.runtimeGone() : null;
+                if (lost != null) {
+                    answer(lost, new InvokeOutcome.Lost("RuntimeExited", "the runtime exited during the invocation", false));
+                }
+            });
         }, system.executionContext());
     }
 

@@ -130,6 +130,12 @@ final class RuntimeSession {
         }
     }
 
+    boolean running() {
+        synchronized (this) {
+            return running != null;
+        }
+    }
+
     /**
      * Its runtime is gone (the last connection from the container closed and none came back): the invocation it was
      * running is lost now, not at its deadline. Null when nothing was running.

@@ -31,6 +31,16 @@ class ReconcileTest {
     }
 
     @Test
+    void aRunningPullModeContainerStaysThoughItPublishesNothingButGoesWhenStopped() {
+        var pulling = new ManagedContainer("p1", "n", "fx", "spec1", true, 0, java.util.Map.of(), false, 100, true);
+        assertThat(Reconciler.stale(pulling, LIVE, "", NONE_IN_FLIGHT)).as("it calls the Runtime API; no address needed").isFalse();
+        var rieWithoutPort = new ManagedContainer("r1", "n", "fx", "spec1", true, 0, java.util.Map.of(), false, 100, false);
+        assertThat(Reconciler.stale(rieWithoutPort, LIVE, "", NONE_IN_FLIGHT)).as("an RIE this gateway cannot reach").isTrue();
+        var stopped = new ManagedContainer("p2", "n", "fx", "spec1", false, 0, java.util.Map.of(), false, 100, true);
+        assertThat(Reconciler.stale(stopped, LIVE, "", NONE_IN_FLIGHT)).isTrue();
+    }
+
+    @Test
     void aNeverStartedContainerIsSparedOnlyWhileACreateThatMayHaveMadeItIsInFlight() {
         var justCreated = container("fx", "spec1", false, true, 1_000);
         assertThat(Reconciler.stale(justCreated, LIVE, "", 999)).as("created after the create in flight began").isFalse();

@@ -70,9 +70,11 @@ class GatewayIT {
         var env = json(response);
         assertThat(env.toString()).contains("\"AWS_LAMBDA_FUNCTION_NAME\":\"fx\"", "\"AWS_LAMBDA_FUNCTION_TIMEOUT\":\"3\"",
                 "\"AWS_LAMBDA_FUNCTION_MEMORY_SIZE\":\"128\"", "\"AWS_LAMBDA_FUNCTION_VERSION\":\"$LATEST\"", "\"GREETING\":\"Hi\"");
+        // Pull mode (the default): the container is told where the Runtime API is, as host:port, and publishes nothing.
+        assertThat(env.get("AWS_LAMBDA_RUNTIME_API").asText()).matches("\\d+\\.\\d+\\.\\d+\\.\\d+:\\d+");
         var id = Docker.runningContainers(INSTANCE, "fx").get(0);
         assertThat(Docker.run("inspect", "-f", "{{.HostConfig.Memory}}", id).strip()).isEqualTo(String.valueOf(128L * 1024 * 1024));
-        assertThat(Docker.run("inspect", "-f", "{{(index (index .HostConfig.PortBindings \"8080/tcp\") 0).HostIp}}", id).strip()).isEqualTo("127.0.0.1");
+        assertThat(Docker.run("inspect", "-f", "{{len .HostConfig.PortBindings}}", id).strip()).isEqualTo("0");
     }
 
     @Test
@@ -179,18 +181,19 @@ class GatewayIT {
         }
     }
 
+    /** Push mode: a container's RIE outlives the gateway, so a restarted gateway reaches it again. */
     @Test
     void restartedGatewayAdoptsTheRunningContainer() throws Exception {
         var adopt = GatewayUnderTest.newInstanceId("it-adopt");
         try {
             String container;
-            try (var first = GatewayUnderTest.start(adopt, "")) {
+            try (var first = GatewayUnderTest.start(adopt, "esb.functions.fx.mode = push")) {
                 var response = first.invoke("fx", "{}");
                 assertThat(response.statusCode()).isEqualTo(200);
                 container = json(response).get("container").asText();
             }
             assertThat(Docker.runningContainers(adopt)).hasSize(1);
-            try (var second = GatewayUnderTest.start(adopt, "")) {
+            try (var second = GatewayUnderTest.start(adopt, "esb.functions.fx.mode = push")) {
                 // Adoption happens when the supervisor first sees the daemon up; wait for it through /status.
                 Eventually.await(Duration.ofSeconds(10), "fx adopted", () -> json(second.get("/status")),
                         status -> status.get("functions").get("fx").get("idle").asInt() > 0);
@@ -202,6 +205,31 @@ class GatewayIT {
             }
         } finally {
             Docker.removeAll(adopt);
+        }
+    }
+
+    /**
+     * Pull mode: a runtime's connection to the Runtime API ends with the gateway that served it, and AWS's runtime
+     * clients never call another, so a restarted gateway removes the predecessor's containers and starts its own.
+     */
+    @Test
+    void restartedGatewayReplacesPullModeContainers() throws Exception {
+        var restart = GatewayUnderTest.newInstanceId("it-pull-restart");
+        try {
+            String container;
+            try (var first = GatewayUnderTest.start(restart, "esb.shutdown.remove-containers = false")) {
+                var response = first.invoke("fx", "{}");
+                assertThat(response.statusCode()).isEqualTo(200);
+                container = json(response).get("container").asText();
+            }
+            try (var second = GatewayUnderTest.start(restart, "esb.shutdown.remove-containers = false")) {
+                var response = second.invoke("fx", "{}");
+                assertThat(response.statusCode()).isEqualTo(200);
+                assertThat(json(response).get("container").asText()).isNotEqualTo(container);
+                Eventually.within(Duration.ofSeconds(10), () -> assertThat(Docker.containers(restart)).hasSize(1));
+            }
+        } finally {
+            Docker.removeAll(restart);
         }
     }
 
@@ -229,7 +257,8 @@ class GatewayIT {
         assertThat(error.getLevel().toString()).isEqualTo("ERROR");
         var fields = LogCapture.fields(error);
         assertThat(fields).containsEntry("function_name", "fx");
-        assertThat(fields.get("target_url")).matches("http://127\\.0\\.0\\.1:\\d+/2015-03-31/functions/function/invocations");
+        // Pull mode: the container is reached through the Runtime API, where it calls from its bridge address.
+        assertThat(fields.get("target_url")).matches("runtime-api://\\d+\\.\\d+\\.\\d+\\.\\d+");
         assertThat(fields.get("error_type")).isNotBlank();
         assertThat(fields.get("error_detail")).isNotBlank();
         assertThat(error.getMDCPropertyMap()).containsKey("request_id");

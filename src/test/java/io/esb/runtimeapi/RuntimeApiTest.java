@@ -42,7 +42,8 @@ class RuntimeApiTest extends ActorTestKitSupport {
 
     @BeforeAll
     static void listen() throws Exception {
-        api = new RuntimeApi(testKit.system(), Duration.ofSeconds(10));
+        // As Docker would answer for the test's "containers": stopped once its runtime dropped every connection.
+        api = new RuntimeApi(testKit.system(), Duration.ofSeconds(10), containerId -> CompletableFuture.completedFuture(true));
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
         testKit.spawn(RuntimeApiBinder.create(api, new RuntimeApiBinder.Listen("127.0.0.1", 0, "", 1024 * 1024,
                 Duration.ofMillis(500), Duration.ofSeconds(5)), docker.ref()));
