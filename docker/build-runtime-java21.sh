@@ -125,6 +125,8 @@ train_aot_cache() {
   "$jdk/bin/javac" --release 17 -nowarn -cp "$rootfs/var/runtime/lib/*" -d "$work/train" "${training_sources[@]}"
   chmod -R a+rX "$work/train"
   log "recording the AOT cache (stage image $stage)"
+  # shellcheck disable=SC2064  # the names are fixed now
+  trap "docker rm -f $cname >/dev/null 2>&1; docker rmi $stage >/dev/null 2>&1; [[ -n \${probe_pid:-} ]] && kill \$probe_pid 2>/dev/null; true" EXIT
   dbuild -t "$stage" "$ctx"
   for i in $(seq 1 20); do events+=("{\"n\":$i,\"s\":\"x\\u00e9\",\"l\":[1,2.5,true,null]}" '{"fail":true}'); done
   rm -f "$port_file"
@@ -149,6 +151,7 @@ train_aot_cache() {
   fi
   docker rm -f "$cname" >/dev/null 2>&1 || true
   docker rmi "$stage" >/dev/null 2>&1 || true
+  trap - EXIT
   if (( rc != 0 )); then
     echo "$log_tag: WARNING: AOT cache training failed (the image is built without; start is slower):" >&2
     tail -5 "$work/train.log" "$work/probe.log" >&2 2>/dev/null || true

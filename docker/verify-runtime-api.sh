@@ -114,5 +114,22 @@ else
   check "unknown handler class: reported on the first invocation" "$r" 'H Lambda-runtime-function-error-type: Runtime.BadFunctionCode'
 fi
 
+if docker image inspect esb-runtime-nodejs22:latest >/dev/null 2>&1; then
+  echo "== esb-runtime-nodejs22:latest, src/test/resources/functions/node-hello (the real Node runtime interface client)"
+  node_code=(-v "$(dirname "$here")/src/test/resources/functions/node-hello:/var/task:ro")
+  pull NodeHello "${node_code[@]}" esb-runtime-nodejs22:latest index.handler -- '{"name":"Ada"}' '{"fail":true}'
+  echo "  first request ${FIRST_MS} ms after docker run"
+  check "node: /response" "$(request /2018-06-01/runtime/invocation/req-1/response)" \
+    'B {"message":"Hello, Ada!","function":"NodeHello","requestId":"req-1"}'
+  check "node fail: /error" "$(request /2018-06-01/runtime/invocation/req-2/error)" \
+    'B {"errorType":"Error","errorMessage":"failing as asked","trace":['
+  check "node: console.log with the request id" "$LOGS" $'req-1\tINFO\tgreeting Ada'
+  pull NodeHello "${node_code[@]}" esb-runtime-nodejs22:latest index.nope -- '{}'
+  check "node unknown handler: /init/error" "$(request /2018-06-01/runtime/init/error)" \
+    'H Lambda-runtime-function-error-type: Runtime.HandlerNotFound'
+else
+  echo "== esb-runtime-nodejs22:latest not built: skipped"
+fi
+
 echo "passed $pass, failed $fail"
 (( fail == 0 ))
