@@ -1,5 +1,6 @@
 package io.esb.function;
 
+import io.esb.container.ChannelUnavailable;
 import io.esb.container.ContainerAddress;
 import io.esb.container.ContainerChannel;
 import io.esb.container.ContainerClient;
@@ -446,7 +447,9 @@ public final class FunctionActor {
         if (ready.error() != null) {
             pool.startAborted();
             budget.release();
-            startFailed(InvocationResult.Reason.START_FAILED, rootMessage(ready.error()));
+            var dockerDown = rootCause(ready.error()) instanceof ChannelUnavailable unavailable && unavailable.dockerUnavailable();
+            startFailed(dockerDown ? InvocationResult.Reason.DOCKER_UNAVAILABLE : InvocationResult.Reason.START_FAILED,
+                    rootMessage(ready.error()));
             return Behaviors.same();
         }
         var newest = pool.newestWaiter();
@@ -473,11 +476,16 @@ public final class FunctionActor {
         return Behaviors.same();
     }
 
-    private static String rootMessage(Throwable error) {
+    private static Throwable rootCause(Throwable error) {
         var root = error;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
+        return root;
+    }
+
+    private static String rootMessage(Throwable error) {
+        var root = rootCause(error);
         return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
     }
 

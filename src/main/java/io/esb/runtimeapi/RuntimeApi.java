@@ -1,6 +1,7 @@
 package io.esb.runtimeapi;
 
 import akka.actor.typed.ActorSystem;
+import io.esb.container.ChannelUnavailable;
 import io.esb.container.ContainerAddress;
 import io.esb.container.ContainerChannel;
 import io.esb.container.InvokeOutcome;
@@ -39,7 +40,8 @@ public final class RuntimeApi implements ContainerChannel {
     private final ConcurrentHashMap<String, CompletableFuture<RuntimeSession>> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> openConnections = new ConcurrentHashMap<>();
     private final CompletableFuture<InetSocketAddress> listening = new CompletableFuture<>();
-    private volatile String notListeningBecause = "the Runtime API listener has not started yet";
+    /** The listener's address, or why it is not bound once an attempt failed; pending until the first attempt ends. */
+    private volatile CompletableFuture<InetSocketAddress> attempt = new CompletableFuture<>();
 
     /**
      * @param bindWait how long a cold start waits for the listener to be bound (esb.containers.readiness-timeout)
@@ -54,10 +56,16 @@ public final class RuntimeApi implements ContainerChannel {
     /** The listener is bound at {@code address}: containers started from now on are told it. */
     void listening(InetSocketAddress address) {
         listening.complete(address);
+        if (!attempt.complete(address)) {
+            attempt = CompletableFuture.completedFuture(address);
+        }
     }
 
-    void notListening(String reason) {
-        notListeningBecause = reason;
+    void notListening(String reason, boolean dockerUnavailable) {
+        var why = new ChannelUnavailable("the Runtime API is not listening: " + reason, dockerUnavailable);
+        if (!attempt.completeExceptionally(why)) {
+            attempt = CompletableFuture.failedFuture(why);
+        }
     }
 
     /** Where the listener is bound, once it is; for tests and status. */
@@ -65,14 +73,20 @@ public final class RuntimeApi implements ContainerChannel {
         return listening;
     }
 
+    /**
+     * The Runtime API's address, exactly host:port with no path (the Node runtime client accepts nothing else). While
+     * the listener is not bound, a start fails with the reason of the last attempt (as when Docker is down), or waits
+     * for the first attempt to end.
+     */
     @Override
     public CompletionStage<Map<String, String>> containerEnvironment() {
-        return listening.copy().orTimeout(bindWait.toMillis(), TimeUnit.MILLISECONDS)
+        return attempt.copy().orTimeout(bindWait.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((address, error) -> {
                     if (error != null) {
-                        throw new IllegalStateException("the Runtime API is not listening (" + notListeningBecause + ")");
+                        var root = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+                        throw root instanceof ChannelUnavailable unavailable ? unavailable
+                                : new ChannelUnavailable("the Runtime API is not listening yet", false);
                     }
-                    // Exactly host:port, no path: the Node runtime client accepts nothing else.
                     return Map.of("AWS_LAMBDA_RUNTIME_API", address.getHostString() + ":" + address.getPort());
                 });
     }

@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.http.javadsl.ServerBinding;
 import io.esb.config.RuntimeApiSettings;
+import io.esb.docker.DockerFailure;
 import io.esb.docker.DockerOps;
 import io.esb.docker.DockerReply;
 import io.esb.docker.DockerSupervisor;
@@ -88,8 +89,10 @@ public final class RuntimeApiBinder {
         if (learned.reply() instanceof DockerReply.Ok<String> ok) {
             bind(ok.value());
         } else {
-            var reason = "Docker did not tell the bridge address: " + ((DockerReply.Failed<String>) learned.reply()).failure().message();
-            retryLater(reason, "Runtime API waits for Docker to learn where containers reach this host", null);
+            var failure = ((DockerReply.Failed<String>) learned.reply()).failure();
+            var reason = "Docker did not tell the bridge address: " + failure.message();
+            retryLater(reason, failure.kind() != DockerFailure.Kind.REJECTED,
+                    "Runtime API waits for Docker to learn where containers reach this host", null);
         }
         return Behaviors.same();
     }
@@ -100,7 +103,7 @@ public final class RuntimeApiBinder {
 
     private Behavior<Command> onBindDone(BindDone done) {
         if (done.error() != null) {
-            retryLater("could not bind " + done.host() + ":" + listen.port() + ": " + done.error().getMessage(),
+            retryLater("could not bind " + done.host() + ":" + listen.port() + ": " + done.error().getMessage(), false,
                     "Could not bind the Runtime API (esb.runtime-api.host, esb.runtime-api.port)", done.host());
             return Behaviors.same();
         }
@@ -110,8 +113,8 @@ public final class RuntimeApiBinder {
         return Behaviors.same();
     }
 
-    private void retryLater(String reason, String message, String host) {
-        api.notListening(reason);
+    private void retryLater(String reason, boolean dockerUnavailable, String message, String host) {
+        api.notListening(reason, dockerUnavailable);
         if (!warned) {
             warned = true;
             log.warn(message, kv("host", host == null ? listen.host() : host), kv("port", listen.port()), kv("error_detail", reason));

@@ -73,7 +73,8 @@ class ContainerLogsIT {
             assertThat(List.of(start1, firstLine, report1, start2, secondLine)).extracting(lines::indexOf).isSorted();
 
             // stderr: the runtime's startup line.
-            var startup = awaitLineStartingWith(logs, shortId, "esb-runtime: handler=fixture listening");
+            // (pull mode, the default: the runtime says where it polls)
+            var startup = awaitLineStartingWith(logs, shortId, "esb-runtime: handler=fixture pulling invocations from the Runtime API at ");
             assertThat(LogCapture.fields(startup)).containsEntry("stream", "stderr").containsEntry("function_name", "fx")
                     .containsEntry("container_id", shortId);
 
