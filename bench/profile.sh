@@ -4,7 +4,9 @@
 # JFR (bench/run.sh --profile): CPU samples by thread pool, component and frame, allocation, GC, thread starts.
 #   bench/profile.sh                  # the whole recording
 #   bench/profile.sh invoke-c1        # only that case's measured windows
-#                                     # (cases: direct-c1 invoke-c1 route-c1 direct-c32 invoke-c32 route-c32)
+#                                     # (cases: direct-c1 invoke-c1 route-c1 direct-c32 invoke-c32 route-c32
+#                                     #  direct-sat1 invoke-sat1 sleep-c1 sleep-c32; pull mode: pull-c1
+#                                     #  pull-route-c1 direct-c8 invoke-c8 pull-c8)
 # perf (bench/run.sh --perf; gateway runs with -XX:+PreserveFramePointer, JIT symbols from jcmd Compiler.perfmap):
 #   bench/profile.sh perf invoke-c32  # on-CPU time of the gateway by DSO (kernel / libjvm / JIT code) and by symbol
 set -euo pipefail

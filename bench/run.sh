@@ -6,6 +6,10 @@
 #   bench/run.sh --profile       # also records JFR of the gateway -> target/bench/gateway.jfr; then bench/profile.sh
 #   bench/run.sh --only warm,cold --reps 7 --seconds 10 --gateway-opts '-Xmx256m'   # options: see Bench.java
 #
+# The warm and cold sections compare the two ways the gateway reaches a container (esb.functions.NAME.mode): push
+# (w1, w10, cold*: the gateway posts to the container's published RIE port, which the direct cases also call) and
+# pull (p1, p10, pcold*: the container polls the gateway's Runtime API); see BENCHMARKS.md, "Pull mode (issue 12)".
+#
 # Needs: a Docker daemon (started via docker/start-dockerd.sh if none answers), esb-fixture:latest (built via
 # docker/build-images.sh if missing), target/esb.jar (built if missing; REBUILD=1 rebuilds it). The gateway runs
 # as its own process from a copy of the jar (target/bench/esb.jar), so a concurrent `mvn package` cannot pull it

@@ -40,6 +40,8 @@ public final class Bench {
     double warmupSeconds = 5;
     double measureSeconds = 5;
     int callers = 32;
+    /** The middle load level, where push, pull and direct are compared over the 10-container pools. */
+    int midCallers = 8;
     int poolSize = 10;
     int coldReps = 7;
     int coldPollMs = 5;
@@ -81,6 +83,7 @@ public final class Bench {
                 case "--warmup" -> warmupSeconds = Double.parseDouble(value);
                 case "--seconds" -> measureSeconds = Double.parseDouble(value);
                 case "--callers" -> callers = Integer.parseInt(value);
+                case "--mid-callers" -> midCallers = Integer.parseInt(value);
                 case "--pool" -> poolSize = Integer.parseInt(value);
                 case "--cold" -> coldReps = Integer.parseInt(value);
                 case "--cold-poll-ms" -> coldPollMs = Integer.parseInt(value);
@@ -113,7 +116,7 @@ public final class Bench {
                     consumed = false;
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a
-                        + " (options: --reps --warmup --seconds --callers --pool --cold --cold-poll-ms --burst-reps --burst"
+                        + " (options: --reps --warmup --seconds --callers --mid-callers --pool --cold --cold-poll-ms --burst-reps --burst"
                         + " --startup --queue-depth --sleep-ms --jar --work --report --id --only warm,cold,burst,startup --gateway-opts '...' --profile --perf --quick)");
             }
             if (consumed) {
@@ -121,6 +124,9 @@ public final class Bench {
             }
         }
         gatewayJvmOptions.removeIf(String::isBlank);
+        if (midCallers <= 1 || midCallers == callers) {
+            throw new IllegalArgumentException("--mid-callers must be above 1 and differ from --callers (case names would clash)");
+        }
     }
 
     private boolean enabled(String part) {
@@ -318,12 +324,28 @@ public final class Bench {
             var r = Load.run(prime, callers, TimeUnit.SECONDS.toNanos(3), Bench::echoed);
             System.out.printf("  primed w10: %d ok, %d errors%s%n", r.ok(), r.errors(), r.firstError() == null ? "" : " (" + r.firstError() + ")");
         }
+        // The pull-mode pools likewise; their containers publish no port, so they are only counted.
+        try (var c = new RawHttp("127.0.0.1", gw, 120_000)) {
+            var r = c.exchange(invokeRequest("p1"));
+            if (!echoed(r)) {
+                throw new IllegalStateException("priming p1 failed: " + r.status() + " " + r.text());
+            }
+        }
+        try (var prime = new Load.PerCaller(gw, invokeRequest("p10"), callers)) {
+            var r = Load.run(prime, callers, TimeUnit.SECONDS.toNanos(3), Bench::echoed);
+            System.out.printf("  primed p10: %d ok, %d errors%s%n", r.ok(), r.errors(), r.firstError() == null ? "" : " (" + r.firstError() + ")");
+        }
         var w1 = ports("w1");
         var w10 = ports("w10");
-        System.out.printf("  containers: w1 -> ports %s, w10 -> %d containers %s%n", w1, w10.size(), w10);
-        if (w1.size() != 1 || w10.size() != poolSize) {
-            System.out.printf("  WARNING: expected 1 and %d containers%n", poolSize);
+        int p1 = docker.list("esb.instance=" + id, "esb.function=p1").size();
+        int p10 = docker.list("esb.instance=" + id, "esb.function=p10").size();
+        System.out.printf("  containers: w1 -> ports %s, w10 -> %d containers %s; pull mode: p1 -> %d, p10 -> %d containers%n", w1,
+                w10.size(), w10, p1, p10);
+        if (w1.size() != 1 || w10.size() != poolSize || p1 != 1 || p10 != poolSize) {
+            System.out.printf("  WARNING: expected 1 and %d containers per mode%n", poolSize);
         }
+        String mid = "c" + midCallers;
+        var directRequest = RawHttp.request("POST", INVOKE_PATH, "application/json", PAYLOAD);
         var cases = List.of(
                 new Case("direct-c1", "direct", 1, 1, new Load.PerCaller(w1.get(0), RawHttp.request("POST", INVOKE_PATH, "application/json", PAYLOAD), 1), false),
                 new Case("invoke-c1", "Invoke API", 1, 1, new Load.PerCaller(gw, invokeRequest("w1"), 1), true),
@@ -336,11 +358,18 @@ public final class Bench {
                 new Case("invoke-sat1", "Invoke API", callers, 1, new Load.PerCaller(gw, invokeRequest("w1"), callers), true),
                 // Extra: a function that takes sleepMs, so scaling over containers is not capped by the machine's 2 cores.
                 new Case("sleep-c1", "Invoke sleep", 1, 1, new Load.PerCaller(gw, sleepRequest("w1"), 1), true),
-                new Case("sleep-c" + callers, "Invoke sleep", callers, poolSize, new Load.PerCaller(gw, sleepRequest("w10"), callers), true));
+                new Case("sleep-c" + callers, "Invoke sleep", callers, poolSize, new Load.PerCaller(gw, sleepRequest("w10"), callers), true),
+                // Pull mode (issue 12): the same fixture fetching its events from the gateway's Runtime API. There is no direct
+                // call to a pull-mode container, so its baseline is the push containers' direct case.
+                new Case("pull-c1", "Invoke (pull)", 1, p1, new Load.PerCaller(gw, invokeRequest("p1"), 1), true),
+                new Case("pull-route-c1", "route (pull)", 1, p1, new Load.PerCaller(gw, RawHttp.request("POST", "/p1", "application/json", PAYLOAD), 1), true),
+                new Case("direct-" + mid, "direct", midCallers, w10.size(), new Load.Pooled(w10, directRequest), false),
+                new Case("invoke-" + mid, "Invoke API", midCallers, poolSize, new Load.PerCaller(gw, invokeRequest("w10"), midCallers), true),
+                new Case("pull-" + mid, "Invoke (pull)", midCallers, p10, new Load.PerCaller(gw, invokeRequest("p10"), midCallers), true));
 
         for (var c : cases) {
             var r = Load.run(c.target(), c.callers(), (long) (warmupSeconds * 1e9), Bench::echoed);
-            System.out.printf("  warm-up %-12s %7.0f req/s, %d errors%s%n", c.name(), r.throughput(), r.errors(),
+            System.out.printf("  warm-up %-13s %7.0f req/s, %d errors%s%n", c.name(), r.throughput(), r.errors(),
                     r.firstError() == null ? "" : " (" + r.firstError() + ")");
         }
 
@@ -437,7 +466,7 @@ public final class Bench {
                     m.put("gatewayCpuTicksByThread", byGroup);
                 }
                 perCase.get(c.name()).add(m);
-                System.out.printf("  rep %d %-12s p50 %6.3f ms  p99 %7.3f ms  %7.0f req/s  err %d  gw %5.1f us/req  machine %3.0f%% busy%n",
+                System.out.printf("  rep %d %-13s p50 %6.3f ms  p99 %7.3f ms  %7.0f req/s  err %d  gw %5.1f us/req  machine %3.0f%% busy%n",
                         rep + 1, c.name(), r.percentileMs(0.5), r.percentileMs(0.99), r.throughput(), r.errors(),
                         r.ok() == 0 ? Double.NaN : gwCpuSeconds * 1e6 / r.ok(), total == 0 ? Double.NaN : 100.0 * busy / total);
             }
@@ -466,19 +495,26 @@ public final class Bench {
         // side-by-side ratios: computed within each rep, then the median
         var ratios = new LinkedHashMap<String, Object>();
         String c32 = "c" + callers;
+        // {ratio's name, case measured, case it is measured against}
         var pairs = new ArrayList<String[]>();
         for (var level : List.of("c1", c32)) {
             for (var via : List.of("invoke", "route")) {
-                pairs.add(new String[] {via, level});
+                pairs.add(new String[] {via + "/direct " + level, via + "-" + level, "direct-" + level});
             }
         }
-        pairs.add(new String[] {"invoke", "sat1"});
+        pairs.add(new String[] {"invoke/direct sat1", "invoke-sat1", "direct-sat1"});
+        // Pull mode against the direct call and against push mode ("invoke" is the Invoke API in push mode).
+        pairs.add(new String[] {"pull/direct c1", "pull-c1", "direct-c1"});
+        pairs.add(new String[] {"pull-route/direct c1", "pull-route-c1", "direct-c1"});
+        pairs.add(new String[] {"pull/push c1", "pull-c1", "invoke-c1"});
+        pairs.add(new String[] {"pull/push route c1", "pull-route-c1", "route-c1"});
+        pairs.add(new String[] {"invoke/direct " + mid, "invoke-" + mid, "direct-" + mid});
+        pairs.add(new String[] {"pull/direct " + mid, "pull-" + mid, "direct-" + mid});
+        pairs.add(new String[] {"pull/push " + mid, "pull-" + mid, "invoke-" + mid});
         for (var pair : pairs) {
             {
-                var via = pair[0];
-                var level = pair[1];
-                var g = perCase.get(via + "-" + level);
-                var d = perCase.get("direct-" + level);
+                var g = perCase.get(pair[1]);
+                var d = perCase.get(pair[2]);
                 var over = new ArrayList<Double>();
                 var p50x = new ArrayList<Double>();
                 var p99x = new ArrayList<Double>();
@@ -499,12 +535,21 @@ public final class Bench {
                 m.put("throughputRatio", median(rpsx));
                 m.put("perRepP50OverheadMs", over);
                 m.put("perRepThroughputRatio", rpsx);
-                ratios.put(via + "/direct " + level, m);
+                ratios.put(pair[0], m);
             }
         }
+        var scalings = new ArrayList<String[]>();
         for (var via : List.of("direct", "invoke", "route", "sleep")) {
+            scalings.add(new String[] {via, c32});
+        }
+        for (var via : List.of("direct", "invoke", "pull")) {
+            scalings.add(new String[] {via, mid});
+        }
+        for (var scaling : scalings) {
+            var via = scaling[0];
+            var level = scaling[1];
             var one = perCase.get(via + "-c1");
-            var many = perCase.get(via + "-" + c32);
+            var many = perCase.get(via + "-" + level);
             var x = new ArrayList<Double>();
             for (int rep = 0; rep < reps; rep++) {
                 x.add(num(many.get(rep), "rps") / num(one.get(rep), "rps"));
@@ -512,7 +557,7 @@ public final class Bench {
             var m = new LinkedHashMap<String, Object>();
             m.put("scaling", median(x));
             m.put("perRep", x);
-            ratios.put((via.equals("sleep") ? "invoke sleep " + sleepMs + " ms" : via) + " " + c32 + "/c1 throughput", m);
+            ratios.put((via.equals("sleep") ? "invoke sleep " + sleepMs + " ms" : via) + " " + level + "/c1 throughput", m);
         }
         var warm = new LinkedHashMap<String, Object>();
         warm.put("medians", medians);
@@ -527,11 +572,12 @@ public final class Bench {
         cost.put("peakRssAfterWarmMb", gateway.statusKb("VmHWM") / 1024.0);
 
         // table
-        System.out.printf("%n  %-14s %7s %5s %8s %8s %8s %9s %6s %10s %8s %10s %11s %8s%n", "case", "callers", "cont", "p50 ms", "mean ms",
+        System.out.printf("%n  %-14s %-14s %7s %5s %8s %8s %8s %9s %6s %10s %8s %10s %11s %8s%n", "case", "", "callers", "cont", "p50 ms", "mean ms",
                 "p99 ms", "req/s", "errors", "gw us/req", "gw cores", "gw csw/req", "loadgen us", "busy %");
         for (var e : medians.entrySet()) {
             var m = e.getValue();
-            System.out.printf("  %-14s %7d %5d %8.3f %8.3f %8.3f %9.0f %6d %10.1f %8.2f %10.1f %11.1f %8.0f%n", m.get("label"), m.get("callers"),
+            System.out.printf("  %-14s %-14s %7d %5d %8.3f %8.3f %8.3f %9.0f %6d %10.1f %8.2f %10.1f %11.1f %8.0f%n", e.getKey(), m.get("label"),
+                    m.get("callers"),
                     m.get("containers"), num(m, "p50Ms"), num(m, "meanMs"), num(m, "p99Ms"), num(m, "rps"), m.get("errors"),
                     num(m, "gatewayCpuUsPerReq"), num(m, "gatewayCores"), num(m, "gatewayContextSwitchesPerReq"), num(m, "loadgenCpuUsPerReq"),
                     num(m, "machineBusyPct"));
@@ -541,9 +587,9 @@ public final class Bench {
             @SuppressWarnings("unchecked")
             var m = (Map<String, Object>) e.getValue();
             if (m.containsKey("scaling")) {
-                System.out.printf("    %-26s %.2fx%n", e.getKey(), num(m, "scaling"));
+                System.out.printf("    %-28s %.2fx%n", e.getKey(), num(m, "scaling"));
             } else {
-                System.out.printf("    %-26s p50 %+.3f ms (%.2fx), mean %+.3f ms, p99 %.2fx, throughput %.0f%%%n", e.getKey(),
+                System.out.printf("    %-28s p50 %+.3f ms (%.2fx), mean %+.3f ms, p99 %.2fx, throughput %.0f%%%n", e.getKey(),
                         num(m, "p50OverheadMs"), num(m, "p50Ratio"), num(m, "meanOverheadMs"), num(m, "p99Ratio"), 100 * num(m, "throughputRatio"));
             }
         }
@@ -587,6 +633,10 @@ public final class Bench {
         target(callers + " callers / " + poolSize + " containers >= 5x one container (invoke, function sleeping " + sleepMs + " ms)",
                 String.format("%.2fx", num(sleepScaling, "scaling")), num(sleepScaling, "scaling") >= 5);
         target("gateway RSS under load <= 300 MB", String.format("%.0f MB", rssMaxMb), rssMaxMb <= 300);
+        @SuppressWarnings("unchecked")
+        var pull1 = (Map<String, Object>) ratios.get("pull/direct c1");
+        target("pull warm p50 overhead over direct at c=1 <= 0.5 ms", String.format("%+.3f ms", num(pull1, "p50OverheadMs")),
+                num(pull1, "p50OverheadMs") <= 0.5);
     }
 
     /** JIT-compiled code has no symbols; the JVM writes /tmp/perf-<pid>.map for perf report on request (JDK 17). */
@@ -607,21 +657,29 @@ public final class Bench {
 
     private void cold() throws Exception {
         System.out.printf("(b) Cold start: %d pairs (order alternates); raw = Engine API create+start+inspect over the unix socket,"
-                + " then POST invoke every %d ms until it answers%n", coldReps, coldPollMs);
+                + " then POST invoke every %d ms until it answers; each pair also a pull-mode function's first invoke"
+                + " (first in odd pairs, last in even ones)%n", coldReps, coldPollMs);
         var raw = new ArrayList<Double>();
         var gw = new ArrayList<Double>();
         var ratio = new ArrayList<Double>();
+        var pull = new ArrayList<Double>();
+        var pullOverPush = new ArrayList<Double>();
         var breakdown = new ArrayList<Map<String, Object>>();
         for (int k = 0; k < coldReps; k++) {
             double r;
             double g;
+            double p;
             Map<String, Object> parts;
             if (k % 2 == 0) {
                 parts = rawColdStart(k);
                 r = num(parts, "totalMs");
                 Thread.sleep(500);
                 g = gatewayColdStart("cold" + k);
+                Thread.sleep(500);
+                p = gatewayColdStart("pcold" + k);
             } else {
+                p = gatewayColdStart("pcold" + k);
+                Thread.sleep(500);
                 g = gatewayColdStart("cold" + k);
                 Thread.sleep(500);
                 parts = rawColdStart(k);
@@ -629,17 +687,23 @@ public final class Bench {
             }
             Thread.sleep(300); // the gateway's log is written asynchronously
             double dockerJava = createAndStartMs(id + "-cold" + k);
+            double pullDockerJava = createAndStartMs(id + "-pcold" + k);
             parts.put("gatewayCreateAndStartMs", dockerJava);
             parts.put("gatewayMs", g);
+            parts.put("pullGatewayCreateAndStartMs", pullDockerJava);
+            parts.put("pullGatewayMs", p);
             raw.add(r);
             gw.add(g);
             ratio.add(g / r);
+            pull.add(p);
+            pullOverPush.add(p / g);
             breakdown.add(parts);
             System.out.printf("  pair %d: raw %.0f ms (create %.0f + start %.0f + inspect %.0f = %.0f, then first answer after %.0f; %d polls),"
-                            + " gateway %.0f ms (docker-java create-and-start %.0f, then %.0f) -> %.2fx%n",
+                            + " gateway %.0f ms (docker-java create-and-start %.0f, then %.0f) -> %.2fx;"
+                            + " pull mode %.0f ms (create-and-start %.0f, then %.0f)%n",
                     k + 1, r, num(parts, "createMs"), num(parts, "startMs"), num(parts, "inspectMs"),
                     num(parts, "createMs") + num(parts, "startMs") + num(parts, "inspectMs"), num(parts, "readyMs"),
-                    ((Number) parts.get("polls")).intValue(), g, dockerJava, g - dockerJava, g / r);
+                    ((Number) parts.get("polls")).intValue(), g, dockerJava, g - dockerJava, g / r, p, pullDockerJava, p - pullDockerJava);
             Thread.sleep(500);
         }
         var cold = new LinkedHashMap<String, Object>();
@@ -651,25 +715,37 @@ public final class Bench {
         cold.put("medianGatewayMs", median(gw));
         cold.put("medianRatio", median(ratio));
         cold.put("medianOverheadMs", median(pairDiff(gw, raw)));
+        cold.put("pullGatewayMs", pull);
+        cold.put("pullOverPushRatio", pullOverPush);
+        cold.put("medianPullGatewayMs", median(pull));
+        cold.put("medianPullOverPushRatio", median(pullOverPush));
         var rawDocker = new ArrayList<Double>();
         var rawReady = new ArrayList<Double>();
         var gwDocker = new ArrayList<Double>();
         var gwAfter = new ArrayList<Double>();
+        var pullDocker = new ArrayList<Double>();
+        var pullAfter = new ArrayList<Double>();
         for (var p : breakdown) {
             rawDocker.add(num(p, "createMs") + num(p, "startMs") + num(p, "inspectMs"));
             rawReady.add(num(p, "readyMs"));
             gwDocker.add(num(p, "gatewayCreateAndStartMs"));
             gwAfter.add(num(p, "gatewayMs") - num(p, "gatewayCreateAndStartMs"));
+            pullDocker.add(num(p, "pullGatewayCreateAndStartMs"));
+            pullAfter.add(num(p, "pullGatewayMs") - num(p, "pullGatewayCreateAndStartMs"));
         }
         cold.put("medianRawDockerCallsMs", median(rawDocker));
         cold.put("medianRawUntilAnswerMs", median(rawReady));
         cold.put("medianGatewayCreateAndStartMs", median(gwDocker));
         cold.put("medianGatewayAfterStartMs", median(gwAfter));
+        cold.put("medianPullCreateAndStartMs", median(pullDocker));
+        cold.put("medianPullAfterStartMs", median(pullAfter));
         out.put("cold", cold);
         System.out.printf("  median raw %.0f ms, gateway %.0f ms, ratio %.2fx (overhead %+.0f ms)%n", median(raw), median(gw),
                 median(ratio), median(pairDiff(gw, raw)));
-        System.out.printf("  medians: Docker calls raw %.0f ms vs gateway (docker-java) %.0f ms; started -> answered raw %.0f ms vs gateway %.0f ms%n%n",
+        System.out.printf("  medians: Docker calls raw %.0f ms vs gateway (docker-java) %.0f ms; started -> answered raw %.0f ms vs gateway %.0f ms%n",
                 median(rawDocker), median(gwDocker), median(rawReady), median(gwAfter));
+        System.out.printf("  pull mode: median %.0f ms vs push %.0f ms, pull/push %.2fx (create-and-start %.0f ms, then %.0f ms)%n%n",
+                median(pull), median(gw), median(pullOverPush), median(pullDocker), median(pullAfter));
         target("cold start <= 1.15x raw Docker baseline", String.format("%.2fx (%.0f vs %.0f ms)", median(ratio), median(gw), median(raw)),
                 median(ratio) <= 1.15);
     }
@@ -886,7 +962,11 @@ public final class Bench {
         return RawHttp.request("POST", "/2015-03-31/functions/" + function + "/invocations", "application/json", PAYLOAD);
     }
 
-    /** The gateway's config: one pool of 1 and one of {@code poolSize}, plus never-used functions for cold starts and bursts. */
+    /**
+     * The gateway's config: one pool of 1 and one of {@code poolSize}, plus never-used functions for cold starts and bursts,
+     * all in push mode (the direct cases call their containers' published ports); in the main config also the same in pull
+     * mode (p1, p10, pcold*), which publish nothing. The startup configs keep to the push functions, as before pull mode.
+     */
     private Path writeConfig(Path file, String instance, int port, boolean main) throws IOException {
         var fx = "image = \"" + IMAGE + "\", timeout = 10s, memory-mb = 128";
         var sb = new StringBuilder();
@@ -899,14 +979,21 @@ public final class Bench {
         sb.append("esb.containers.max-total = 200\n");
         sb.append("esb.shutdown.remove-containers = true\nesb.shutdown.drain-timeout = 5s\n");
         sb.append("esb.functions {\n");
-        sb.append("  w1 { ").append(fx).append(", max-concurrency = 1, routes = [ { method = \"POST\", path = \"/w1\" } ] }\n");
-        sb.append("  w10 { ").append(fx).append(", max-concurrency = ").append(poolSize)
+        sb.append("  w1 { ").append(fx).append(", mode = push, max-concurrency = 1, routes = [ { method = \"POST\", path = \"/w1\" } ] }\n");
+        sb.append("  w10 { ").append(fx).append(", mode = push, max-concurrency = ").append(poolSize)
                 .append(", routes = [ { method = \"POST\", path = \"/w10\" } ] }\n");
         for (int k = 0; k < (main ? coldReps : 1); k++) {
-            sb.append("  cold").append(k).append(" { ").append(fx).append(", max-concurrency = 1 }\n");
+            sb.append("  cold").append(k).append(" { ").append(fx).append(", mode = push, max-concurrency = 1 }\n");
         }
         for (int k = 0; k < (main ? burstReps : 1); k++) {
-            sb.append("  burst").append(k).append(" { ").append(fx).append(", max-concurrency = ").append(poolSize).append(" }\n");
+            sb.append("  burst").append(k).append(" { ").append(fx).append(", mode = push, max-concurrency = ").append(poolSize).append(" }\n");
+        }
+        if (main) {
+            sb.append("  p1 { ").append(fx).append(", mode = pull, max-concurrency = 1, routes = [ { method = \"POST\", path = \"/p1\" } ] }\n");
+            sb.append("  p10 { ").append(fx).append(", mode = pull, max-concurrency = ").append(poolSize).append(" }\n");
+            for (int k = 0; k < coldReps; k++) {
+                sb.append("  pcold").append(k).append(" { ").append(fx).append(", mode = pull, max-concurrency = 1 }\n");
+            }
         }
         sb.append("}\n");
         Files.createDirectories(file.getParent());
@@ -977,6 +1064,7 @@ public final class Bench {
         m.put("warmupSeconds", warmupSeconds);
         m.put("measureSeconds", measureSeconds);
         m.put("callers", callers);
+        m.put("midCallers", midCallers);
         m.put("poolSize", poolSize);
         m.put("coldReps", coldReps);
         m.put("coldPollMs", coldPollMs);
