@@ -59,14 +59,7 @@ build_hash=$(
   } | sha256sum | cut -c1-16
 )
 
-require_daemon
-lock_builds
-
-if [[ ${FORCE:-0} != 1 && $(image_hash "$image") == "$build_hash" ]]; then
-  log "image up to date (build-hash $build_hash)"
-  print_size "$image"
-  exit 0
-fi
+start_build "$image" "$build_hash"
 
 t_start=$(date +%s.%N)
 ctx="$work/context"

@@ -48,6 +48,17 @@ dbuild() {
 }
 
 # The esb.build-hash label of an image, empty when the image is missing.
+# Takes the daemon and the build lock; exits 0 when image $1 already carries build hash $2 (FORCE=1 rebuilds anyway).
+start_build() {
+  require_daemon
+  lock_builds
+  if [[ ${FORCE:-0} != 1 && $(image_hash "$1") == "$2" ]]; then
+    log "image up to date (build-hash $2)"
+    print_size "$1"
+    exit 0
+  fi
+}
+
 image_hash() {
   docker image inspect -f '{{index .Config.Labels "esb.build-hash"}}' "$1" 2>/dev/null || true
 }

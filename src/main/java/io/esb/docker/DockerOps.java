@@ -106,11 +106,14 @@ public final class DockerOps {
         return joined == null ? null : joined.getIpAddress();
     }
 
+    /** A Docker network's IPv4 gateway (the host's address on it) and subnet, such as 172.17.0.1 and 172.17.0.0/16. */
+    public record NetworkAddresses(String gateway, String subnet) {}
+
     /**
-     * The address of a network's gateway on this host (the bridge), where its containers reach the host: the Runtime
-     * API listens there. {@code network} empty: Docker's default bridge.
+     * The IPv4 gateway and subnet of a network: where its containers reach the host, and its range. {@code network}
+     * empty: Docker's default bridge.
      */
-    public static DockerOperation<String> networkGateway(String network) {
+    public static DockerOperation<NetworkAddresses> networkAddresses(String network) {
         return client -> {
             var name = network == null || network.isEmpty() ? "bridge" : network;
             var inspected = client.inspectNetworkCmd().withNetworkId(name).exec();
@@ -119,7 +122,8 @@ public final class DockerOps {
                 for (var config : configs) {
                     var gateway = config.getGateway();
                     if (gateway != null && !gateway.isEmpty() && !gateway.contains(":")) {
-                        return gateway.contains("/") ? gateway.substring(0, gateway.indexOf('/')) : gateway;
+                        return new NetworkAddresses(gateway.contains("/") ? gateway.substring(0, gateway.indexOf('/')) : gateway,
+                                config.getSubnet());
                     }
                 }
             }

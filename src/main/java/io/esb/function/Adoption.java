@@ -63,15 +63,18 @@ final class Adoption {
         var toProbe = new ArrayList<StartedContainer>();
         var toRemove = new ArrayList<String>();
         for (var container : listing) {
+            // A pull-mode container this actor did not start belongs to a gateway that is gone, and so is its
+            // runtime's Runtime API: running or already exited, it goes. (One created since this actor started may
+            // be its own cold start, not yet known to the pool; while a draining predecessor owns them, they are its.)
+            if (pull && adopt && !knownOrReadying.test(container.id()) && container.createdEpochSeconds() < startedEpochSeconds) {
+                toRemove.add(container.id());
+                continue;
+            }
             if (!container.running()) {
                 continue;
             }
             running.add(container.id());
             if (pull) {
-                // One created since this actor started may be its own cold start, not yet known to the pool.
-                if (!knownOrReadying.test(container.id()) && container.createdEpochSeconds() < startedEpochSeconds) {
-                    toRemove.add(container.id());
-                }
                 continue;
             }
             // The address comes from the listing: the published port, or the container's IP on esb.docker.network.

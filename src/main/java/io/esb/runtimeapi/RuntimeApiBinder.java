@@ -36,7 +36,7 @@ public final class RuntimeApiBinder {
 
     public sealed interface Command {}
 
-    private record AddressLearned(DockerReply<String> reply) implements Command {}
+    private record AddressLearned(DockerReply<DockerOps.NetworkAddresses> reply) implements Command {}
 
     private record BindDone(String host, ServerBinding binding, Throwable error) implements Command {}
 
@@ -78,18 +78,25 @@ public final class RuntimeApiBinder {
 
     private void attempt() {
         if (RuntimeApiSettings.AUTO.equals(listen.host())) {
-            DockerSupervisor.ask(ctx, docker, listen.dockerAskTimeout(), "network-gateway", null, DockerOps.networkGateway(listen.network()),
-                    null, AddressLearned::new);
+            DockerSupervisor.ask(ctx, docker, listen.dockerAskTimeout(), "network-addresses", null,
+                    DockerOps.networkAddresses(listen.network()), null, AddressLearned::new);
         } else {
             bind(listen.host());
         }
     }
 
     private Behavior<Command> onAddressLearned(AddressLearned learned) {
-        if (learned.reply() instanceof DockerReply.Ok<String> ok) {
-            bind(ok.value());
+        if (learned.reply() instanceof DockerReply.Ok<DockerOps.NetworkAddresses> ok) {
+            var host = LocalAddresses.onNetwork(ok.value());
+            if (host != null) {
+                bind(host);
+            } else {
+                retryLater("this host has no address on Docker network " + (listen.network().isEmpty() ? "bridge" : listen.network())
+                        + " (gateway " + ok.value().gateway() + ", subnet " + ok.value().subnet() + "); set esb.runtime-api.host", false,
+                        "Runtime API finds no address of this host on the containers' network", null);
+            }
         } else {
-            var failure = ((DockerReply.Failed<String>) learned.reply()).failure();
+            var failure = ((DockerReply.Failed<DockerOps.NetworkAddresses>) learned.reply()).failure();
             var reason = "Docker did not tell the bridge address: " + failure.message();
             retryLater(reason, failure.kind() != DockerFailure.Kind.REJECTED,
                     "Runtime API waits for Docker to learn where containers reach this host", null);

@@ -35,6 +35,23 @@ class AdoptionTest {
     }
 
     @Test
+    void pullModeContainersAnEarlierGatewayStartedAreRemovedRunningOrNotAndNeverProbed() {
+        var pull = new Adoption("", PROBE, READINESS, true);
+        var old = new ManagedContainer("old", "n", "fn", SPEC, true, 0, Map.of(), false, 100, true);
+        var exited = new ManagedContainer("exited", "n", "fn", SPEC, false, 0, Map.of(), false, 100, true);
+        var pooled = new ManagedContainer("pooled", "n", "fn", SPEC, true, 0, Map.of(), false, 100, true);
+        var justStarted = new ManagedContainer("new", "n", "fn", SPEC, true, 0, Map.of(), false, Long.MAX_VALUE, true);
+
+        var plan = pull.plan(List.of(old, exited, pooled, justStarted), true, SPEC, "pooled"::equals);
+        assertThat(plan.toRemove()).containsExactlyInAnyOrder("old", "exited");
+        assertThat(plan.toProbe()).isEmpty();
+        assertThat(plan.running()).containsExactlyInAnyOrder("pooled", "new");
+
+        // While a draining predecessor owns the function's containers, they are left to it.
+        assertThat(pull.plan(List.of(old), false, SPEC, id -> false).toRemove()).isEmpty();
+    }
+
+    @Test
     void nothingIsProbedWhenAdoptionIsOffButRunningContainersStillCount() {
         var plan = published.plan(List.of(container("run1", SPEC, true, 40001)), false, SPEC, id -> false);
 

@@ -53,10 +53,7 @@ class ControlPlaneIT {
 
     @AfterAll
     static void stop() {
-        if (lambda != null) {
-            lambda.close();
-        }
-        GatewayUnderTest.stopAndClean(gw, logs, INSTANCE);
+        GatewayUnderTest.stopAndClean(lambda, gw, logs, INSTANCE);
     }
 
     @Test

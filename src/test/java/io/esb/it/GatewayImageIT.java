@@ -71,6 +71,8 @@ class GatewayImageIT {
                     environment { GREETING = "Hi from the network" }
                     routes = [ { method = "GET", path = "/fx/{proxy+}" } ]
                   }
+                  # the same image called on its RIE (push mode): its containers outlive a gateway and are adopted
+                  functions.rie { image = "esb-fixture:latest", mode = push, timeout = 5s, memory-mb = 128, max-concurrency = 1 }
                 }
                 """.formatted(NETWORK));
         Docker.run("network", "create", "--label", "esb.instance=" + INSTANCE, NETWORK);
@@ -127,12 +129,16 @@ class GatewayImageIT {
         var address = Docker.run("inspect", "-f", "{{(index .NetworkSettings.Networks \"" + NETWORK + "\").IPAddress}}", function).strip();
         assertThat(address).matches("\\d+\\.\\d+\\.\\d+\\.\\d+");
 
-        // The gateway called it there: its log names the address it dialled.
+        // Pull mode: the container called the gateway's Runtime API, which listens on the gateway container's own address
+        // on that network, and knew the container by its address there.
+        var gatewayAddress = Docker.run("inspect", "-f", "{{(index .NetworkSettings.Networks \"" + NETWORK + "\").IPAddress}}", gateway).strip();
+        assertThat(logLines(gateway, "Runtime API listening")).singleElement()
+                .satisfies(line -> assertThat(line.get("address").asText()).startsWith(gatewayAddress + ":"));
         var ready = logLines(gateway, "Container ready");
         assertThat(ready).hasSize(1);
         assertThat(ready.get(0).get("container_id").asText()).isEqualTo(function);
         assertThat(ready.get(0).get("host").asText()).isEqualTo(address);
-        assertThat(ready.get(0).get("host_port").asInt()).isEqualTo(8080);
+        assertThat(ready.get(0).get("host_port").asInt()).isZero();
         assertThat(logLines(gateway, "GET /fx/orders/7 200")).singleElement()
                 .satisfies(line -> assertThat(line.get("cold_start").asText()).isEqualTo("true"));
 
@@ -148,15 +154,15 @@ class GatewayImageIT {
     @Test
     @Order(2)
     void aGatewayContainerStartedAfterTheFirstAdoptsItsFunctionContainerByItsNetworkAddress() throws Exception {
-        assertThat(post("/2015-03-31/functions/fx/invocations", "{\"action\":\"echo\"}").statusCode()).isEqualTo(200);
-        var function = Docker.runningContainers(INSTANCE, "fx");
+        assertThat(post("/2015-03-31/functions/rie/invocations", "{\"action\":\"echo\"}").statusCode()).isEqualTo(200);
+        var function = Docker.runningContainers(INSTANCE, "rie");
         assertThat(function).hasSize(1);
         var address = Docker.run("inspect", "-f", "{{(index .NetworkSettings.Networks \"" + NETWORK + "\").IPAddress}}", function.get(0)).strip();
 
         // SIGTERM: the gateway drains and leaves its containers for the next one (esb.shutdown.remove-containers = false).
         Docker.run("stop", "-t", "30", gateway);
         assertThat(Docker.run("inspect", "-f", "{{.State.Running}}", gateway).strip()).isEqualTo("false");
-        assertThat(Docker.runningContainers(INSTANCE, "fx")).isEqualTo(function);
+        assertThat(Docker.runningContainers(INSTANCE, "rie")).isEqualTo(function);
 
         gateway = startGateway("b");
         port = publishedPort(gateway);
@@ -166,12 +172,12 @@ class GatewayImageIT {
             assertThat(line.get("host").asText()).isEqualTo(address);
             assertThat(line.get("host_port").asInt()).isEqualTo(8080);
         });
-        var warm = post("/2015-03-31/functions/fx/invocations", "{\"action\":\"echo\"}");
+        var warm = post("/2015-03-31/functions/rie/invocations", "{\"action\":\"echo\"}");
         assertThat(warm.statusCode()).as(warm.body()).isEqualTo(200);
         assertThat(function.get(0)).startsWith(json(warm.body()).get("container").asText());
-        assertThat(Docker.runningContainers(INSTANCE, "fx")).isEqualTo(function);
+        assertThat(Docker.runningContainers(INSTANCE, "rie")).isEqualTo(function);
         assertThat(logLines(gateway, "Container ready")).isEmpty();
-        assertThat(logLines(gateway, "POST /2015-03-31/functions/fx/invocations 200")).singleElement()
+        assertThat(logLines(gateway, "POST /2015-03-31/functions/rie/invocations 200")).singleElement()
                 .satisfies(line -> assertThat(line.get("cold_start").asText()).isEqualTo("false"));
     }
 

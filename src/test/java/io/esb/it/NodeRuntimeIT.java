@@ -52,14 +52,11 @@ class NodeRuntimeIT {
 
     @AfterAll
     static void stop() {
-        if (lambda != null) {
-            lambda.close();
-        }
-        GatewayUnderTest.stopAndClean(gw, logs, INSTANCE);
+        GatewayUnderTest.stopAndClean(lambda, gw, logs, INSTANCE);
     }
 
     private static InvokeResponse invoke(String function, String payload) {
-        return lambda.invoke(InvokeRequest.builder().functionName(function).payload(SdkBytes.fromUtf8String(payload)).build());
+        return GatewayUnderTest.invoke(lambda, function, payload);
     }
 
     @Test

@@ -494,8 +494,9 @@ class ResilienceIT {
                 }
             }
 
-            // A new gateway with the same instance id adopts what is running and removes what is not: afterwards the
-            // daemon holds exactly the containers the gateway knows, all running.
+            // A new gateway with the same instance id removes what it cannot serve (pull mode, the default: the old
+            // gateway's runtimes ended with its Runtime API) and serves again: afterwards the daemon holds exactly the
+            // containers the gateway knows, all running. (Push-mode adoption: GatewayIT, ShutdownIT.)
             try (var next = GatewayUnderTest.start(instance, "esb.docker.probe-interval = 500ms")) {
                 long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
                 int known;
@@ -507,10 +508,15 @@ class ResilienceIT {
                     known = knownContainers(status, functions);
                     all = Docker.containers(instance);
                     running = Docker.runningContainers(instance);
+                    if (known == all.size() && running.size() == all.size() && known == 0) {
+                        // nothing left of the old gateway: serve both functions, which must leave two known containers
+                        assertThat(invokeFx(next, Duration.ofSeconds(30)).status()).isEqualTo(200);
+                        assertThat(send(next, "GET", "/api/hello?name=next", null, Duration.ofSeconds(30)).status()).isEqualTo(200);
+                    }
                 } while ((known != all.size() || running.size() != all.size() || known == 0) && System.nanoTime() < deadline);
-                System.out.printf("[resilience/flap] adopting gateway knows %d, daemon has %d (%d running)%n", known, all.size(), running.size());
+                System.out.printf("[resilience/flap] next gateway knows %d, daemon has %d (%d running)%n", known, all.size(), running.size());
                 assertThat(running).as("every container of the instance is running").containsExactlyInAnyOrderElementsOf(all);
-                assertThat(known).as("containers the adopting gateway knows vs. the daemon's %s", all).isEqualTo(all.size());
+                assertThat(known).as("containers the next gateway knows vs. the daemon's %s", all).isEqualTo(all.size());
                 assertThat(known).isGreaterThanOrEqualTo(2);
             }
         } finally {

@@ -31,7 +31,7 @@ class ShutdownIT {
         var instance = GatewayUnderTest.newInstanceId("it-shutdown-rm");
         try {
             var port = freePort();
-            var process = startJar(instance, port, true);
+            var process = startJar(instance, port, true, "");
             try {
                 awaitHealthy(port);
                 assertThat(invoke(port, "{}").statusCode()).isEqualTo(200);
@@ -53,12 +53,13 @@ class ShutdownIT {
         }
     }
 
+    /** Push mode: an RIE outlives the gateway. (A pull-mode runtime ends with its Runtime API, as AWS's clients do.) */
     @Test
     void byDefaultContainersAreLeftForTheNextGatewayToAdopt() throws Exception {
         var instance = GatewayUnderTest.newInstanceId("it-shutdown-keep");
         try {
             var port = freePort();
-            var process = startJar(instance, port, false);
+            var process = startJar(instance, port, false, "esb.functions.fx.mode = push");
             try {
                 awaitHealthy(port);
                 assertThat(invoke(port, "{}").statusCode()).isEqualTo(200);
@@ -75,9 +76,9 @@ class ShutdownIT {
         }
     }
 
-    private Process startJar(String instance, int port, boolean removeContainers) throws Exception {
+    private Process startJar(String instance, int port, boolean removeContainers, String extraConfig) throws Exception {
         var conf = Files.createTempFile("esb-shutdown", ".conf");
-        Files.writeString(conf, GatewayUnderTest.BASE_FUNCTIONS + """
+        Files.writeString(conf, extraConfig + "\n" + GatewayUnderTest.BASE_FUNCTIONS + """
                 esb.http.port = %d
                 esb.docker.instance-id = "%s"
                 esb.shutdown.drain-timeout = 10s

@@ -126,6 +126,25 @@ public final class GatewayUnderTest implements AutoCloseable {
         }
     }
 
+    /** One synchronous invocation through the SDK client. */
+    public static software.amazon.awssdk.services.lambda.model.InvokeResponse invoke(software.amazon.awssdk.services.lambda.LambdaClient lambda,
+                                                                                     String function, String payload) {
+        return lambda.invoke(software.amazon.awssdk.services.lambda.model.InvokeRequest.builder().functionName(function)
+                .payload(software.amazon.awssdk.core.SdkBytes.fromUtf8String(payload)).build());
+    }
+
+    /** As {@link #stopAndClean(GatewayUnderTest, LogCapture, String)}, first closing the class's SDK client (when it was made). */
+    public static void stopAndClean(AutoCloseable client, GatewayUnderTest gateway, LogCapture logs, String instanceId) {
+        if (client != null) {
+            try {
+                client.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        stopAndClean(gateway, logs, instanceId);
+    }
+
     /** A test class's shared gateway: stop it (when it started), detach its log capture, remove its containers. */
     public static void stopAndClean(GatewayUnderTest gateway, LogCapture logs, String instanceId) {
         if (gateway != null) {
