@@ -77,7 +77,17 @@ public final class DockerOps {
             if (!spec.command().isEmpty()) {
                 create.withCmd(spec.command());
             }
-            var id = create.exec().getId();
+            String id;
+            try {
+                id = create.exec().getId();
+            } catch (NotFoundException e) {
+                if (e.getMessage() == null || !e.getMessage().contains("image")) {
+                    throw e;
+                }
+                // The gateway never pulls: say so, and what to do (a zip function's runtime image most of all).
+                throw new NotFoundException("No such image " + spec.image() + " on this host, and esb never pulls: build it, or "
+                        + "docker pull " + spec.image() + " where a registry is reachable (esb.runtimes maps a zip runtime to its image)");
+            }
             try {
                 client.startContainerCmd(id).exec();
                 var inspected = client.inspectContainerCmd(id).exec();

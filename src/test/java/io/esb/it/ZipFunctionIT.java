@@ -59,8 +59,10 @@ class ZipFunctionIT {
                   slow { runtime = java21, handler = "example.Plain::handleRequest", code-uri = "%s", timeout = 2s }
                   broken { runtime = java21, handler = "example.Missing::handleRequest", code-uri = "%s" }
                   pooled { runtime = java21, handler = "example.Plain::handleRequest", code-uri = "%s", max-concurrency = 3 }
+                  # its runtime's default image, AWS's, is not on this host (nothing is pulled here)
+                  absent { runtime = "python3.12", handler = "app.handler", code-uri = "%s" }
                 }
-                """.formatted(EXAMPLE.resolve("template.yaml"), RUNTIME_IMAGE, build, build, build));
+                """.formatted(EXAMPLE.resolve("template.yaml"), RUNTIME_IMAGE, build, build, build, build));
         lambda = gw.lambdaClient(Region.US_EAST_1, Duration.ofSeconds(60));
     }
 
@@ -164,5 +166,13 @@ class ZipFunctionIT {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void aRuntimeImageNotOnTheHostIsA503SayingWhatToDo() throws Exception {
+        var response = gw.invoke("absent", "{}");
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(json(response).get("message").asText()).contains("public.ecr.aws/lambda/python:3.12").contains("docker pull");
+        assertThat(Docker.containers(INSTANCE, "absent")).isEmpty();
     }
 }
