@@ -24,8 +24,9 @@ class ContainerStarterTest {
         assertThat(spec.image()).isEqualTo("esb-fixture:latest");
         assertThat(spec.memoryBytes()).isEqualTo(256L * 1024 * 1024);
         assertThat(spec.cpus()).isEqualTo(0.5);
+        // Pull mode, the default: marked so, since it publishes nothing and reconcile must not take it for unreachable.
         assertThat(spec.labels()).containsExactlyInAnyOrderEntriesOf(Map.of("esb.managed", "true", "esb.instance", "cs-test",
-                "esb.function", "fn", "esb.spec", function.containerSpecHash()));
+                "esb.function", "fn", "esb.spec", function.containerSpecHash(), "esb.pulls", "true"));
 
         // The Docker call creates exactly that container.
         var created = FunctionActorTest.RecordingDocker.record(run(start.createAndStart()));
