@@ -65,8 +65,10 @@ final class Adoption {
         for (var container : listing) {
             // A pull-mode container this actor did not start belongs to a gateway that is gone, and so is its
             // runtime's Runtime API: running or already exited, it goes. (One created since this actor started may
-            // be its own cold start, not yet known to the pool; while a draining predecessor owns them, they are its.)
-            if (pull && adopt && !knownOrReadying.test(container.id()) && container.createdEpochSeconds() < startedEpochSeconds) {
+            // be its own cold start, not yet known to the pool; while a draining predecessor owns them, they are its,
+            // and one of another spec is a predecessor's that live reload replaced, draining.)
+            if (pull && adopt && specHash.equals(container.specHash()) && !knownOrReadying.test(container.id())
+                    && container.createdEpochSeconds() < startedEpochSeconds) {
                 toRemove.add(container.id());
                 continue;
             }

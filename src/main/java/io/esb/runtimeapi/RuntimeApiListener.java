@@ -61,21 +61,29 @@ final class RuntimeApiListener {
         return Http.get(system).newServerAt(host, port).withSettings(ServerSettings.create(config)).connectionSource()
                 .to(Sink.foreach(connection -> {
                     var address = connection.remoteAddress().getAddress().getHostAddress();
+                    var closed = new CompletableFuture<Void>();
                     api.connectionOpened(address);
-                    connection.handleWith(Flow.of(HttpRequest.class).mapAsync(1, request -> handle(request, address))
+                    connection.handleWith(Flow.of(HttpRequest.class).mapAsync(1, request -> handle(request, address, closed))
                             .watchTermination((notUsed, done) -> {
-                                done.whenComplete((ok, error) -> api.connectionClosed(address));
+                                done.whenComplete((ok, error) -> {
+                                    closed.complete(null);
+                                    api.connectionClosed(address);
+                                });
                                 return notUsed;
                             }), materializer);
                 }))
                 .run(materializer);
     }
 
-    CompletionStage<HttpResponse> handle(HttpRequest request, String address) {
+    /** {@code closed}: completes when the request's connection has closed. */
+    CompletionStage<HttpResponse> handle(HttpRequest request, String address, CompletableFuture<Void> closed) {
         var path = request.getUri().path();
         var method = request.method();
         if (path.equals(NEXT) && method.equals(HttpMethods.GET)) {
-            return api.session(address, strangerWait).thenCompose(session -> session == null ? forbidden(request) : next(session));
+            // A poll that waited for its address to register may come from a container that is gone, its address now
+            // another's: a poll whose connection has closed is nobody's and must not reach that session.
+            return api.session(address, strangerWait).thenCompose(session -> session == null ? forbidden(request)
+                    : closed.isDone() ? done(error(410, "ConnectionClosed", "The poll's connection has closed")) : next(session, closed));
         }
         if (path.equals(INIT_ERROR) && method.equals(HttpMethods.POST)) {
             return api.session(address, strangerWait).thenCompose(session -> session == null ? forbidden(request)
@@ -98,12 +106,16 @@ final class RuntimeApiListener {
         return done(error(404, "InvalidRequest", "No Runtime API resource " + method.value() + " " + path));
     }
 
-    private CompletionStage<HttpResponse> next(RuntimeSession session) {
+    private CompletionStage<HttpResponse> next(RuntimeSession session, CompletableFuture<Void> closed) {
         var next = session.poll();
         if (next instanceof RuntimeSession.Now now) {
             return done(event(now.delivery()));
         }
-        return ((RuntimeSession.Later) next).delivery().handle((delivery, error) -> delivery != null ? event(delivery)
+        var later = ((RuntimeSession.Later) next).delivery();
+        // A waiting poll whose connection closes can deliver nothing: it leaves the session, so an invocation waits
+        // for the runtime's next poll instead of going to a dead connection.
+        closed.thenRun(() -> session.dropPoll(later));
+        return later.handle((delivery, error) -> delivery != null ? event(delivery)
                 : error(409, "Superseded", "A newer poll for the next invocation replaced this one"));
     }
 

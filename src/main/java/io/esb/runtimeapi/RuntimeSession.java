@@ -98,6 +98,15 @@ final class RuntimeSession {
         return new Later(later);
     }
 
+    /** A waiting poll's connection closed: it no longer waits (an invocation offered later stays queued for the next). */
+    void dropPoll(CompletableFuture<Delivery> poll) {
+        synchronized (this) {
+            if (waitingPoll == poll) {
+                waitingPoll = null;
+            }
+        }
+    }
+
     /** The runtime's answer for {@code requestId}; null when that is not the invocation it is running. */
     Delivery finish(String requestId) {
         synchronized (this) {

@@ -47,8 +47,11 @@ class AdoptionTest {
         assertThat(plan.toProbe()).isEmpty();
         assertThat(plan.running()).containsExactlyInAnyOrder("pooled", "new");
 
-        // While a draining predecessor owns the function's containers, they are left to it.
+        // While a draining predecessor owns the function's containers, they are left to it; so are those of another
+        // spec (a predecessor live reload replaced).
         assertThat(pull.plan(List.of(old), false, SPEC, id -> false).toRemove()).isEmpty();
+        var replaced = new ManagedContainer("replaced", "n", "fn", "spec-0", true, 0, Map.of(), false, 100, true);
+        assertThat(pull.plan(List.of(replaced), true, SPEC, id -> false).toRemove()).isEmpty();
     }
 
     @Test

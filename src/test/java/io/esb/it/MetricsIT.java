@@ -174,8 +174,10 @@ class MetricsIT {
     @Test
     void withoutADaemonTheGaugeIsZeroAndCallsCountAsDockerUnavailable() throws Exception {
         var missing = "unix:///tmp/esb-no-daemon-" + System.nanoTime() + ".sock";
+        // Push mode: its cold start asks Docker to create the container, which counts as an unavailable operation. (A
+        // pull-mode one fails before that, its Runtime API unable to learn its address: counted as network-addresses.)
         try (var gw = GatewayUnderTest.start(GatewayUnderTest.newInstanceId("it-metrics-nodaemon"),
-                "esb.docker.host = \"" + missing + "\"\nesb.docker.probe-interval = 200ms")) {
+                "esb.docker.host = \"" + missing + "\"\nesb.docker.probe-interval = 200ms\nesb.functions.fx.mode = push")) {
             Eventually.await(Duration.ofSeconds(20), "Docker down in /status", () -> gw.get("/status").statusCode(), code -> code == 503);
             assertThat(gw.invoke("fx", "{}").statusCode()).isEqualTo(503);
             var text = awaitMetrics(gw, t -> t.value("esb_invocations_total", "function", "fx", "outcome", "docker_unavailable").orElse(0) == 1);
@@ -183,6 +185,7 @@ class MetricsIT {
             assertThat(value(text, "esb_invocations_total", "function", "fx", "outcome", "docker_unavailable")).isEqualTo(1);
             assertThat(value(text, "esb_docker_operations_total", "operation", "create-and-start", "result", "unavailable")).isEqualTo(1);
             assertThat(value(text, "esb_docker_operations_total", "operation", "ping", "result", "unavailable")).isPositive();
+            assertThat(value(text, "esb_docker_operations_total", "operation", "network-addresses", "result", "unavailable")).isPositive();
             assertThat(value(text, "esb_docker_operations_total", "operation", "ping", "result", "success")).isZero();
             assertThat(value(text, "esb_cold_starts_total", "function", "fx")).isEqualTo(1);
             assertThat(value(text, "esb_cold_start_duration_seconds_count", "function", "fx")).isZero();
