@@ -165,6 +165,9 @@ class DockerCallsTest extends ActorTestKitSupport {
             return "ran";
         }, queued, null, null));
         Eventually.within(WAIT, () -> assertThat(started.getCount()).isZero());
+        // Both submitted: a stop is a system message and overtakes a Run still in the mailbox, which would then
+        // never be answered (the test's race, not the supervisor's).
+        Eventually.within(WAIT, () -> assertThat(shared.operationsInFlight()).isEqualTo(2));
 
         testKit.stop(host);
 
