@@ -250,9 +250,10 @@ class LiveReloadIT {
     }
 
     /**
-     * Push mode. KNOWN ISSUE (pull mode): under this load, a reload that replaces the function has lost one invocation
-     * in each of three runs (Sandbox.Timedout after the 10 s timeout: the event reached a runtime that never answered),
-     * cause not found yet; see the session note. Pull mode under reloads without load is covered by the other tests.
+     * Push mode. KNOWN ISSUE (pull mode): under this load, a reload that replaces the function lost one invocation in
+     * each of three runs: first Runtime.ExitError (a new actor removed its draining predecessor's containers: fixed),
+     * then twice Sandbox.Timedout after the 10 s timeout (the event reached a runtime that never answered; cause not
+     * found). Pull mode under reloads without load is covered by the other tests.
      */
     @Test
     void reloadsUnderLoadFailNoRequest() throws Exception {
