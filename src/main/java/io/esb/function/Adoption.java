@@ -67,8 +67,10 @@ final class Adoption {
             // runtime's Runtime API: running or already exited, it goes. (One created since this actor started may
             // be its own cold start, not yet known to the pool; while a draining predecessor owns them, they are its,
             // and one of another spec is a predecessor's that live reload replaced, draining.)
+            // An exited one (not merely created, as a cold start's is before its start) can be no start of this actor's.
+            boolean exited = !container.running() && !container.neverStarted();
             if (pull && adopt && specHash.equals(container.specHash()) && !knownOrReadying.test(container.id())
-                    && container.createdEpochSeconds() < startedEpochSeconds) {
+                    && (exited || container.createdEpochSeconds() < startedEpochSeconds)) {
                 toRemove.add(container.id());
                 continue;
             }

@@ -81,6 +81,9 @@ public final class FunctionActor {
 
     private enum ReapTick implements Command { INSTANCE }
 
+    /** Pull mode: lists the function's containers once more after adoption, for a predecessor's that exited since. */
+    private enum SweepTick implements Command { INSTANCE }
+
     private record StartReplied(DockerReply<StartedContainer> reply) implements Command {}
 
     /** What the container needs to reach its channel (the Runtime API's address), or why it cannot be started. */
@@ -168,6 +171,8 @@ public final class FunctionActor {
     /** Docker calls asked and not yet answered, and follow-up children still running; a draining actor waits for them. */
     private int dockerCalls;
     private boolean skipAdoption;
+    /** Whether the one extra listing after adoption (pull mode) has been scheduled. */
+    private boolean swept;
 
     private FunctionActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, FunctionSettings function, EsbSettings settings,
                           ActorRef<DockerSupervisor.Command> docker, ContainerChannel channel, ActorRef<ContainerBudget.Command> budget,
@@ -257,7 +262,12 @@ public final class FunctionActor {
                 .onMessage(DaemonChanged.class, this::onDaemonChanged)
                 .onMessage(AdoptionListed.class, this::onAdoptionListed)
                 .onMessageEquals(QueueTick.INSTANCE, this::onQueueTick)
-                .onMessageEquals(ReapTick.INSTANCE, this::onReapTick);
+                .onMessageEquals(ReapTick.INSTANCE, this::onReapTick)
+                .onMessageEquals(SweepTick.INSTANCE, () -> {
+                    askDocker("list-containers", null, DockerOps.listManaged(settings.docker().instanceId(), function.name()),
+                            AdoptionListed::new);
+                    return Behaviors.same();
+                });
     }
 
     // ---- invocations -----------------------------------------------------------------------------------------------
@@ -623,6 +633,11 @@ public final class FunctionActor {
             budget.release();
         }
         reportIdle();
+        if (function.mode() == io.esb.config.InvokeMode.PULL && !swept) {
+            // A predecessor's runtime may still run at this listing and exit just after (its Runtime API is gone).
+            swept = true;
+            timers.startSingleTimer(SweepTick.INSTANCE, settings.timeouts().adoptionProbe().plusSeconds(3));
+        }
         for (var containerId : plan.toRemove()) {
             log.warn("Removing a pull-mode container this gateway did not start; its runtime lost the Runtime API",
                     kv("function_name", function.name()), kv("container_id", containerId));

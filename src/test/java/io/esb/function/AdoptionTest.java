@@ -41,6 +41,10 @@ class AdoptionTest {
         var exited = new ManagedContainer("exited", "n", "fn", SPEC, false, 0, Map.of(), false, 100, true);
         var pooled = new ManagedContainer("pooled", "n", "fn", SPEC, true, 0, Map.of(), false, 100, true);
         var justStarted = new ManagedContainer("new", "n", "fn", SPEC, true, 0, Map.of(), false, Long.MAX_VALUE, true);
+        var exitedSince = new ManagedContainer("exitedSince", "n", "fn", SPEC, false, 0, Map.of(), false, Long.MAX_VALUE, true);
+        var creating = new ManagedContainer("creating", "n", "fn", SPEC, false, 0, Map.of(), true, Long.MAX_VALUE, true);
+        assertThat(pull.plan(List.of(exitedSince, creating), true, SPEC, id -> false).toRemove())
+                .as("exited, whenever made; a cold start's created container is spared").containsExactly("exitedSince");
 
         var plan = pull.plan(List.of(old, exited, pooled, justStarted), true, SPEC, "pooled"::equals);
         assertThat(plan.toRemove()).containsExactlyInAnyOrder("old", "exited");
