@@ -17,6 +17,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
+import io.esb.config.InvokeMode;
 import io.esb.docker.DaemonState;
 import io.esb.docker.DockerOperation;
 import io.esb.docker.DockerOps;
@@ -192,7 +193,7 @@ public final class FunctionActor {
                 function.minWarm(), function.maxConcurrency());
         this.starter = new ContainerStarter(settings);
         this.adoption = new Adoption(settings.docker().network(), settings.timeouts().adoptionProbe(), containers.readinessTimeout(),
-                function.mode() == io.esb.config.InvokeMode.PULL);
+                function.mode() == InvokeMode.PULL);
         timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.timeouts().reapEvery());
         ActorRef<DaemonState> daemonEvents = ctx.messageAdapter(DaemonState.class, DaemonChanged::new);
         ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(DaemonState.class, daemonEvents));
@@ -633,7 +634,7 @@ public final class FunctionActor {
             budget.release();
         }
         reportIdle();
-        if (function.mode() == io.esb.config.InvokeMode.PULL && !swept) {
+        if (function.mode() == InvokeMode.PULL && !swept) {
             // A predecessor's runtime may still run at this listing and exit just after (its Runtime API is gone).
             swept = true;
             timers.startSingleTimer(SweepTick.INSTANCE, settings.timeouts().adoptionProbe().plusSeconds(3));
