@@ -57,6 +57,34 @@ final class Load {
     }
 
     /**
+     * Every call on a new connection, as curl and many device clients do: connect (TCP_NODELAY, as the keep-alive
+     * connections), send the request (which should carry {@code Connection: close}), read the response, close. The
+     * connect and the close are inside the measured call. Each caller has its own sockets, so any number of callers
+     * may share one target.
+     */
+    static final class NewConnection implements Target {
+        private final int port;
+        private final byte[] request;
+
+        NewConnection(int port, byte[] request) {
+            this.port = port;
+            this.request = request;
+        }
+
+        @Override
+        public RawHttp.Response call(int caller) throws IOException {
+            try (var c = new RawHttp("127.0.0.1", port, 60_000)) {
+                return c.exchange(request);
+            }
+        }
+
+        @Override
+        public void close() {
+            // nothing kept between calls
+        }
+    }
+
+    /**
      * Callers share a pool of containers, one keep-alive connection each, and use a container only while no other
      * caller does (the RIE protocol allows one invocation at a time; the fixture dies on a second). This is the
      * direct equivalent of what the gateway does with a function's containers.
