@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
 /**
  * The "Scale and speed" benchmark: warm overhead (direct vs Invoke API vs API route, at 1 and 32 callers), cold
  * start against a raw Docker Engine API baseline, a burst of 200 on a cold function, and the gateway's own cost
- * (RSS, CPU, startup). The gateway runs as {@code java -jar esb.jar} in its own process. Run it with
+ * (RSS, CPU, startup); at one caller also with a new connection per call, and beside serverless-offline (the peer
+ * column). The gateway runs in its own process, started through bin/esb as operators start it. Run it with
  * {@code bench/run.sh}; see BENCHMARKS.md. Prints a table and writes target/bench-report.json.
  * It measures and reports; it never fails a build.
  */
