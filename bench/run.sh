@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The "Scale and speed" benchmark (see BENCHMARKS.md). One command:
 #
-#   bench/run.sh                 # full run, ~7 min: prints the table, writes target/bench-report.json
-#   bench/run.sh --quick         # smoke run, ~1.5 min (fewer and shorter repetitions)
+#   bench/run.sh                 # full run, ~11 min (estimated): prints the table, writes target/bench-report.json
+#   bench/run.sh --quick         # smoke run, ~2.5 min (fewer and shorter repetitions)
 #   bench/run.sh --profile       # also records JFR of the gateway -> target/bench/gateway.jfr; then bench/profile.sh
 #   bench/run.sh --only warm,cold --reps 7 --seconds 10 --gateway-opts '-Xmx256m'   # options: see Bench.java
 #   bench/run.sh --no-peer       # without the serverless-offline peer column
