@@ -811,7 +811,7 @@ public final class Bench {
     private void newConnectionAndPeerTargets(Map<String, Object> ratios, Map<String, Map<String, Object>> medians) {
         // {what, ratio}: push (invoke, route) and pull (Invoke API, route), each against the push container's direct call
         var overKeepAlive = List.of(new String[] {"invoke", "invoke/direct c1"}, new String[] {"route", "route/direct c1"},
-                new String[] {"pull", "pull/direct c1"}, new String[] {"pull route", "pull-route/direct c1"});
+                new String[] {"pull", "pull/direct c1"}, new String[] {"pull-route", "pull-route/direct c1"});
         for (var o : overKeepAlive) {
             var r = (Map<String, Object>) ratios.get(o[1]);
             target("p50 overhead over direct at c=1 <= 0.25 ms, keep-alive (" + o[0] + ")", String.format("%+.3f ms", num(r, "p50OverheadMs")),
