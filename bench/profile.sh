@@ -6,7 +6,10 @@
 #   bench/profile.sh invoke-c1        # only that case's measured windows
 #                                     # (cases: direct-c1 invoke-c1 route-c1 direct-c32 invoke-c32 route-c32
 #                                     #  direct-sat1 invoke-sat1 sleep-c1 sleep-c32; pull mode: pull-c1
-#                                     #  pull-route-c1 direct-c8 invoke-c8 pull-c8)
+#                                     #  pull-route-c1 direct-c8 invoke-c8 pull-c8; a new connection per call:
+#                                     #  direct-c1-new invoke-c1-new route-c1-new pull-c1-new pull-route-c1-new;
+#                                     #  the peer column, peer-route-c1 peer-route-c1-new, is not the gateway:
+#                                     #  its windows hold no gateway samples worth reading)
 # perf (bench/run.sh --perf; gateway runs with -XX:+PreserveFramePointer, JIT symbols from jcmd Compiler.perfmap):
 #   bench/profile.sh perf invoke-c32  # on-CPU time of the gateway by DSO (kernel / libjvm / JIT code) and by symbol
 set -euo pipefail

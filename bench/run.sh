@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The "Scale and speed" benchmark (see BENCHMARKS.md). One command:
 #
-#   bench/run.sh                 # full run, ~7 min: prints the table, writes target/bench-report.json
-#   bench/run.sh --quick         # smoke run, ~1.5 min (fewer and shorter repetitions)
+#   bench/run.sh                 # full run, ~11 min (estimated): prints the table, writes target/bench-report.json
+#   bench/run.sh --quick         # smoke run, ~2.5 min (fewer and shorter repetitions)
 #   bench/run.sh --profile       # also records JFR of the gateway -> target/bench/gateway.jfr; then bench/profile.sh
 #   bench/run.sh --only warm,cold --reps 7 --seconds 10 --gateway-opts '-Xmx256m'   # options: see Bench.java
+#   bench/run.sh --no-peer       # without the serverless-offline peer column
 #
 # The warm and cold sections compare the two ways the gateway reaches a container (esb.functions.NAME.mode): push
 # (w1, w10, cold*: the gateway posts to the container's published RIE port, which the direct cases also call) and
 # pull (p1, p10, pcold*: the container polls the gateway's Runtime API); see BENCHMARKS.md, "Pull mode (issue 12)".
+# The c=1 cases also run with a new connection per call (*-c1-new), and the peer column drives serverless-offline
+# (serverless@3 + serverless-offline@13 from npm, installed into target/bench-peer from bench/peer) with the same
+# load generator in the same run (peer-route-c1, peer-route-c1-new). The warm/cold/burst gateway starts through
+# bin/esb, as operators start it (its JAVA_OPTS default, or --gateway-opts, and its CDS archive).
 #
 # Needs: a Docker daemon (started via docker/start-dockerd.sh if none answers), esb-fixture:latest (built via
 # docker/build-images.sh if missing), target/esb.jar (built if missing; REBUILD=1 rebuilds it). The gateway runs
@@ -39,6 +44,50 @@ ESB_JAR="$work/esb.jar" bin/esb --cds-only || echo "bench: WARNING: no CDS archi
 rm -rf "$work/classes"
 javac -nowarn -d "$work/classes" src/test/java/io/esb/bench/*.java
 
+# The peer column, when the warm section runs and it is not left out: npm ci (npm install without the lock) into
+# target/bench-peer, redone only when bench/peer's package files change. Without npm, or when the install fails,
+# one line says so and the run goes on without it.
+peer_args=()
+wants_warm=true no_peer=false
+args=("$@")
+for ((k = 0; k < ${#args[@]}; k++)); do
+  case ${args[k]} in
+    --no-peer) no_peer=true ;;
+    --only) [[ ,${args[k+1]:-}, == *,warm,* ]] || wants_warm=false ;;
+    --only=*) [[ ,${args[k]#--only=}, == *,warm,* ]] || wants_warm=false ;;
+  esac
+done
+peer=target/bench-peer
+install_peer() {
+  command -v npm >/dev/null 2>&1 || { echo "no npm on PATH"; return 1; }
+  mkdir -p "$peer"
+  if [[ -x $peer/node_modules/.bin/serverless ]] && cmp -s bench/peer/package.json "$peer/package.json" \
+      && cmp -s bench/peer/package-lock.json "$peer/package-lock.json"; then
+    cp bench/peer/serverless.yml bench/peer/handler.js "$peer/"
+    return 0
+  fi
+  rm -rf "$peer/node_modules"
+  cp bench/peer/package.json bench/peer/serverless.yml bench/peer/handler.js "$peer/"
+  local how=install
+  if [[ -f bench/peer/package-lock.json ]]; then cp bench/peer/package-lock.json "$peer/"; how=ci; fi
+  echo "bench: installing the peer column (npm $how --prefix $peer: serverless@3, serverless-offline@13) ..." >&2
+  if ! npm "$how" --prefix "$peer" --no-audit --no-fund --loglevel=error >"$work/peer-install.log" 2>&1; then
+    rm -f "$peer/package.json"   # so the next run tries again
+    echo "npm $how failed (see $work/peer-install.log)"
+    return 1
+  fi
+}
+if [[ $wants_warm == true ]]; then
+  if [[ $no_peer == true ]]; then
+    echo "bench: peer column skipped: --no-peer"
+  elif why=$(install_peer); then
+    peer_args=(--peer "$peer")
+  else
+    echo "bench: peer column skipped: $why"
+    peer_args=(--no-peer)
+  fi
+fi
+
 id="bench-$(date +%s)-$$"
 cleanup() {
   # Normally the harness removes everything itself; this covers a killed harness.
@@ -49,9 +98,16 @@ cleanup() {
     fi
     rm -f "$work/gateway.pid"
   fi
+  if [[ -s $work/peer.pid ]]; then
+    pid=$(cat "$work/peer.pid")
+    if kill -0 "$pid" 2>/dev/null && grep -qa "offline" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+    fi
+    rm -f "$work/peer.pid"
+  fi
   left=$( { docker ps -aq --filter "label=esb.instance=$id"; docker ps -aq --filter "label=esb.bench=$id"; } | sort -u)
   if [[ -n $left ]]; then docker rm -f $left >/dev/null || true; fi
 }
 trap cleanup EXIT
 
-java ${BENCH_JAVA_OPTS:-} -cp "$work/classes" io.esb.bench.Bench --id "$id" "$@"
+java ${BENCH_JAVA_OPTS:-} -cp "$work/classes" io.esb.bench.Bench --id "$id" "${peer_args[@]}" "$@"

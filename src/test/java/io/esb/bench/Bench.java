@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
 /**
  * The "Scale and speed" benchmark: warm overhead (direct vs Invoke API vs API route, at 1 and 32 callers), cold
  * start against a raw Docker Engine API baseline, a burst of 200 on a cold function, and the gateway's own cost
- * (RSS, CPU, startup). The gateway runs as {@code java -jar esb.jar} in its own process. Run it with
+ * (RSS, CPU, startup); at one caller also with a new connection per call, and beside serverless-offline (the peer
+ * column). The gateway runs in its own process, started through bin/esb as operators start it. Run it with
  * {@code bench/run.sh}; see BENCHMARKS.md. Prints a table and writes target/bench-report.json.
  * It measures and reports; it never fails a build.
  */
@@ -58,12 +59,17 @@ public final class Bench {
     String id = "bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
     List<String> gatewayJvmOptions = new ArrayList<>();
     List<String> only = new ArrayList<>();
+    Path binEsb = Path.of("bin/esb");
+    /** Where bench/run.sh installed the peer (serverless-offline); null when there is none. */
+    Path peerDir;
+    boolean noPeer;
 
     private final DockerEngine docker = new DockerEngine();
     private final Map<String, Object> out = new LinkedHashMap<>();
     private final List<String[]> targets = new ArrayList<>();
     private final List<String> windows = new ArrayList<>();
     private GatewayProcess gateway;
+    private PeerProcess peer;
 
     public static void main(String[] args) throws Exception {
         var bench = new Bench();
@@ -98,6 +104,12 @@ public final class Bench {
                 case "--id" -> id = value;
                 case "--only" -> only = Arrays.asList(value.split(","));
                 case "--gateway-opts" -> gatewayJvmOptions.addAll(Arrays.asList(value.trim().split("\\s+")));
+                case "--bin-esb" -> binEsb = Path.of(value);
+                case "--peer" -> peerDir = Path.of(value);
+                case "--no-peer" -> {
+                    noPeer = true;
+                    consumed = false;
+                }
                 case "--profile" -> {
                     profile = true;
                     consumed = false;
@@ -117,7 +129,8 @@ public final class Bench {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a
                         + " (options: --reps --warmup --seconds --callers --mid-callers --pool --cold --cold-poll-ms --burst-reps --burst"
-                        + " --startup --queue-depth --sleep-ms --jar --work --report --id --only warm,cold,burst,startup --gateway-opts '...' --profile --perf --quick)");
+                        + " --startup --queue-depth --sleep-ms --jar --work --report --id --only warm,cold,burst,startup --gateway-opts '...'"
+                        + " --bin-esb --peer DIR --no-peer --profile --perf --quick)");
             }
             if (consumed) {
                 k++;
@@ -147,9 +160,10 @@ public final class Bench {
         var meta = meta(started);
         out.put("meta", meta);
         out.put("options", options());
-        System.out.printf("esb benchmark %s, id %s%n  machine: %s%n  gateway: %s (built %s; tree %s) %s%n  docker: %s, image %s%n%n",
+        System.out.printf("esb benchmark %s, id %s%n  machine: %s%n  gateway: %s (built %s; tree %s), warm/cold/burst via %s with %s%n"
+                        + "  docker: %s, image %s%n%n",
                 started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), id, meta.get("machine"), jar, meta.get("jarModified"), meta.get("git"),
-                gatewayJvmOptions.isEmpty() ? "(default JVM options)" : gatewayJvmOptions, meta.get("docker"), IMAGE);
+                binEsb, gatewayJavaOpts() == null ? "its default JAVA_OPTS" : "JAVA_OPTS='" + gatewayJavaOpts() + "'", meta.get("docker"), IMAGE);
         if (!docker.imageExists(IMAGE)) {
             throw new IllegalStateException(IMAGE + " is missing: run docker/build-images.sh");
         }
@@ -158,11 +172,14 @@ public final class Bench {
             startup();
         }
         if (enabled("warm") || enabled("cold") || enabled("burst")) {
+            if (!Files.isExecutable(binEsb)) {
+                throw new IllegalStateException("no executable " + binEsb + " (--bin-esb): the gateway is started as operators start it");
+            }
             int port = freePort();
             // In a directory of its own, as /etc/esb would be: the gateway watches its config's directory for live reload,
             // and its log file next to the config would wake that watcher on every line.
             var config = writeConfig(work.resolve("conf").resolve("gateway.conf"), id, port, true);
-            var options = new ArrayList<>(gatewayJvmOptions);
+            var options = new ArrayList<String>(); // on bin/esb's command line; --gateway-opts go into JAVA_OPTS
             if (perf) {
                 options.add("-XX:+PreserveFramePointer");
             }
@@ -170,10 +187,21 @@ public final class Bench {
                 options.add("-XX:StartFlightRecording=filename=" + work.resolve("gateway.jfr").toAbsolutePath()
                         + ",settings=profile,dumponexit=true");
             }
-            gateway = GatewayProcess.launch(jar, config, port, options, work.resolve("gateway.log"));
+            // As operators start it: bin/esb, with its bounded heap and class-data-sharing archive (--gateway-opts replaces JAVA_OPTS).
+            gateway = GatewayProcess.launchWithBinEsb(binEsb, jar, config, port, gatewayJavaOpts(), options, work.resolve("gateway.log"));
             Files.writeString(work.resolve("gateway.pid"), Long.toString(gateway.pid()));
             long healthy = gateway.awaitHealthy(60_000, 5);
-            System.out.printf("gateway pid %d on 127.0.0.1:%d, healthy after %.0f ms%n%n", gateway.pid(), port, healthy / 1e6);
+            var exe = gateway.executable();
+            System.out.printf("gateway pid %d (%s) on 127.0.0.1:%d, healthy after %.0f ms%n  %s%n%n", gateway.pid(), exe, port, healthy / 1e6,
+                    gateway.commandLine());
+            if (!exe.endsWith("/java")) {
+                System.out.println("  WARNING: the gateway's PID is not a java process (bin/esb should exec java); its RSS and CPU figures are not the JVM's");
+            }
+            var launch = new LinkedHashMap<String, Object>();
+            launch.put("launcher", binEsb.toString());
+            launch.put("javaOpts", gatewayJavaOpts() == null ? "(bin/esb default)" : gatewayJavaOpts());
+            launch.put("commandLine", gateway.commandLine());
+            costSection().put("gatewayLaunch", launch);
             if (enabled("warm")) {
                 warm();
             }
@@ -208,6 +236,11 @@ public final class Bench {
             System.out.println("profile: " + work.resolve("gateway.jfr") + "  (analyse: bench/profile.sh, windows in "
                     + work.resolve("windows.txt") + ")");
         }
+    }
+
+    /** What the gateway gets as JAVA_OPTS through bin/esb: --gateway-opts, or null for bin/esb's default. */
+    private String gatewayJavaOpts() {
+        return gatewayJvmOptions.isEmpty() ? null : String.join(" ", gatewayJvmOptions);
     }
 
     @SuppressWarnings("unchecked")
@@ -293,7 +326,83 @@ public final class Bench {
 
     // ---------------------------------------------------------------- (a) warm
 
-    private record Case(String name, String label, int callers, int containers, Load.Target target, boolean viaGateway) {}
+    /** A warm case; {@code viaPeer}: it calls serverless-offline (the peer column), whose process's CPU is then measured. */
+    private record Case(String name, String label, int callers, int containers, Load.Target target, boolean viaGateway, boolean viaPeer) {
+        Case(String name, String label, int callers, int containers, Load.Target target, boolean viaGateway) {
+            this(name, label, callers, containers, target, viaGateway, false);
+        }
+    }
+
+    /** The same request with {@code Connection: close}, for the new-connection-per-call cases. */
+    private static byte[] closing(String method, String path) {
+        return RawHttp.request(method, path, "application/json", PAYLOAD, "Connection", "close");
+    }
+
+    /**
+     * Starts the peer column's serverless-offline, or says in one line why there is none. bench/run.sh installs it and
+     * passes --peer DIR; when npm is missing or the install failed it has said so itself and passes --no-peer.
+     */
+    private void startPeer() throws InterruptedException {
+        if (noPeer) {
+            return;
+        }
+        if (peerDir == null) {
+            System.out.println("bench: peer column skipped: no --peer DIR with serverless-offline installed (bench/run.sh installs it when npm is available)");
+            return;
+        }
+        try {
+            int port = freePort();
+            peer = PeerProcess.launch(peerDir, port, freePort(), freePort(), work.resolve("peer.log"));
+            Files.writeString(work.resolve("peer.pid"), Long.toString(peer.pid()));
+            long answering = peer.awaitAnswering(RawHttp.request("POST", "/w1", "application/json", PAYLOAD), Bench::echoed, 120_000);
+            var info = new LinkedHashMap<String, Object>();
+            info.put("serverless", packageVersion(peerDir, "serverless"));
+            info.put("serverlessOffline", packageVersion(peerDir, "serverless-offline"));
+            info.put("node", nodeVersion());
+            info.put("pid", peer.pid());
+            info.put("port", port);
+            info.put("answeringAfterMs", answering / 1e6);
+            out.put("peer", info);
+            System.out.printf("  peer: serverless %s + serverless-offline %s (node %s), pid %d on 127.0.0.1:%d, POST /w1 answered after %.0f ms%n",
+                    info.get("serverless"), info.get("serverlessOffline"), info.get("node"), peer.pid(), port, answering / 1e6);
+        } catch (IOException e) {
+            System.out.println("bench: peer column skipped: " + e.getMessage());
+            stopPeer();
+        }
+    }
+
+    private synchronized void stopPeer() {
+        if (peer != null) {
+            peer.close();
+            peer = null;
+            try {
+                Files.deleteIfExists(work.resolve("peer.pid"));
+            } catch (IOException ignored) {
+                // bench/run.sh's trap checks the PID's command line before it acts on it
+            }
+        }
+    }
+
+    private static String packageVersion(Path dir, String name) {
+        try {
+            var json = Files.readString(dir.resolve("node_modules").resolve(name).resolve("package.json"));
+            var m = Pattern.compile("\"version\"\\s*:\\s*\"([^\"]+)\"").matcher(json);
+            return m.find() ? m.group(1) : "?";
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static String nodeVersion() {
+        try {
+            var p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+            var v = new String(p.getInputStream().readAllBytes()).trim();
+            p.waitFor();
+            return v;
+        } catch (IOException | InterruptedException e) {
+            return "?";
+        }
+    }
 
     private static boolean echoed(RawHttp.Response r) {
         if (r.status() != 200) {
@@ -346,10 +455,15 @@ public final class Bench {
         }
         String mid = "c" + midCallers;
         var directRequest = RawHttp.request("POST", INVOKE_PATH, "application/json", PAYLOAD);
-        var cases = List.of(
+        startPeer();
+        var cases = new ArrayList<>(List.of(
                 new Case("direct-c1", "direct", 1, 1, new Load.PerCaller(w1.get(0), RawHttp.request("POST", INVOKE_PATH, "application/json", PAYLOAD), 1), false),
                 new Case("invoke-c1", "Invoke API", 1, 1, new Load.PerCaller(gw, invokeRequest("w1"), 1), true),
                 new Case("route-c1", "route (v1)", 1, 1, new Load.PerCaller(gw, RawHttp.request("POST", "/w1", "application/json", PAYLOAD), 1), true),
+                // A new connection per call (Connection: close), as curl and many device clients do, beside the keep-alive cases.
+                new Case("direct-c1-new", "direct, new", 1, 1, new Load.NewConnection(w1.get(0), closing("POST", INVOKE_PATH)), false),
+                new Case("invoke-c1-new", "Invoke API, new", 1, 1, new Load.NewConnection(gw, closing("POST", "/2015-03-31/functions/w1/invocations")), true),
+                new Case("route-c1-new", "route (v1), new", 1, 1, new Load.NewConnection(gw, closing("POST", "/w1")), true),
                 new Case("direct-c" + callers, "direct", callers, w10.size(), new Load.Pooled(w10, RawHttp.request("POST", INVOKE_PATH, "application/json", PAYLOAD)), false),
                 new Case("invoke-c" + callers, "Invoke API", callers, poolSize, new Load.PerCaller(gw, invokeRequest("w10"), callers), true),
                 new Case("route-c" + callers, "route (v1)", callers, poolSize, new Load.PerCaller(gw, RawHttp.request("POST", "/w10", "application/json", PAYLOAD), callers), true),
@@ -363,22 +477,35 @@ public final class Bench {
                 // call to a pull-mode container, so its baseline is the push containers' direct case.
                 new Case("pull-c1", "Invoke (pull)", 1, p1, new Load.PerCaller(gw, invokeRequest("p1"), 1), true),
                 new Case("pull-route-c1", "route (pull)", 1, p1, new Load.PerCaller(gw, RawHttp.request("POST", "/p1", "application/json", PAYLOAD), 1), true),
+                new Case("pull-c1-new", "Invoke (pull), new", 1, p1, new Load.NewConnection(gw, closing("POST", "/2015-03-31/functions/p1/invocations")), true),
+                new Case("pull-route-c1-new", "route (pull), new", 1, p1, new Load.NewConnection(gw, closing("POST", "/p1")), true),
                 new Case("direct-" + mid, "direct", midCallers, w10.size(), new Load.Pooled(w10, directRequest), false),
                 new Case("invoke-" + mid, "Invoke API", midCallers, poolSize, new Load.PerCaller(gw, invokeRequest("w10"), midCallers), true),
-                new Case("pull-" + mid, "Invoke (pull)", midCallers, p10, new Load.PerCaller(gw, invokeRequest("p10"), midCallers), true));
+                new Case("pull-" + mid, "Invoke (pull)", midCallers, p10, new Load.PerCaller(gw, invokeRequest("p10"), midCallers), true)));
+        if (peer != null) {
+            // The peer column: serverless-offline's same-shape route, one caller, in the same rotation (0 containers: in-process).
+            cases.add(new Case("peer-route-c1", "sls-offline", 1, 0,
+                    new Load.PerCaller(peer.port, RawHttp.request("POST", "/w1", "application/json", PAYLOAD), 1), false, true));
+            cases.add(new Case("peer-route-c1-new", "sls-offline, new", 1, 0, new Load.NewConnection(peer.port, closing("POST", "/w1")), false, true));
+        }
 
         for (var c : cases) {
             var r = Load.run(c.target(), c.callers(), (long) (warmupSeconds * 1e9), Bench::echoed);
-            System.out.printf("  warm-up %-13s %7.0f req/s, %d errors%s%n", c.name(), r.throughput(), r.errors(),
+            System.out.printf("  warm-up %-17s %7.0f req/s, %d errors%s%n", c.name(), r.throughput(), r.errors(),
                     r.firstError() == null ? "" : " (" + r.firstError() + ")");
         }
 
         var rssMax = new AtomicLong();
+        var peerRssMax = new AtomicLong();
         var sampling = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var sampledPeer = peer;
         var sampler = new Thread(() -> {
             while (sampling.get()) {
                 long rss = gateway.statusKb("VmRSS");
                 rssMax.accumulateAndGet(rss, Math::max);
+                if (sampledPeer != null) {
+                    peerRssMax.accumulateAndGet(sampledPeer.statusKb("VmRSS"), Math::max);
+                }
                 try {
                     Thread.sleep(100);
                 } catch (InterruptedException e) {
@@ -408,10 +535,12 @@ public final class Bench {
                 }
                 long switches0 = c.viaGateway() ? gateway.contextSwitches() : 0;
                 long gwCpu0 = gateway.cpuTicks();
+                long peerCpu0 = c.viaPeer() ? peer.cpuTicks() : 0;
                 long[] gwUS0 = userSys(gateway.pid());
                 long harness0 = osBean.getProcessCpuTime();
                 long[] machine0 = machineTicks();
                 rssMax.set(0);
+                peerRssMax.set(0);
                 long wall0 = System.currentTimeMillis();
                 var r = Load.run(c.target(), c.callers(), (long) (measureSeconds * 1e9), Bench::echoed);
                 long wall1 = System.currentTimeMillis();
@@ -420,6 +549,7 @@ public final class Bench {
                 long harness1 = osBean.getProcessCpuTime();
                 long[] gwUS1 = userSys(gateway.pid());
                 long gwCpu1 = gateway.cpuTicks();
+                long peerCpu1 = c.viaPeer() ? peer.cpuTicks() : 0;
                 if (perfRecorder != null && !perfRecorder.waitFor((long) measureSeconds + 30, TimeUnit.SECONDS)) {
                     perfRecorder.destroy(); // SIGTERM: perf writes its data and exits
                     perfRecorder.waitFor(30, TimeUnit.SECONDS);
@@ -447,6 +577,12 @@ public final class Bench {
                 long total = (machine1[1] - machine0[1]);
                 m.put("machineBusyPct", total == 0 ? null : 100.0 * busy / total);
                 m.put("gatewayRssMaxMb", rssMax.get() / 1024.0);
+                if (c.viaPeer()) {
+                    double peerCpuSeconds = (peerCpu1 - peerCpu0) / (double) GatewayProcess.CLOCK_TICKS_PER_SECOND;
+                    m.put("peerCpuUsPerReq", r.ok() == 0 ? null : peerCpuSeconds * 1e6 / r.ok());
+                    m.put("peerCores", peerCpuSeconds / seconds);
+                    m.put("peerRssMaxMb", peerRssMax.get() / 1024.0);
+                }
                 if (c.viaGateway()) {
                     m.put("gatewayContextSwitchesPerReq", r.ok() == 0 ? null : (gateway.contextSwitches() - switches0) / (double) r.ok());
                     var threads1 = gateway.cpuTicksByThreadGroup();
@@ -466,9 +602,10 @@ public final class Bench {
                     m.put("gatewayCpuTicksByThread", byGroup);
                 }
                 perCase.get(c.name()).add(m);
-                System.out.printf("  rep %d %-13s p50 %6.3f ms  p99 %7.3f ms  %7.0f req/s  err %d  gw %5.1f us/req  machine %3.0f%% busy%n",
-                        rep + 1, c.name(), r.percentileMs(0.5), r.percentileMs(0.99), r.throughput(), r.errors(),
-                        r.ok() == 0 ? Double.NaN : gwCpuSeconds * 1e6 / r.ok(), total == 0 ? Double.NaN : 100.0 * busy / total);
+                System.out.printf("  rep %d %-17s p50 %6.3f ms  p99 %7.3f ms  %7.0f req/s  err %d  %s %5.1f us/req  machine %3.0f%% busy%n",
+                        rep + 1, c.name(), r.percentileMs(0.5), r.percentileMs(0.99), r.throughput(), r.errors(), c.viaPeer() ? "peer" : "gw",
+                        c.viaPeer() ? num(m, "peerCpuUsPerReq") : r.ok() == 0 ? Double.NaN : gwCpuSeconds * 1e6 / r.ok(),
+                        total == 0 ? Double.NaN : 100.0 * busy / total);
             }
         }
         sampling.set(false);
@@ -476,6 +613,7 @@ public final class Bench {
         for (var c : cases) {
             c.target().close();
         }
+        stopPeer();
 
         // medians per case
         var medians = new LinkedHashMap<String, Map<String, Object>>();
@@ -488,6 +626,11 @@ public final class Bench {
             for (var key : List.of("p50Ms", "p90Ms", "p99Ms", "meanMs", "rps", "gatewayCpuUsPerReq", "gatewayCores", "loadgenCpuUsPerReq",
                     "machineBusyPct", "gatewayRssMaxMb", "gatewayContextSwitchesPerReq")) {
                 m.put(key, medianOf(reps, key));
+            }
+            if (c.viaPeer()) {
+                for (var key : List.of("peerCpuUsPerReq", "peerCores", "peerRssMaxMb")) {
+                    m.put(key, medianOf(reps, key));
+                }
             }
             m.put("errors", reps.stream().mapToLong(x -> (Long) x.get("errors")).sum());
             medians.put(c.name(), m);
@@ -511,6 +654,21 @@ public final class Bench {
         pairs.add(new String[] {"invoke/direct " + mid, "invoke-" + mid, "direct-" + mid});
         pairs.add(new String[] {"pull/direct " + mid, "pull-" + mid, "direct-" + mid});
         pairs.add(new String[] {"pull/push " + mid, "pull-" + mid, "invoke-" + mid});
+        // A new connection per call: its cost over keep-alive on each path (direct's for reference), and the gateway's
+        // overhead over a direct call when both sides pay for a new connection.
+        for (var via : List.of("direct", "invoke", "route", "pull", "pull-route")) {
+            pairs.add(new String[] {via + " new/keep-alive c1", via + "-c1-new", via + "-c1"});
+        }
+        for (var via : List.of("invoke", "route", "pull", "pull-route")) {
+            pairs.add(new String[] {via + "/direct c1-new", via + "-c1-new", "direct-c1-new"});
+        }
+        // esb against serverless-offline (the peer column), same route shape, same load generator, same reps.
+        if (perCase.containsKey("peer-route-c1")) {
+            for (var via : List.of("route", "pull-route")) {
+                pairs.add(new String[] {via + "/peer c1", via + "-c1", "peer-route-c1"});
+                pairs.add(new String[] {via + "/peer c1-new", via + "-c1-new", "peer-route-c1-new"});
+            }
+        }
         for (var pair : pairs) {
             {
                 var g = perCase.get(pair[1]);
@@ -566,22 +724,26 @@ public final class Bench {
         out.put("warm", warm);
 
         var cost = costSection();
-        double rssMaxMb = perCase.entrySet().stream().filter(e -> !e.getKey().startsWith("direct"))
+        var gatewayCases = cases.stream().filter(Case::viaGateway).map(Case::name).toList();
+        double rssMaxMb = perCase.entrySet().stream().filter(e -> gatewayCases.contains(e.getKey()))
                 .flatMap(e -> e.getValue().stream()).mapToDouble(m -> num(m, "gatewayRssMaxMb")).max().orElse(Double.NaN);
         cost.put("rssUnderWarmLoadMaxMb", rssMaxMb);
         cost.put("peakRssAfterWarmMb", gateway.statusKb("VmHWM") / 1024.0);
 
         // table
-        System.out.printf("%n  %-14s %-14s %7s %5s %8s %8s %8s %9s %6s %10s %8s %10s %11s %8s%n", "case", "", "callers", "cont", "p50 ms", "mean ms",
+        System.out.printf("%n  %-17s %-18s %7s %5s %8s %8s %8s %9s %6s %10s %8s %10s %11s %8s%n", "case", "", "callers", "cont", "p50 ms", "mean ms",
                 "p99 ms", "req/s", "errors", "gw us/req", "gw cores", "gw csw/req", "loadgen us", "busy %");
         for (var e : medians.entrySet()) {
             var m = e.getValue();
-            System.out.printf("  %-14s %-14s %7d %5d %8.3f %8.3f %8.3f %9.0f %6d %10.1f %8.2f %10.1f %11.1f %8.0f%n", e.getKey(), m.get("label"),
+            boolean ofPeer = m.containsKey("peerCpuUsPerReq");
+            System.out.printf("  %-17s %-18s %7d %5d %8.3f %8.3f %8.3f %9.0f %6d %10.1f %8.2f %10.1f %11.1f %8.0f%n", e.getKey(), m.get("label"),
                     m.get("callers"),
                     m.get("containers"), num(m, "p50Ms"), num(m, "meanMs"), num(m, "p99Ms"), num(m, "rps"), m.get("errors"),
-                    num(m, "gatewayCpuUsPerReq"), num(m, "gatewayCores"), num(m, "gatewayContextSwitchesPerReq"), num(m, "loadgenCpuUsPerReq"),
-                    num(m, "machineBusyPct"));
+                    num(m, ofPeer ? "peerCpuUsPerReq" : "gatewayCpuUsPerReq"), num(m, ofPeer ? "peerCores" : "gatewayCores"),
+                    ofPeer ? Double.NaN : num(m, "gatewayContextSwitchesPerReq"), num(m, "loadgenCpuUsPerReq"), num(m, "machineBusyPct"));
         }
+        System.out.println("  (*-new: a new connection per call, Connection: close; peer-*: serverless-offline, whose own process the gw columns"
+                + " show on its rows)");
         System.out.println("  ratios (median of per-rep ratios; each rep runs all cases back to back):");
         for (var e : ratios.entrySet()) {
             @SuppressWarnings("unchecked")
@@ -608,13 +770,16 @@ public final class Bench {
             var line = new StringBuilder();
             sum.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(6)
                     .forEach(e -> line.append(String.format("%s %.0f%%, ", e.getKey(), 100.0 * e.getValue() / Math.max(1, total))));
-            System.out.printf("    %-12s %s%n", c.name(), line.length() > 2 ? line.substring(0, line.length() - 2) : "");
+            System.out.printf("    %-17s %s%n", c.name(), line.length() > 2 ? line.substring(0, line.length() - 2) : "");
         }
         if (perf) {
             writePerfMap();
         }
-        System.out.printf("  gateway RSS under warm load: max %.0f MB (peak VmHWM so far %.0f MB)%n%n", rssMaxMb,
-                gateway.statusKb("VmHWM") / 1024.0);
+        System.out.printf("  gateway RSS under warm load: max %.0f MB (peak VmHWM so far %.0f MB)%s%n%n", rssMaxMb,
+                gateway.statusKb("VmHWM") / 1024.0, medians.containsKey("peer-route-c1")
+                        ? String.format("; serverless-offline's: max %.0f MB", Math.max(num(medians.get("peer-route-c1"), "peerRssMaxMb"),
+                                num(medians.get("peer-route-c1-new"), "peerRssMaxMb")))
+                        : "");
 
         for (var via : List.of("invoke", "route")) {
             @SuppressWarnings("unchecked")
@@ -632,11 +797,50 @@ public final class Bench {
         var sleepScaling = (Map<String, Object>) ratios.get("invoke sleep " + sleepMs + " ms " + c32 + "/c1 throughput");
         target(callers + " callers / " + poolSize + " containers >= 5x one container (invoke, function sleeping " + sleepMs + " ms)",
                 String.format("%.2fx", num(sleepScaling, "scaling")), num(sleepScaling, "scaling") >= 5);
-        target("gateway RSS under load <= 300 MB", String.format("%.0f MB", rssMaxMb), rssMaxMb <= 300);
+        target("gateway RSS under load <= 300 MB (" + (gatewayJavaOpts() == null ? "bin/esb" : "bin/esb, --gateway-opts") + ")",
+                String.format("%.0f MB", rssMaxMb), rssMaxMb <= 300);
         @SuppressWarnings("unchecked")
         var pull1 = (Map<String, Object>) ratios.get("pull/direct c1");
         target("pull warm p50 overhead over direct at c=1 <= 0.5 ms", String.format("%+.3f ms", num(pull1, "p50OverheadMs")),
                 num(pull1, "p50OverheadMs") <= 0.5);
+        newConnectionAndPeerTargets(ratios, medians);
+    }
+
+    /** Issue 17's targets: the tighter keep-alive overhead, a new connection's cost, esb against the peer, one container's throughput. */
+    @SuppressWarnings("unchecked")
+    private void newConnectionAndPeerTargets(Map<String, Object> ratios, Map<String, Map<String, Object>> medians) {
+        // {what, ratio}: push (invoke, route) and pull (Invoke API, route), each against the push container's direct call
+        var overKeepAlive = List.of(new String[] {"invoke", "invoke/direct c1"}, new String[] {"route", "route/direct c1"},
+                new String[] {"pull", "pull/direct c1"}, new String[] {"pull-route", "pull-route/direct c1"});
+        for (var o : overKeepAlive) {
+            var r = (Map<String, Object>) ratios.get(o[1]);
+            target("p50 overhead over direct at c=1 <= 0.25 ms, keep-alive (" + o[0] + ")", String.format("%+.3f ms", num(r, "p50OverheadMs")),
+                    num(r, "p50OverheadMs") <= 0.25);
+        }
+        for (var via : List.of("invoke", "route", "pull", "pull-route")) {
+            var r = (Map<String, Object>) ratios.get(via + " new/keep-alive c1");
+            target("a new connection adds <= 0.5 ms over keep-alive, p50 (" + via + ")", String.format("%+.3f ms", num(r, "p50OverheadMs")),
+                    num(r, "p50OverheadMs") <= 0.5);
+        }
+        var direct = (Map<String, Object>) ratios.get("direct new/keep-alive c1");
+        targets.add(new String[] {"  (direct's own new connection over keep-alive, for reference)", String.format("%+.3f ms", num(direct, "p50OverheadMs")),
+                "reference"});
+        for (var conn : List.of(new String[] {"keep-alive", "c1"}, new String[] {"new connection", "c1-new"})) {
+            for (var via : List.of(new String[] {"push", "route"}, new String[] {"pull", "pull-route"})) {
+                var goal = "route p50 below serverless-offline's, " + conn[0] + " (" + via[0] + ")";
+                var r = (Map<String, Object>) ratios.get(via[1] + "/peer " + conn[1]);
+                if (r == null) {
+                    targets.add(new String[] {goal, "no peer column", "skipped"});
+                    continue;
+                }
+                // the medians of each side, and the median of the per-rep ratios, which decides
+                target(goal, String.format("%.3f vs %.3f ms (%.2fx)", num(medians.get(via[1] + "-" + conn[1]), "p50Ms"),
+                        num(medians.get("peer-route-" + conn[1]), "p50Ms"), num(r, "p50Ratio")), num(r, "p50Ratio") < 1);
+            }
+        }
+        var one = (Map<String, Object>) ratios.get("invoke/direct c1");
+        target("throughput through one container >= 60% of direct at c=1 (invoke)", String.format("%.0f%%", 100 * num(one, "throughputRatio")),
+                num(one, "throughputRatio") >= 0.6);
     }
 
     /** JIT-compiled code has no symbols; the JVM writes /tmp/perf-<pid>.map for perf report on request (JDK 17). */
@@ -1042,12 +1246,13 @@ public final class Bench {
         }
         System.out.println("Targets (goals, not assertions):");
         for (var t : targets) {
-            System.out.printf("  %-62s %-26s %s%n", t[0], t[1], t[2]);
+            System.out.printf("  %-66s %-28s %s%n", t[0], t[1], t[2]);
         }
     }
 
     /** Removes every container this run created (the gateway's are labelled esb.instance=<id>, the raw ones <id>-raw). */
     private synchronized void cleanup() {
+        stopPeer();
         if (gateway != null) {
             gateway.close();
         }

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gateway as operators run it: {@code java -jar esb.jar} in its own process with a config file, so its RSS and
- * CPU time can be read from /proc and nothing of the load generator is counted against it.
+ * The gateway in its own process with a config file, so its RSS and CPU time can be read from /proc and nothing of the
+ * load generator is counted against it: started as operators start it, through bin/esb ({@link #launchWithBinEsb}),
+ * or as plain {@code java -jar esb.jar} ({@link #launch}, for the startup comparison).
  */
 final class GatewayProcess implements AutoCloseable {
     static final long CLOCK_TICKS_PER_SECOND = clockTicks();
@@ -61,6 +62,56 @@ final class GatewayProcess implements AutoCloseable {
         var process = builder.start();
         LAUNCHED.add(process);
         return new GatewayProcess(process, port, t0, logFile);
+    }
+
+    /**
+     * The gateway through bin/esb, with {@code ESB_JAR=jar}: its default JAVA_OPTS (bounded heap) unless
+     * {@code javaOpts} is given, and its class-data-sharing archive for the jar. bin/esb execs java, so the process's
+     * PID is the JVM's once it runs; {@code jvmOptions} (JFR, perf) go on bin/esb's command line, which hands them to
+     * java. The JDK on PATH is the harness's own, so both ways of launching run the same JVM.
+     */
+    static GatewayProcess launchWithBinEsb(Path binEsb, Path jar, Path config, int port, String javaOpts, List<String> jvmOptions,
+            Path logFile) throws IOException {
+        var command = new ArrayList<String>();
+        command.add(binEsb.toAbsolutePath().toString());
+        command.addAll(jvmOptions);
+        command.add("-Dconfig.file=" + config.toAbsolutePath());
+        var builder = new ProcessBuilder(command)
+                .directory(config.toAbsolutePath().getParent().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile());
+        var env = builder.environment();
+        env.remove("ESB_HTTP_PORT"); // the config file says where to listen
+        env.put("ESB_JAR", jar.toAbsolutePath().toString());
+        if (javaOpts == null) {
+            env.remove("JAVA_OPTS"); // bin/esb's default, as operators get it
+        } else {
+            env.put("JAVA_OPTS", javaOpts);
+        }
+        var javaBin = Path.of(System.getProperty("java.home"), "bin").toString();
+        env.put("PATH", javaBin + java.io.File.pathSeparator + env.getOrDefault("PATH", "/usr/bin:/bin"));
+        long t0 = System.nanoTime();
+        var process = builder.start();
+        LAUNCHED.add(process);
+        return new GatewayProcess(process, port, t0, logFile);
+    }
+
+    /** The process's command line (NUL-separated arguments joined by spaces), or "" when it is gone. */
+    String commandLine() {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid()), "cmdline"))).replace('\0', ' ').trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The executable the process runs now (after bin/esb's exec: java), or "?". */
+    String executable() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "exe")).toString();
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
     }
 
     long pid() {

@@ -16,6 +16,13 @@ final class Load {
     interface Target extends AutoCloseable {
         RawHttp.Response call(int caller) throws IOException, InterruptedException;
 
+        /**
+         * Before each run, outside its timed window. Keep-alive targets open fresh connections here: with the
+         * other cases run in between, a server may have closed an idle one (Node's after 5 s, the gateway's after
+         * 60 s), and a stale connection would count as an error and a reconnect inside the measured run.
+         */
+        default void prepare() throws IOException {}
+
         @Override
         void close();
     }
@@ -30,6 +37,16 @@ final class Load {
             this.port = port;
             this.request = request;
             this.connections = new RawHttp[callers];
+        }
+
+        @Override
+        public void prepare() throws IOException {
+            for (int k = 0; k < connections.length; k++) {
+                if (connections[k] != null) {
+                    connections[k].close();
+                }
+                connections[k] = new RawHttp("127.0.0.1", port, 60_000);
+            }
         }
 
         @Override
@@ -53,6 +70,34 @@ final class Load {
                     c.close();
                 }
             }
+        }
+    }
+
+    /**
+     * Every call on a new connection, as curl and many device clients do: connect (TCP_NODELAY, as the keep-alive
+     * connections), send the request (which should carry {@code Connection: close}), read the response, close. The
+     * connect and the close are inside the measured call. Each caller has its own sockets, so any number of callers
+     * may share one target.
+     */
+    static final class NewConnection implements Target {
+        private final int port;
+        private final byte[] request;
+
+        NewConnection(int port, byte[] request) {
+            this.port = port;
+            this.request = request;
+        }
+
+        @Override
+        public RawHttp.Response call(int caller) throws IOException {
+            try (var c = new RawHttp("127.0.0.1", port, 60_000)) {
+                return c.exchange(request);
+            }
+        }
+
+        @Override
+        public void close() {
+            // nothing kept between calls
         }
     }
 
@@ -85,6 +130,16 @@ final class Load {
                 var slot = new Slot(port);
                 all.add(slot);
                 free.add(slot);
+            }
+        }
+
+        @Override
+        public void prepare() throws IOException {
+            for (var s : all) {
+                if (s.connection != null) {
+                    s.connection.close();
+                }
+                s.connection = new RawHttp("127.0.0.1", s.port, 60_000);
             }
         }
 
@@ -145,6 +200,11 @@ final class Load {
     }
 
     static Result run(Target target, int callers, long durationNanos, Predicate<RawHttp.Response> valid) throws InterruptedException {
+        try {
+            target.prepare();
+        } catch (IOException e) {
+            // the calls will say what is wrong, as errors of this run
+        }
         var latencies = new LongList[callers];
         var errors = new long[callers];
         var firstError = new String[1];

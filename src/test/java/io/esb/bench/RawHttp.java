@@ -12,8 +12,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A minimal blocking HTTP/1.1 keep-alive client connection: one socket (TCP_NODELAY), requests prebuilt as bytes,
- * responses read by Content-Length or chunked encoding. It allocates little and does no work beyond framing, so the
+ * A minimal blocking HTTP/1.1 client connection: one socket, with TCP_NODELAY whether it is kept alive across
+ * requests or used for one ({@link Load.NewConnection}), requests prebuilt as bytes, responses read by Content-Length
+ * or chunked encoding. It allocates little and does no work beyond framing, so the
  * load generator costs only a few microseconds of CPU per request and never bottlenecks before the system under test.
  */
 final class RawHttp implements Closeable {

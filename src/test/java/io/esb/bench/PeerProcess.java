@@ -1,0 +1,121 @@
+package io.esb.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The peer column's server: {@code serverless offline start} (serverless 3 with serverless-offline 13, installed by
+ * bench/run.sh into target/bench-peer from bench/peer) serving a Node handler of the same shape as the bench route on
+ * {@code POST /w1}, on loopback. It is stopped by its own PID (and its descendants', which only it can have started).
+ */
+final class PeerProcess implements AutoCloseable {
+    final Process process;
+    final int port;
+    final Path logFile;
+
+    private PeerProcess(Process process, int port, Path logFile) {
+        this.process = process;
+        this.port = port;
+        this.logFile = logFile;
+    }
+
+    /**
+     * Starts serverless-offline in {@code dir} (which holds serverless.yml, handler.js and node_modules) on
+     * {@code httpPort}; its Lambda and WebSocket listeners, which the bench does not use, get ports of their own so
+     * nothing clashes with another run.
+     */
+    static PeerProcess launch(Path dir, int httpPort, int lambdaPort, int websocketPort, Path logFile) throws IOException {
+        var serverless = dir.resolve("node_modules/.bin/serverless").toAbsolutePath();
+        if (!Files.isExecutable(serverless)) {
+            throw new IOException("no " + serverless + " (bench/run.sh installs it with npm)");
+        }
+        var builder = new ProcessBuilder(List.of(serverless.toString(), "offline", "start", "--host", "127.0.0.1",
+                "--httpPort", Integer.toString(httpPort), "--lambdaPort", Integer.toString(lambdaPort),
+                "--websocketPort", Integer.toString(websocketPort), "--noPrependStageInUrl"))
+                .directory(dir.toAbsolutePath().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile());
+        var env = builder.environment();
+        // No telemetry, update notices or interactive setup: the run stays on loopback and needs no account.
+        env.put("SLS_TELEMETRY_DISABLED", "1");
+        env.put("SLS_TRACKING_DISABLED", "1");
+        env.put("SLS_NOTIFICATIONS_MODE", "off");
+        env.put("SLS_INTERACTIVE_SETUP_DISABLE", "1");
+        env.put("SLS_DEPRECATION_DISABLE", "*");
+        env.put("NODE_ENV", "production");
+        return new PeerProcess(builder.start(), httpPort, logFile);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Waits until {@code request} is answered so that {@code valid} holds (the first call also loads the handler). */
+    long awaitAnswering(byte[] request, Predicate<RawHttp.Response> valid, long timeoutMs) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("serverless offline exited with " + process.exitValue() + "; see " + logFile);
+            }
+            try (var c = new RawHttp("127.0.0.1", port, 5000)) {
+                var r = c.exchange(request);
+                if (valid.test(r)) {
+                    return System.nanoTime() - t0;
+                }
+                last = "HTTP " + r.status() + ": " + Load.abbreviate(r.text());
+            } catch (IOException notYet) {
+                last = notYet.toString();
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("serverless offline did not answer within " + timeoutMs + " ms (" + last + "); see " + logFile);
+    }
+
+    /** utime + stime of the peer's process (all its threads, so also the handler's worker thread), in clock ticks. */
+    long cpuTicks() {
+        try {
+            var stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+            var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** A line of /proc/pid/status in kB (VmRSS, VmHWM), or -1. */
+    long statusKb(String key) {
+        try {
+            for (var line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+                if (line.startsWith(key + ":")) {
+                    return Long.parseLong(line.substring(key.length() + 1).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone
+        }
+        return -1;
+    }
+
+    /** SIGTERM to the peer and whatever it started, by PID; SIGKILL after 10 s. */
+    @Override
+    public void close() {
+        var descendants = process.descendants().toList();
+        process.destroy();
+        descendants.forEach(ProcessHandle::destroy);
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+    }
+}
