@@ -1,6 +1,5 @@
 package io.esb.observability;
 
-import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.core.OutputStreamAppender;
@@ -58,7 +57,7 @@ class LogFormatTest {
 
         private void capture(String async, String console, ByteArrayOutputStream into) {
             var root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-            var queue = (AsyncAppender) root.getAppender(async);
+            var queue = (BatchingAsyncAppender) root.getAppender(async);
             assertThat(queue).as("logback.xml attaches the %s output to the root logger", async).isNotNull();
             ((OutputStreamAppender<?>) queue.getAppender(console)).setOutputStream(into);
         }
