@@ -4,7 +4,7 @@
 # JFR (bench/run.sh --profile): CPU samples by thread pool, component and frame, allocation, GC, thread starts.
 #   bench/profile.sh                  # the whole recording
 #   bench/profile.sh invoke-c1        # only that case's measured windows
-#                                     # (cases: direct-c1 invoke-c1 route-c1 direct-c32 invoke-c32 route-c32
+#                                     # (cases: direct-c1 invoke-c1 route-c1 direct-event-c1 direct-c32 invoke-c32 route-c32
 #                                     #  direct-sat1 invoke-sat1 sleep-c1 sleep-c32; pull mode: pull-c1
 #                                     #  pull-route-c1 direct-c8 invoke-c8 pull-c8; a new connection per call:
 #                                     #  direct-c1-new invoke-c1-new route-c1-new pull-c1-new pull-route-c1-new;
