@@ -571,7 +571,7 @@ public final class Bench {
                             .redirectOutput(work.resolve("perf-" + c.name() + ".log").toFile()).start();
                     Thread.sleep(300); // let perf attach
                 }
-                long switches0 = c.viaGateway() ? gateway.contextSwitches() : 0;
+                var switches0 = c.viaGateway() ? gateway.contextSwitchesByThreadGroup() : Map.<String, Long>of();
                 long gwCpu0 = gateway.cpuTicks();
                 long peerCpu0 = c.viaPeer() ? peer.cpuTicks() : 0;
                 long[] gwUS0 = userSys(gateway.pid());
@@ -622,7 +622,18 @@ public final class Bench {
                     m.put("peerRssMaxMb", peerRssMax.get() / 1024.0);
                 }
                 if (c.viaGateway()) {
-                    m.put("gatewayContextSwitchesPerReq", r.ok() == 0 ? null : (gateway.contextSwitches() - switches0) / (double) r.ok());
+                    var switches1 = gateway.contextSwitchesByThreadGroup();
+                    var switchesByGroup = new TreeMap<String, Object>();
+                    long switches = 0;
+                    for (var e : switches1.entrySet()) {
+                        long d = e.getValue() - switches0.getOrDefault(e.getKey(), 0L);
+                        if (d > 0 && r.ok() > 0) {
+                            switchesByGroup.put(e.getKey(), d / (double) r.ok());
+                            switches += d;
+                        }
+                    }
+                    m.put("gatewayContextSwitchesPerReq", r.ok() == 0 ? null : switches / (double) r.ok());
+                    m.put("gatewayContextSwitchesPerReqByThread", switchesByGroup);
                     var threads1 = gateway.cpuTicksByThreadGroup();
                     var byGroup = new TreeMap<String, Object>();
                     long accounted = 0;
@@ -795,6 +806,24 @@ public final class Bench {
                 System.out.printf("    %-28s p50 %+.3f ms (%.2fx), mean %+.3f ms, p99 %.2fx, throughput %.0f%%%n", e.getKey(),
                         num(m, "p50OverheadMs"), num(m, "p50Ratio"), num(m, "meanOverheadMs"), num(m, "p99Ratio"), 100 * num(m, "throughputRatio"));
             }
+        }
+        // Each hand-off between threads wakes a parked one: the count per request, by thread pool, shows where they are.
+        System.out.println("  gateway context switches per request by thread (median of the reps; Linux keeps 15 characters of a name):");
+        for (var c : cases) {
+            if (!c.viaGateway()) {
+                continue;
+            }
+            var byGroup = new TreeMap<String, List<Double>>();
+            for (var m : perCase.get(c.name())) {
+                @SuppressWarnings("unchecked")
+                var g = (Map<String, Object>) m.get("gatewayContextSwitchesPerReqByThread");
+                g.forEach((k, v) -> byGroup.computeIfAbsent(k, x -> new ArrayList<>()).add(((Number) v).doubleValue()));
+            }
+            var line = new StringBuilder();
+            byGroup.entrySet().stream().map(e -> Map.entry(e.getKey(), median(e.getValue())))
+                    .sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).filter(e -> e.getValue() >= 0.05).limit(7)
+                    .forEach(e -> line.append(String.format("%s %.1f, ", e.getKey(), e.getValue())));
+            System.out.printf("    %-17s %s%n", c.name(), line.length() > 2 ? line.substring(0, line.length() - 2) : "");
         }
         System.out.println("  gateway CPU by thread (share of the gateway's CPU time, all reps):");
         for (var c : cases) {

@@ -187,15 +187,23 @@ final class GatewayProcess implements AutoCloseable {
 
     /** Context switches (voluntary + involuntary) summed over the gateway's live threads; threads that ended are not counted. */
     long contextSwitches() {
-        long total = 0;
+        return contextSwitchesByThreadGroup().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Context switches (voluntary + involuntary) of the gateway's live threads, by thread group ({@link #group}). */
+    Map<String, Long> contextSwitchesByThreadGroup() {
+        var result = new HashMap<String, Long>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
             for (var task : (Iterable<Path>) tasks::iterator) {
                 try {
+                    var comm = Files.readString(task.resolve("comm")).trim();
+                    long switches = 0;
                     for (var line : Files.readAllLines(task.resolve("status"))) {
                         if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                            switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                         }
                     }
+                    result.merge(group(comm), switches, Long::sum);
                 } catch (IOException | RuntimeException gone) {
                     // the thread ended meanwhile
                 }
@@ -203,7 +211,7 @@ final class GatewayProcess implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // the process is gone
         }
-        return total;
+        return result;
     }
 
     /** Linux keeps 15 characters of a thread's name: "esb-akka.actor.default-dispatcher-7" reads "esb-akka.actor.". */
