@@ -1281,7 +1281,7 @@ public final class Bench {
         return file;
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (var s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
