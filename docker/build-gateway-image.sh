@@ -81,7 +81,7 @@ rm -f "$rootfs/opt/java/lib/server/classes_nocoops.jsa"
 cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY rootfs/ /
-ENV JAVA_HOME=/opt/java PATH=/opt/java/bin ESB_HTTP_INTERFACE=0.0.0.0 JDK_JAVA_OPTIONS="-Xms64m -Xmx256m -XX:+UseSerialGC"
+ENV JAVA_HOME=/opt/java PATH=/opt/java/bin ESB_HTTP_INTERFACE=0.0.0.0 JDK_JAVA_OPTIONS="-Xms64m -Xmx256m -XX:+UseSerialGC" MALLOC_ARENA_MAX=2
 USER 65534:65534
 WORKDIR /etc/esb
 EXPOSE 9000

@@ -113,16 +113,19 @@ public final class RuntimeApi implements ContainerChannel {
         }
         var delivery = new RuntimeSession.Delivery(request, traceId());
         delivery.deadlineEpochMillis = System.currentTimeMillis() + request.functionTimeout().toMillis();
-        if (!session.offer(delivery)) {
-            return CompletableFuture.completedFuture(new InvokeOutcome.NotDelivered("ContainerBusy", "container " + container.id()
-                    + " is closed or already running an invocation"));
-        }
+        // Armed before the offer: a runtime that answers at once must find the timer to cancel, or it would keep the
+        // delivery (and its event) until the function's timeout.
         delivery.timer = system.classicSystem().scheduler().scheduleOnce(scala(request.functionTimeout()), () -> {
             if (session.expire(delivery)) {
                 delivery.outcome.complete(new InvokeOutcome.Lost("Timeout", "no answer within " + request.functionTimeout().toMillis()
                         + " ms", true));
             }
         }, system.executionContext());
+        if (!session.offer(delivery)) {
+            delivery.timer.cancel();
+            return CompletableFuture.completedFuture(new InvokeOutcome.NotDelivered("ContainerBusy", "container " + container.id()
+                    + " is closed or already running an invocation"));
+        }
         return delivery.outcome;
     }
 

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -61,12 +62,12 @@ final class RuntimeApiListener {
         return Http.get(system).newServerAt(host, port).withSettings(ServerSettings.create(config)).connectionSource()
                 .to(Sink.foreach(connection -> {
                     var address = connection.remoteAddress().getAddress().getHostAddress();
-                    var closed = new CompletableFuture<Void>();
+                    var end = new ConnectionEnd();
                     api.connectionOpened(address);
-                    connection.handleWith(Flow.of(HttpRequest.class).mapAsync(1, request -> handle(request, address, closed))
+                    connection.handleWith(Flow.of(HttpRequest.class).mapAsync(1, request -> handle(request, address, end))
                             .watchTermination((notUsed, done) -> {
                                 done.whenComplete((ok, error) -> {
-                                    closed.complete(null);
+                                    end.close();
                                     api.connectionClosed(address);
                                 });
                                 return notUsed;
@@ -75,15 +76,46 @@ final class RuntimeApiListener {
                 .run(materializer);
     }
 
-    /** {@code closed}: completes when the request's connection has closed. */
-    CompletionStage<HttpResponse> handle(HttpRequest request, String address, CompletableFuture<Void> closed) {
+    /**
+     * The end of one runtime connection, and what its waiting poll must do then. A runtime keeps one connection for
+     * all its polls, so this holds the current poll's action only: one callback per poll on the connection's end
+     * (as before) kept every poll, its invocation and its event, for as long as the runtime lived.
+     */
+    static final class ConnectionEnd {
+        private final CompletableFuture<Void> closed = new CompletableFuture<>();
+        private final AtomicReference<Runnable> onClose = new AtomicReference<>();
+
+        boolean isClosed() {
+            return closed.isDone();
+        }
+
+        /** Runs {@code action} if the connection closes before {@code poll} is answered. */
+        void whilePolling(CompletableFuture<?> poll, Runnable action) {
+            onClose.set(action);
+            poll.whenComplete((answered, error) -> onClose.compareAndSet(action, null));
+            if (closed.isDone() && onClose.compareAndSet(action, null)) {
+                action.run(); // closed meanwhile
+            }
+        }
+
+        void close() {
+            closed.complete(null);
+            var action = onClose.getAndSet(null);
+            if (action != null) {
+                action.run();
+            }
+        }
+    }
+
+    /** {@code end}: the request's connection; a poll waiting when it closes leaves the session. */
+    CompletionStage<HttpResponse> handle(HttpRequest request, String address, ConnectionEnd end) {
         var path = request.getUri().path();
         var method = request.method();
         if (path.equals(NEXT) && method.equals(HttpMethods.GET)) {
             // A poll that waited for its address to register may come from a container that is gone, its address now
             // another's: a poll whose connection has closed is nobody's and must not reach that session.
             return api.session(address, strangerWait).thenCompose(session -> session == null ? forbidden(request)
-                    : closed.isDone() ? done(error(410, "ConnectionClosed", "The poll's connection has closed")) : next(session, closed));
+                    : end.isClosed() ? done(error(410, "ConnectionClosed", "The poll's connection has closed")) : next(session, end));
         }
         if (path.equals(INIT_ERROR) && method.equals(HttpMethods.POST)) {
             return api.session(address, strangerWait).thenCompose(session -> session == null ? forbidden(request)
@@ -106,7 +138,7 @@ final class RuntimeApiListener {
         return done(error(404, "InvalidRequest", "No Runtime API resource " + method.value() + " " + path));
     }
 
-    private CompletionStage<HttpResponse> next(RuntimeSession session, CompletableFuture<Void> closed) {
+    private CompletionStage<HttpResponse> next(RuntimeSession session, ConnectionEnd end) {
         var next = session.poll();
         if (next instanceof RuntimeSession.Now now) {
             return done(event(now.delivery()));
@@ -114,7 +146,7 @@ final class RuntimeApiListener {
         var later = ((RuntimeSession.Later) next).delivery();
         // A waiting poll whose connection closes can deliver nothing: it leaves the session, so an invocation waits
         // for the runtime's next poll instead of going to a dead connection.
-        closed.thenRun(() -> session.dropPoll(later));
+        end.whilePolling(later, () -> session.dropPoll(later));
         return later.handle((delivery, error) -> delivery != null ? event(delivery)
                 : error(409, "Superseded", "A newer poll for the next invocation replaced this one"));
     }
