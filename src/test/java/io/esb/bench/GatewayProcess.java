@@ -140,28 +140,12 @@ final class GatewayProcess implements AutoCloseable {
 
     /** utime + stime of the gateway process, in clock ticks. */
     long cpuTicks() {
-        try {
-            var stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
-            var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // after "pid (comm) ": field 3 is state, so utime (14) and stime (15) are at index 11 and 12
-            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        return ProcFs.cpuTicks(pid());
     }
 
     /** A line of /proc/pid/status in kB (VmRSS, VmHWM), or -1. */
     long statusKb(String key) {
-        try {
-            for (var line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
-                if (line.startsWith(key + ":")) {
-                    return Long.parseLong(line.substring(key.length() + 1).trim().split("\\s+")[0]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // gone
-        }
-        return -1;
+        return ProcFs.statusKb(pid(), key);
     }
 
     /** CPU ticks (utime + stime) per thread-name group (digits stripped) of the gateway's threads, from /proc/pid/task. */
@@ -172,9 +156,7 @@ final class GatewayProcess implements AutoCloseable {
                 try {
                     var stat = Files.readString(task.resolve("stat"));
                     var comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    var f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                    result.merge(group(comm), ticks, Long::sum);
+                    result.merge(group(comm), ProcFs.cpuTicks(stat), Long::sum);
                 } catch (IOException | RuntimeException gone) {
                     // the thread ended meanwhile
                 }
@@ -185,12 +167,10 @@ final class GatewayProcess implements AutoCloseable {
         return result;
     }
 
-    /** Context switches (voluntary + involuntary) summed over the gateway's live threads; threads that ended are not counted. */
-    long contextSwitches() {
-        return contextSwitchesByThreadGroup().values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    /** Context switches (voluntary + involuntary) of the gateway's live threads, by thread group ({@link #group}). */
+    /**
+     * Context switches (voluntary + involuntary) of the gateway's live threads, by thread group ({@link #group});
+     * threads that ended are not counted.
+     */
     Map<String, Long> contextSwitchesByThreadGroup() {
         var result = new HashMap<String, Long>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {

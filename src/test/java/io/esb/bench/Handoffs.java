@@ -120,7 +120,7 @@ public final class Handoffs {
                 var over = c.viaGateway() && !c.name().startsWith("health")
                         ? String.format("(%+.3f over direct%s)", p50 - (c.newConnection() ? directNewP50 : directP50), c.newConnection() ? "-new" : "") : "";
                 var pools = new StringBuilder();
-                byPool.get(jar).get(c.name()).entrySet().stream().map(e -> Map.entry(e.getKey(), medianOf(e.getValue())))
+                byPool.get(jar).get(c.name()).entrySet().stream().map(e -> Map.entry(e.getKey(), Bench.median(e.getValue())))
                         .filter(e -> e.getValue() >= 0.05).sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(6)
                         .forEach(e -> pools.append(String.format("%s %.1f, ", e.getKey(), e.getValue())));
                 System.out.printf("  %-11s p50 %6.3f ms %-26s gateway CPU %5.0f us/req, switches/req %5.1f: %s%n", c.name(), p50, over,
@@ -158,12 +158,6 @@ public final class Handoffs {
     }
 
     private static double median(List<double[]> rows, int column) {
-        return medianOf(rows.stream().map(r -> r[column]).toList());
-    }
-
-    private static double medianOf(List<Double> values) {
-        var sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return sorted.length == 0 ? Double.NaN : sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        return Bench.median(rows.stream().map(r -> r[column]).toList());
     }
 }

@@ -79,27 +79,12 @@ final class PeerProcess implements AutoCloseable {
 
     /** utime + stime of the peer's process (all its threads, so also the handler's worker thread), in clock ticks. */
     long cpuTicks() {
-        try {
-            var stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
-            var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        return ProcFs.cpuTicks(pid());
     }
 
     /** A line of /proc/pid/status in kB (VmRSS, VmHWM), or -1. */
     long statusKb(String key) {
-        try {
-            for (var line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
-                if (line.startsWith(key + ":")) {
-                    return Long.parseLong(line.substring(key.length() + 1).trim().split("\\s+")[0]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // gone
-        }
-        return -1;
+        return ProcFs.statusKb(pid(), key);
     }
 
     /** SIGTERM to the peer and whatever it started, by PID; SIGKILL after 10 s. */
