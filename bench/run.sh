@@ -89,22 +89,21 @@ if [[ $wants_warm == true ]]; then
 fi
 
 id="bench-$(date +%s)-$$"
+# Stops the process whose PID a file holds, if its command line still names what the harness started.
+stop_recorded() {
+  local file=$1 name=$2 pid
+  [[ -s $file ]] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null && grep -qa "$name" "/proc/$pid/cmdline" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
 cleanup() {
   # Normally the harness removes everything itself; this covers a killed harness.
-  if [[ -s $work/gateway.pid ]]; then
-    pid=$(cat "$work/gateway.pid")
-    if kill -0 "$pid" 2>/dev/null && grep -qa "$work/esb.jar" "/proc/$pid/cmdline" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-    fi
-    rm -f "$work/gateway.pid"
-  fi
-  if [[ -s $work/peer.pid ]]; then
-    pid=$(cat "$work/peer.pid")
-    if kill -0 "$pid" 2>/dev/null && grep -qa "offline" "/proc/$pid/cmdline" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-    fi
-    rm -f "$work/peer.pid"
-  fi
+  stop_recorded "$work/gateway.pid" "$work/esb.jar"
+  stop_recorded "$work/peer.pid" offline
+  stop_recorded "$work/floor.pid" AkkaHttpFloor
   left=$( { docker ps -aq --filter "label=esb.instance=$id"; docker ps -aq --filter "label=esb.bench=$id"; } | sort -u)
   if [[ -n $left ]]; then docker rm -f $left >/dev/null || true; fi
 }

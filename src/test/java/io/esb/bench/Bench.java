@@ -70,6 +70,8 @@ public final class Bench {
     private final List<String> windows = new ArrayList<>();
     private GatewayProcess gateway;
     private PeerProcess peer;
+    /** The Akka HTTP floor (bench/floor/AkkaHttpFloor.java); null when it did not start. */
+    private PeerProcess floor;
 
     public static void main(String[] args) throws Exception {
         var bench = new Bench();
@@ -415,6 +417,42 @@ public final class Bench {
         }
     }
 
+    /**
+     * Starts the Akka HTTP floor (bench/floor/AkkaHttpFloor.java) from the gateway's jar with the gateway's JVM options,
+     * or says in one line why there is none.
+     */
+    private void startFloor() throws InterruptedException {
+        var source = Path.of("bench/floor/AkkaHttpFloor.java");
+        if (!Files.isRegularFile(source)) {
+            System.out.println("bench: Akka HTTP floor skipped: no " + source + " (run the bench from the repository's root)");
+            return;
+        }
+        try {
+            int port = freePort();
+            // bin/esb's default JAVA_OPTS unless --gateway-opts replaced them, as for the gateway
+            var options = gatewayJvmOptions.isEmpty() ? List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC") : gatewayJvmOptions;
+            floor = PeerProcess.akkaHttpFloor(jar, source, options, port, work.resolve("floor.log"));
+            Files.writeString(work.resolve("floor.pid"), Long.toString(floor.pid()));
+            long answering = floor.awaitAnswering(RawHttp.request("POST", "/", "application/json", PAYLOAD), r -> r.status() == 200, 60_000);
+            System.out.printf("  Akka HTTP floor: pid %d on 127.0.0.1:%d, answered after %.0f ms%n", floor.pid(), port, answering / 1e6);
+        } catch (IOException e) {
+            System.out.println("bench: Akka HTTP floor skipped: " + e.getMessage());
+            stopFloor();
+        }
+    }
+
+    private synchronized void stopFloor() {
+        if (floor != null) {
+            floor.close();
+            floor = null;
+            try {
+                Files.deleteIfExists(work.resolve("floor.pid"));
+            } catch (IOException ignored) {
+                // bench/run.sh's trap checks the PID's command line before it acts on it
+            }
+        }
+    }
+
     private static String packageVersion(Path dir, String name) {
         try {
             var json = Files.readString(dir.resolve("node_modules").resolve(name).resolve("package.json"));
@@ -493,6 +531,7 @@ public final class Bench {
         var routeEvent = routeEvent(gw);
         System.out.printf("  the route's event for direct-event-c1: %d bytes%n", routeEvent.length);
         startPeer();
+        startFloor();
         var cases = new ArrayList<>(List.of(
                 new Case("direct-c1", "direct", 1, 1, new Load.PerCaller(w1.get(0), RawHttp.request("POST", INVOKE_PATH, "application/json", PAYLOAD), 1), false),
                 new Case("invoke-c1", "Invoke API", 1, 1, new Load.PerCaller(gw, invokeRequest("w1"), 1), true),
@@ -525,6 +564,11 @@ public final class Bench {
             cases.add(new Case("peer-route-c1", "sls-offline", 1, 0,
                     new Load.PerCaller(peer.port, RawHttp.request("POST", "/w1", "application/json", PAYLOAD), 1), false, true));
             cases.add(new Case("peer-route-c1-new", "sls-offline, new", 1, 0, new Load.NewConnection(peer.port, closing("POST", "/w1")), false, true));
+        }
+        if (floor != null) {
+            // The floor: Akka HTTP alone answering at once, so what a new connection costs any gateway built on it.
+            cases.add(new Case("floor-c1", "Akka HTTP floor", 1, 0, new Load.PerCaller(floor.port, RawHttp.request("POST", "/", "application/json", PAYLOAD), 1), false));
+            cases.add(new Case("floor-c1-new", "Akka HTTP floor, new", 1, 0, new Load.NewConnection(floor.port, closing("POST", "/")), false));
         }
 
         for (var c : cases) {
@@ -663,6 +707,7 @@ public final class Bench {
             c.target().close();
         }
         stopPeer();
+        stopFloor();
 
         // medians per case
         var medians = new LinkedHashMap<String, Map<String, Object>>();
@@ -710,6 +755,9 @@ public final class Bench {
         // overhead over a direct call when both sides pay for a new connection.
         for (var via : List.of("direct", "invoke", "route", "pull", "pull-route")) {
             pairs.add(new String[] {via + " new/keep-alive c1", via + "-c1-new", via + "-c1"});
+        }
+        if (perCase.containsKey("floor-c1")) {
+            pairs.add(new String[] {"floor new/keep-alive c1", "floor-c1-new", "floor-c1"});
         }
         for (var via : List.of("invoke", "route", "pull", "pull-route")) {
             pairs.add(new String[] {via + "/direct c1-new", via + "-c1-new", "direct-c1-new"});
@@ -901,6 +949,12 @@ public final class Bench {
         var direct = (Map<String, Object>) ratios.get("direct new/keep-alive c1");
         targets.add(new String[] {"  (direct's own new connection over keep-alive, for reference)", String.format("%+.3f ms", num(direct, "p50OverheadMs")),
                 "reference"});
+        var akkaFloor = (Map<String, Object>) ratios.get("floor new/keep-alive c1");
+        if (akkaFloor != null) {
+            targets.add(new String[] {"  (Akka HTTP alone, answering at once: its new connection over keep-alive, for reference)",
+                    String.format("%+.3f ms (p50 %.3f / %.3f ms)", num(akkaFloor, "p50OverheadMs"), num(medians.get("floor-c1-new"), "p50Ms"),
+                            num(medians.get("floor-c1"), "p50Ms")), "reference"});
+        }
         for (var conn : List.of(new String[] {"keep-alive", "c1"}, new String[] {"new connection", "c1-new"})) {
             for (var via : List.of(new String[] {"push", "route"}, new String[] {"pull", "pull-route"})) {
                 var goal = "route p50 below serverless-offline's, " + conn[0] + " (" + via[0] + ")";
@@ -1329,6 +1383,7 @@ public final class Bench {
     /** Removes every container this run created (the gateway's are labelled esb.instance=<id>, the raw ones <id>-raw). */
     private synchronized void cleanup() {
         stopPeer();
+        stopFloor();
         if (gateway != null) {
             gateway.close();
         }

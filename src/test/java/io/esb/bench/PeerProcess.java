@@ -8,9 +8,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * The peer column's server: {@code serverless offline start} (serverless 3 with serverless-offline 13, installed by
- * bench/run.sh into target/bench-peer from bench/peer) serving a Node handler of the same shape as the bench route on
- * {@code POST /w1}, on loopback. It is stopped by its own PID (and its descendants', which only it can have started).
+ * A server the gateway is measured beside, on loopback, stopped by its own PID (and its descendants', which only it can
+ * have started): the peer column's serverless-offline ({@link #launch}), or the Akka HTTP floor ({@link #akkaHttpFloor}).
  */
 final class PeerProcess implements AutoCloseable {
     final Process process;
@@ -21,6 +20,20 @@ final class PeerProcess implements AutoCloseable {
         this.process = process;
         this.port = port;
         this.logFile = logFile;
+    }
+
+    /**
+     * The floor: bench/floor/AkkaHttpFloor.java run from the gateway's {@code jar}, so with the gateway's Akka and its
+     * Akka settings, answering every request at once. {@code javaOpts}: the gateway's JVM options.
+     */
+    static PeerProcess akkaHttpFloor(Path jar, Path source, List<String> javaOpts, int port, Path logFile) throws IOException {
+        var command = new java.util.ArrayList<String>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(javaOpts);
+        command.addAll(List.of("-cp", jar.toAbsolutePath().toString(), source.toAbsolutePath().toString(), Integer.toString(port)));
+        var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile.toFile());
+        builder.environment().put("MALLOC_ARENA_MAX", "2"); // as bin/esb sets it
+        return new PeerProcess(builder.start(), port, logFile);
     }
 
     /**
@@ -61,7 +74,7 @@ final class PeerProcess implements AutoCloseable {
         String last = "no answer";
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IOException("serverless offline exited with " + process.exitValue() + "; see " + logFile);
+                throw new IOException("the process exited with " + process.exitValue() + "; see " + logFile);
             }
             try (var c = new RawHttp("127.0.0.1", port, 5000)) {
                 var r = c.exchange(request);
@@ -74,10 +87,10 @@ final class PeerProcess implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        throw new IOException("serverless offline did not answer within " + timeoutMs + " ms (" + last + "); see " + logFile);
+        throw new IOException("no valid answer within " + timeoutMs + " ms (" + last + "); see " + logFile);
     }
 
-    /** utime + stime of the peer's process (all its threads, so also the handler's worker thread), in clock ticks. */
+    /** utime + stime of the process (all its threads, so also serverless-offline's handler worker), in clock ticks. */
     long cpuTicks() {
         return ProcFs.cpuTicks(pid());
     }

@@ -140,6 +140,31 @@ class ContainerClientTest extends ActorTestKitSupport {
     }
 
     @Test
+    void aLargeEventOnAWarmConnectionArrivesWhole() throws Exception {
+        // The caller's thread writes what the socket takes at once; the I/O thread must send the rest, in order.
+        var server = serve((request, n) -> response(200, "application/json", "{\"length\":" + request.body().length() + "}", ""));
+        answered(invoke(server, "{}", "warm-up"));
+        var large = "{\"pad\":\"" + "abcdefghij".repeat(600_000) + "\"}";
+
+        var answer = answered(invoke(server, large, "large"));
+
+        assertThat(new String(answer.body(), StandardCharsets.UTF_8)).isEqualTo("{\"length\":" + large.length() + "}");
+        assertThat(server.requests.get(1).body()).isEqualTo(large);
+        assertThat(server.connections.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aLargeEventOnAWarmConnectionToAContainerThatStopsReadingTimesOut() throws Exception {
+        var server = serve((request, n) -> response(200, "application/json", "{}", "") + ScriptedServer.STALL);
+        answered(invoke(server, "{}", "warm-up"));
+        // The server answers the warm-up and then reads nothing more, so the socket buffers fill and the write blocks.
+        var outcome = client.invoke(LOOPBACK, server.port(), new byte[32 * 1024 * 1024], "r2", Duration.ofMillis(500))
+                .toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+        assertThat(outcome).isInstanceOfSatisfying(InvokeOutcome.Lost.class, lost -> assertThat(lost.timedOut()).isTrue());
+    }
+
+    @Test
     void anAnswerOverTheLimitIsLost() throws Exception {
         var server = serve((request, n) -> response(200, "application/json", "x".repeat(2000), ""));
         var outcome = invoke(server, "{}", "r1");
@@ -226,10 +251,11 @@ class ContainerClientTest extends ActorTestKitSupport {
 
     record Request(String head, String body) {}
 
-    /** Answers each request with its script's text; the markers close the connection or send nothing. */
+    /** Answers each request with its script's text; the markers close the connection, send nothing, or stop reading. */
     private static final class ScriptedServer implements AutoCloseable {
         static final String CLOSE = "\u0000close";
         static final String SILENCE = "\u0000silence";
+        static final String STALL = "\u0000stall";
         final AtomicInteger connections = new AtomicInteger();
         final List<Request> requests = new CopyOnWriteArrayList<>();
         private final AtomicInteger count = new AtomicInteger();
@@ -278,9 +304,13 @@ class ContainerClientTest extends ActorTestKitSupport {
                         return;
                     }
                     boolean close = answer.endsWith(CLOSE);
-                    out.write(answer.replace(CLOSE, "").getBytes(StandardCharsets.UTF_8));
+                    boolean stall = answer.endsWith(STALL);
+                    out.write(answer.replace(CLOSE, "").replace(STALL, "").getBytes(StandardCharsets.UTF_8));
                     out.flush();
-                    if (close) {
+                    if (stall) {
+                        Thread.sleep(10_000);
+                    }
+                    if (close || stall) {
                         return;
                     }
                 }
