@@ -70,28 +70,39 @@ fi
 t_start=$(date +%s.%N)
 log "assembling rootfs (build-hash $build_hash) in $ctx"
 rm -rf "$ctx"
-mkdir -p "$rootfs/opt/esb" "$rootfs/etc/esb"
+# ctx/data becomes the data directory (esb.data-dir), owned by the gateway's user: no shell in the image to chown it.
+mkdir -p "$rootfs/opt/esb" "$rootfs/etc/esb" "$ctx/data"
 cp "$jar" "$rootfs/opt/esb/esb.jar"
 # The JDK's own CDS archive is the base the application's archive (made below) extends; the heap stays far below the
 # 32 GB that would need the archive without compressed oops.
 jre_rootfs "$modules" "$rootfs" --generate-cds-archive
+# The SQLite driver's native library (the Event store) is loaded from /opt/esb/native, not unpacked into /tmp, which
+# is a noexec tmpfs when the container runs read-only; the shared libraries it needs come from the host, as the JRE's do.
+mkdir -p "$rootfs/opt/esb/native"
+(cd "$ctx" && "$jdk/bin/jar" xf "$(realpath "$rootfs/opt/esb/esb.jar")" org/sqlite/native/Linux/x86_64/libsqlitejdbc.so)
+mv "$ctx/org/sqlite/native/Linux/x86_64/libsqlitejdbc.so" "$rootfs/opt/esb/native/"
+rm -rf "$ctx/org"
+copy_shared_libs "$rootfs" "$rootfs/opt/esb/native"
 rm -f "$rootfs/opt/java/lib/server/classes_nocoops.jsa"
 
 # No shell in the image, so the heap bound is a default in JDK_JAVA_OPTIONS that `docker run -e` can replace.
 cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY rootfs/ /
-ENV JAVA_HOME=/opt/java PATH=/opt/java/bin ESB_HTTP_INTERFACE=0.0.0.0 JDK_JAVA_OPTIONS="-Xms64m -Xmx256m -XX:+UseSerialGC" MALLOC_ARENA_MAX=2
+COPY --chown=65534:65534 data/ /var/lib/esb/
+ENV JAVA_HOME=/opt/java PATH=/opt/java/bin ESB_HTTP_INTERFACE=0.0.0.0 JDK_JAVA_OPTIONS="-Xms64m -Xmx256m -XX:+UseSerialGC" MALLOC_ARENA_MAX=2 ESB_DATA_DIR=/var/lib/esb
+# Accepted Event invocations and dead letters: mount a volume here so they outlive the container.
+VOLUME /var/lib/esb
 USER 65534:65534
 WORKDIR /etc/esb
 EXPOSE 9000
-ENTRYPOINT ["/opt/java/bin/java", "-XX:-UsePerfData", "-XX:SharedArchiveFile=/opt/esb/app.jsa", "-Xshare:auto", "-jar", "/opt/esb/esb.jar"]
+ENTRYPOINT ["/opt/java/bin/java", "-XX:-UsePerfData", "-XX:SharedArchiveFile=/opt/esb/app.jsa", "-Xshare:auto", "-Dorg.sqlite.lib.path=/opt/esb/native", "-Dorg.sqlite.lib.name=libsqlitejdbc.so", "-jar", "/opt/esb/esb.jar"]
 DOCKERFILE
 
 # The classes a start loads, from a training run of the gateway in the image itself (io.esb.CdsTraining, as bin/esb
 # does on the host): about halves the time to healthy.
 cds_in_stage "$ctx" "esb-gateway-stage:$build_hash" -XX:-UsePerfData -XX:ArchiveClassesAtExit=/tmp/app.jsa \
-  -cp /opt/esb/esb.jar io.esb.CdsTraining
+  -Dorg.sqlite.lib.path=/opt/esb/native -Dorg.sqlite.lib.name=libsqlitejdbc.so -cp /opt/esb/esb.jar io.esb.CdsTraining
 
 log "building $image"
 build_image "$image" "$ctx" --label esb.image=gateway --label esb.build-hash="$build_hash"

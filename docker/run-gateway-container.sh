@@ -10,7 +10,8 @@
 # Usage: docker/run-gateway-container.sh [path/to/application.conf]   (default ./application.conf)
 # Environment: ESB_NETWORK (default esb), ESB_PORT (host port on 127.0.0.1, default 9000),
 #   ESB_CONTAINER_NAME (default esb-gateway), ESB_GATEWAY_IMAGE (default esb-gateway:latest),
-#   ESB_INSTANCE_ID (label value of its function containers, default "default").
+#   ESB_INSTANCE_ID (label value of its function containers, default "default"),
+#   ESB_DATA_VOLUME (the volume at /var/lib/esb, esb.data-dir: accepted Event invocations; default esb-data).
 # A running container of that name is stopped first (SIGTERM; it leaves its function containers for the new one).
 # --stop-timeout 40 lets `docker stop` wait past esb.shutdown.drain-timeout (30 s) before it kills.
 set -euo pipefail
@@ -48,6 +49,7 @@ docker run -d --name "$name" --restart unless-stopped \
   --network "$network" -p "127.0.0.1:$port:9000" \
   -v "$socket:/var/run/docker.sock" --group-add "$(stat -c %g "$socket")" \
   -v "$conf:/etc/esb/application.conf:ro" \
+  -v "${ESB_DATA_VOLUME:-esb-data}:/var/lib/esb" \
   -e ESB_DOCKER_NETWORK="$network" -e ESB_INSTANCE_ID="${ESB_INSTANCE_ID:-default}" \
   --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges --stop-timeout 40 \
   "$image" >/dev/null

@@ -18,10 +18,13 @@ public final class CdsTraining {
     private CdsTraining() {}
 
     public static void main(String[] args) throws Exception {
+        // Its own throwaway data directory: a training run must not leave an Event store where bin/esb was started.
+        var dataDir = java.nio.file.Files.createTempDirectory("esb-cds-training");
         var config = io.esb.config.EsbConfig.load(ConfigFactory.parseString("""
                 esb.http.interface = "127.0.0.1"
                 esb.http.port = 0
-                """));
+                esb.data-dir = "%s"
+                """.formatted(dataDir.toString().replace("\\", "/"))));
         var gateway = EsbGateway.start(config);
         try {
             for (var request : new String[] {
@@ -33,6 +36,9 @@ public final class CdsTraining {
             }
         } finally {
             gateway.close();
+            try (var files = java.nio.file.Files.walk(dataDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
         }
         System.exit(0);
     }

@@ -63,9 +63,18 @@ public final class EsbGateway implements AutoCloseable {
                 "akka.coordinated-shutdown.phases.service-requests-done.timeout", settings.timeouts().shutdownRequestsDone().toMillis() + "ms",
                 "akka.coordinated-shutdown.phases.service-stop.timeout", settings.timeouts().shutdownServiceStop().toMillis() + "ms"))
                 .withFallback(config);
+        // Opened before anything starts: an unusable data directory or store stops startup, naming esb.data-dir and the file.
+        var journal = io.esb.async.EventJournal.open(settings.async(), settings.docker().instanceId());
         var bound = new CompletableFuture<ServerBinding>();
         var registry = new CompletableFuture<akka.actor.typed.ActorRef<FunctionRegistry.Command>>();
-        var system = ActorSystem.create(Guardian.create(settings, bound, registry), "esb", withDispatcher);
+        ActorSystem<Void> system;
+        try {
+            system = ActorSystem.create(Guardian.create(settings, journal, bound, registry), "esb", withDispatcher);
+        } catch (RuntimeException e) {
+            journal.close();
+            throw e;
+        }
+        system.getWhenTerminated().thenRun(journal::close);
         EsbGateway gateway;
         try {
             gateway = new EsbGateway(system, bound.get(30, TimeUnit.SECONDS), settings);

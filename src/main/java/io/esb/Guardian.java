@@ -14,7 +14,9 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import io.esb.config.EsbSettings;
 import io.esb.docker.DockerSupervisor;
-import io.esb.function.AsyncInvoker;
+import io.esb.async.AsyncInvoker;
+import io.esb.async.AsyncMetrics;
+import io.esb.async.EventJournal;
 import io.esb.function.ContainerBudget;
 import io.esb.container.ContainerClient;
 import io.esb.function.ContainerChannels;
@@ -36,7 +38,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The root of the actor tree. From here: the DockerSupervisor ("docker"), the FunctionRegistry ("functions") with one
  * FunctionActor per function ("function-&lt;name&gt;-&lt;generation&gt;"), the Runtime API's binder ("runtime-api") that
- * pull-mode containers fetch their invocations from, and the HTTP binding that routes requests to them.
+ * pull-mode containers fetch their invocations from, the AsyncInvoker ("async-invoker") that delivers Event invocations
+ * from the durable journal, and the HTTP binding that routes requests to them.
  */
 public final class Guardian {
     private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -47,7 +50,7 @@ public final class Guardian {
      * {@code bound} completes with the HTTP binding once the gateway listens, or with the bind failure; {@code registry}
      * with the actor that applies live reloads.
      */
-    public static Behavior<Void> create(EsbSettings settings, CompletableFuture<ServerBinding> bound,
+    public static Behavior<Void> create(EsbSettings settings, EventJournal journal, CompletableFuture<ServerBinding> bound,
                                         CompletableFuture<ActorRef<FunctionRegistry.Command>> registry) {
         return Behaviors.setup(ctx -> {
             var dockerState = DockerSupervisor.sharedState(settings);
@@ -74,7 +77,9 @@ public final class Guardian {
             var drainGrace = settings.timeouts().drainGrace();
             registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, channels, budget, metrics, builds, dockerState, table,
                     tablePublished, drainGrace), "functions"));
-            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, metrics, table::get), "async-invoker");
+            // Event invocations: durable in the journal, delivered at least once, retried, dead-lettered when they give up.
+            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(metrics), metrics, table::get,
+                    java.time.Clock.systemUTC()), "async-invoker");
             if (settings.logging().containerLogs()) {
                 ctx.spawn(ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
             }

@@ -1,7 +1,14 @@
 package io.esb.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** Asynchronous ({@code Event}) invocations: how many may wait, how many run at once, and the retry delays. */
-public record AsyncSettings(int maxQueued, int maxConcurrent, List<Duration> retryDelays, long maxPayloadBytes) {}
+/**
+ * Asynchronous ({@code Event}) invocations: where they are stored ({@code esb.data-dir}), how many may wait and run at
+ * once, and AWS's retry policy: {@code maxRetryAttempts} retries after function errors with {@code retryDelays}, throttles
+ * and service failures retried from {@code serviceRetryMinDelay} doubling to {@code serviceRetryMaxDelay}, and none past
+ * {@code maxEventAge}.
+ */
+public record AsyncSettings(int maxQueued, int maxConcurrent, List<Duration> retryDelays, long maxPayloadBytes, Path dataDir,
+                            int maxRetryAttempts, Duration maxEventAge, Duration serviceRetryMinDelay, Duration serviceRetryMaxDelay) {}

@@ -92,7 +92,12 @@ public final class SettingsLoader {
             throw new ConfigException("esb.async.retry-delays", "must not contain negative durations");
         }
         var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
-                List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"));
+                List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"), dataDir(esb),
+                intBetween(esb, "async.max-retry-attempts", 0, 2), durationBetween(esb, "async.max-event-age", Duration.ofSeconds(60), Duration.ofHours(6)),
+                positiveDuration(esb, "async.service-retry-min-delay"), positiveDuration(esb, "async.service-retry-max-delay"));
+        if (async.serviceRetryMaxDelay().compareTo(async.serviceRetryMinDelay()) < 0) {
+            throw new ConfigException("esb.async.service-retry-max-delay", "must not be shorter than esb.async.service-retry-min-delay");
+        }
         var auth = AuthSettings.fromConfig(esb);
         var runtimes = runtimes(esb);
         var runtimeApi = runtimeApi(esb);
@@ -455,6 +460,26 @@ public final class SettingsLoader {
             return c.getInt(path);
         } catch (com.typesafe.config.ConfigException.WrongType e) {
             throw new ConfigException(prefix + path, "must be a whole number (got '" + c.getValue(path).unwrapped() + "')");
+        }
+    }
+
+    /** A duration within [min, max], such as AWS bounds an event's maximum age (60 s to 6 h). */
+    private static Duration durationBetween(Config c, String path, Duration min, Duration max) {
+        var value = duration(c, path, "esb.");
+        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            throw new ConfigException("esb." + path, "must be between " + min.toSeconds() + "s and " + max.toSeconds() + "s (got "
+                    + c.getValue(path).unwrapped() + ")");
+        }
+        return value;
+    }
+
+    /** {@code esb.data-dir}: where the gateway keeps what must survive a restart; made on first start. */
+    private static java.nio.file.Path dataDir(Config esb) {
+        var value = nonBlank(esb, "data-dir");
+        try {
+            return java.nio.file.Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException("esb.data-dir", "is not a usable path (" + e.getMessage() + ")");
         }
     }
 

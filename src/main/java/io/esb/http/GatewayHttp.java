@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.esb.auth.JwtAuth;
 import io.esb.config.EsbSettings;
 import io.esb.docker.DockerSupervisor;
-import io.esb.function.AsyncInvoker;
+import io.esb.async.AsyncInvoker;
 import io.esb.function.FunctionTable;
 import io.esb.function.Stages;
 import io.esb.observability.AccessLog;
@@ -59,9 +59,10 @@ public final class GatewayHttp {
         var invokeApi = new InvokeApiRoutes(system, settings, functions, asyncInvoker, invoker, bodies, startedAt);
         var login = new LoginRoutes(auth, bodies);
         var proxy = new ProxyRoutes(settings, functions, invoker, bodies, auth, new ObjectMapper());
+        var deadLetters = new DeadLetterRoutes(system, asyncInvoker, bodies);
         // Built once: per request only the leaves run, so a route request costs the earlier surfaces' path matches
         // and nothing more.
-        this.route = concat(admin.route(), invokeApi.route(), login.route(), proxy.route());
+        this.route = concat(admin.route(), deadLetters.route(), invokeApi.route(), login.route(), proxy.route());
     }
 
     /**

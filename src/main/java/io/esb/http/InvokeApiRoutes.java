@@ -15,7 +15,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonToken;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionSettings;
-import io.esb.function.AsyncInvoker;
+import io.esb.async.AsyncInvoker;
 import io.esb.function.FunctionActor;
 import io.esb.function.FunctionTable;
 import io.esb.function.Invocation;
@@ -148,7 +148,7 @@ final class InvokeApiRoutes {
                 var now = functions.get();
                 var ref = now.ref(function.name());
                 return ref == null ? CompletableFuture.completedFuture(functionNotFound(name, qualifier))
-                        : enqueueEvent(now.function(function.name()), ref, invocation, requestId);
+                        : enqueueEvent(now.function(function.name()), invocation, requestId);
             }
             var answer = invoker.invokeCurrent(function.name(), invocation, started);
             if (answer == null) {
@@ -171,15 +171,22 @@ final class InvokeApiRoutes {
         }));
     }
 
-    private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, ActorRef<FunctionActor.Command> ref,
-                                                       Invocation invocation, String requestId) {
-        return Stages.plain(AskPattern.<AsyncInvoker.Command, Boolean>ask(asyncInvoker,
-                        replyTo -> new AsyncInvoker.Enqueue(function, ref, invocation, replyTo),
-                        Duration.ofSeconds(5), system.scheduler()))
-                .thenApply(accepted -> accepted
-                        ? HttpResponse.create().withStatus(202).addHeader(RawHeader.create("X-Amzn-RequestId", requestId))
-                        : ErrorResponses.tooManyRequests("Asynchronous invocation queue is full (esb.async.max-queued = "
-                                + settings.async().maxQueued() + ")", "ConcurrentInvocationLimitExceeded"));
+    private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, Invocation invocation, String requestId) {
+        return Stages.plain(AskPattern.<AsyncInvoker.Command, AsyncInvoker.Accepting>ask(asyncInvoker,
+                        replyTo -> new AsyncInvoker.Enqueue(function.name(), invocation, replyTo),
+                        Duration.ofSeconds(10), system.scheduler()))
+                .thenApply(answer -> {
+                    if (answer instanceof AsyncInvoker.Accepted) {
+                        return HttpResponse.create().withStatus(202).addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
+                    }
+                    if (answer instanceof AsyncInvoker.QueueFull full) {
+                        return ErrorResponses.tooManyRequests("Asynchronous invocation queue is full (esb.async.max-queued = "
+                                + full.limit() + ")", "ConcurrentInvocationLimitExceeded");
+                    }
+                    // Sync invocations do not need the store and keep working; only this event is refused, and not lost.
+                    return JsonResponses.awsError(503, "ServiceException", "The event was not accepted: the gateway cannot store it ("
+                            + ((AsyncInvoker.StoreUnavailable) answer).reason() + "); see esb.data-dir");
+                });
     }
 
     private static HttpResponse invokeResponse(byte[] payload, String requestId) {

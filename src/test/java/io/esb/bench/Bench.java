@@ -328,14 +328,21 @@ public final class Bench {
 
     // ---------------------------------------------------------------- (a) warm
 
-    /** A warm case; {@code viaPeer}: it calls serverless-offline (the peer column), whose process's CPU is then measured. */
-    private record Case(String name, String label, int callers, int containers, Load.Target target, boolean viaGateway, boolean viaPeer) {
+    /**
+     * A warm case; {@code viaPeer}: it calls serverless-offline (the peer column), whose process's CPU is then measured;
+     * {@code valid}: what a correct answer is (the fixture's echo, unless the case says otherwise).
+     */
+    private record Case(String name, String label, int callers, int containers, Load.Target target, boolean viaGateway, boolean viaPeer,
+                        java.util.function.Predicate<RawHttp.Response> valid) {
+        Case(String name, String label, int callers, int containers, Load.Target target, boolean viaGateway, boolean viaPeer) {
+            this(name, label, callers, containers, target, viaGateway, viaPeer, Bench::echoed);
+        }
+
         Case(String name, String label, int callers, int containers, Load.Target target, boolean viaGateway) {
             this(name, label, callers, containers, target, viaGateway, false);
         }
     }
 
-    /** The same request with {@code Connection: close}, for the new-connection-per-call cases. */
     /** The API Gateway event the gateway builds for {@code POST /w1}, as the fixture echoes it (its raw JSON). */
     private static byte[] routeEvent(int gatewayPort) throws IOException {
         try (var c = new RawHttp("127.0.0.1", gatewayPort, 60_000)) {
@@ -368,6 +375,7 @@ public final class Bench {
         }
     }
 
+    /** The same request with {@code Connection: close}, for the new-connection-per-call cases. */
     private static byte[] closing(String method, String path) {
         return RawHttp.request(method, path, "application/json", PAYLOAD, "Connection", "close");
     }
@@ -433,12 +441,17 @@ public final class Bench {
             var options = gatewayJvmOptions.isEmpty() ? List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC") : gatewayJvmOptions;
             floor = PeerProcess.akkaHttpFloor(jar, source, options, port, work.resolve("floor.log"));
             Files.writeString(work.resolve("floor.pid"), Long.toString(floor.pid()));
-            long answering = floor.awaitAnswering(RawHttp.request("POST", "/", "application/json", PAYLOAD), r -> r.status() == 200, 60_000);
+            long answering = floor.awaitAnswering(RawHttp.request("POST", "/", "application/json", PAYLOAD), Bench::floorAnswer, 60_000);
             System.out.printf("  Akka HTTP floor: pid %d on 127.0.0.1:%d, answered after %.0f ms%n", floor.pid(), port, answering / 1e6);
         } catch (IOException e) {
             System.out.println("bench: Akka HTTP floor skipped: " + e.getMessage());
             stopFloor();
         }
+    }
+
+    /** The floor's fixed answer (bench/floor/AkkaHttpFloor.java). */
+    private static boolean floorAnswer(RawHttp.Response r) {
+        return r.status() == 200 && r.text().equals("{\"ok\":true}");
     }
 
     private synchronized void stopFloor() {
@@ -567,12 +580,14 @@ public final class Bench {
         }
         if (floor != null) {
             // The floor: Akka HTTP alone answering at once, so what a new connection costs any gateway built on it.
-            cases.add(new Case("floor-c1", "Akka HTTP floor", 1, 0, new Load.PerCaller(floor.port, RawHttp.request("POST", "/", "application/json", PAYLOAD), 1), false));
-            cases.add(new Case("floor-c1-new", "Akka HTTP floor, new", 1, 0, new Load.NewConnection(floor.port, closing("POST", "/")), false));
+            cases.add(new Case("floor-c1", "Akka HTTP floor", 1, 0, new Load.PerCaller(floor.port, RawHttp.request("POST", "/", "application/json", PAYLOAD), 1),
+                    false, false, Bench::floorAnswer));
+            cases.add(new Case("floor-c1-new", "Akka HTTP floor, new", 1, 0, new Load.NewConnection(floor.port, closing("POST", "/")), false, false,
+                    Bench::floorAnswer));
         }
 
         for (var c : cases) {
-            var r = Load.run(c.target(), c.callers(), (long) (warmupSeconds * 1e9), Bench::echoed);
+            var r = Load.run(c.target(), c.callers(), (long) (warmupSeconds * 1e9), c.valid());
             System.out.printf("  warm-up %-17s %7.0f req/s, %d errors%s%n", c.name(), r.throughput(), r.errors(),
                     r.firstError() == null ? "" : " (" + r.firstError() + ")");
         }
@@ -624,7 +639,7 @@ public final class Bench {
                 rssMax.set(0);
                 peerRssMax.set(0);
                 long wall0 = System.currentTimeMillis();
-                var r = Load.run(c.target(), c.callers(), (long) (measureSeconds * 1e9), Bench::echoed);
+                var r = Load.run(c.target(), c.callers(), (long) (measureSeconds * 1e9), c.valid());
                 long wall1 = System.currentTimeMillis();
                 windows.add(c.name() + " " + rep + " " + wall0 + " " + wall1);
                 long[] machine1 = machineTicks();

@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.esb.config.EsbSettings;
 import io.esb.config.SettingsLoader;
-import io.esb.function.AsyncInvoker;
+import io.esb.async.AsyncInvoker;
 import io.esb.function.FunctionActor;
 import io.esb.function.FunctionTable;
 import io.esb.function.InvocationResult;
@@ -220,11 +220,35 @@ class GatewayRoutesTest extends ActorTestKitSupport {
         var pending = send(HttpRequest.POST("/2015-03-31/functions/hello/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{\"e\":1}")
                 .addHeader(RawHeader.create("X-Amz-Invocation-Type", "Event")));
         var enqueue = asyncInvoker.expectMessageClass(AsyncInvoker.Enqueue.class);
-        assertThat(enqueue.function().name()).isEqualTo("hello");
-        assertThat(enqueue.target()).isEqualTo(hello.ref());
-        enqueue.replyTo().tell(true);
-        assertThat(answer(pending).status()).isEqualTo(202);
+        assertThat(enqueue.functionName()).isEqualTo("hello");
+        assertThat(new String(enqueue.invocation().event(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"e\":1}");
+        enqueue.replyTo().tell(new AsyncInvoker.Accepted());
+        var response = answer(pending);
+        assertThat(response.status()).isEqualTo(202);
+        assertThat(response.header("X-Amzn-RequestId")).isEqualTo(enqueue.invocation().requestId());
         hello.expectNoMessage(Duration.ofMillis(100));
+    }
+
+    @Test
+    void anEventTheStoreCannotTakeIs503WithTheReason() throws Exception {
+        var pending = send(HttpRequest.POST("/2015-03-31/functions/hello/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{}")
+                .addHeader(RawHeader.create("X-Amz-Invocation-Type", "Event")));
+        asyncInvoker.expectMessageClass(AsyncInvoker.Enqueue.class).replyTo().tell(new AsyncInvoker.StoreUnavailable("disk full"));
+        var response = answer(pending);
+        assertThat(response.status()).isEqualTo(503);
+        assertThat(response.header("x-amzn-ErrorType")).isEqualTo("ServiceException");
+        assertThat(response.json().path("message").asText()).contains("disk full").contains("esb.data-dir");
+    }
+
+    @Test
+    void aFullAsyncQueueIs429InAwsShape() throws Exception {
+        var pending = send(HttpRequest.POST("/2015-03-31/functions/hello/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{}")
+                .addHeader(RawHeader.create("X-Amz-Invocation-Type", "Event")));
+        asyncInvoker.expectMessageClass(AsyncInvoker.Enqueue.class).replyTo().tell(new AsyncInvoker.QueueFull(7));
+        var response = answer(pending);
+        assertThat(response.status()).isEqualTo(429);
+        assertThat(response.header("x-amzn-ErrorType")).isEqualTo("TooManyRequestsException");
+        assertThat(response.json().path("message").asText()).contains("esb.async.max-queued = 7");
     }
 
     // ---- configured routes ----

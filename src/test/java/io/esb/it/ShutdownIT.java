@@ -1,20 +1,17 @@
 package io.esb.it;
 
 import io.esb.testing.Docker;
-import io.esb.testing.Eventually;
+import io.esb.testing.GatewayJar;
 import io.esb.testing.GatewayUnderTest;
 import io.esb.testing.RequiresDocker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -31,9 +28,10 @@ class ShutdownIT {
         var instance = GatewayUnderTest.newInstanceId("it-shutdown-rm");
         try {
             var port = freePort();
-            var process = startJar(instance, port, true, "");
+            var gateway = startJar(instance, port, true, "");
+            var process = gateway.process;
             try {
-                awaitHealthy(port);
+                gateway.awaitHealthy();
                 assertThat(invoke(port, "{}").statusCode()).isEqualTo(200);
                 assertThat(Docker.runningContainers(instance)).hasSize(1);
 
@@ -59,15 +57,16 @@ class ShutdownIT {
         var instance = GatewayUnderTest.newInstanceId("it-shutdown-keep");
         try {
             var port = freePort();
-            var process = startJar(instance, port, false, "esb.functions.fx.mode = push");
+            var gateway = startJar(instance, port, false, "esb.functions.fx.mode = push");
+            var process = gateway.process;
             try {
-                awaitHealthy(port);
+                gateway.awaitHealthy();
                 assertThat(invoke(port, "{}").statusCode()).isEqualTo(200);
                 process.destroy();
                 assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
                 assertThat(Docker.runningContainers(instance)).hasSize(1);
                 // New connections are refused once the gateway has gone.
-                assertThat(healthAnswers(port)).isFalse();
+                assertThat(gateway.healthAnswers()).isFalse();
             } finally {
                 process.destroyForcibly();
             }
@@ -76,33 +75,13 @@ class ShutdownIT {
         }
     }
 
-    private Process startJar(String instance, int port, boolean removeContainers, String extraConfig) throws Exception {
-        var conf = Files.createTempFile("esb-shutdown", ".conf");
-        Files.writeString(conf, extraConfig + "\n" + GatewayUnderTest.BASE_FUNCTIONS + """
+    private GatewayJar startJar(String instance, int port, boolean removeContainers, String extraConfig) throws Exception {
+        return GatewayJar.start(instance, port, extraConfig + "\n" + GatewayUnderTest.BASE_FUNCTIONS + """
                 esb.http.port = %d
                 esb.docker.instance-id = "%s"
                 esb.shutdown.drain-timeout = 10s
                 esb.shutdown.remove-containers = %s
                 """.formatted(port, instance, removeContainers));
-        var jar = Path.of("target", "esb.jar").toAbsolutePath();
-        assertThat(jar).exists();
-        return new ProcessBuilder("java", "-Dconfig.file=" + conf, "-jar", jar.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(Path.of("target", instance + ".log").toFile())
-                .start();
-    }
-
-    private void awaitHealthy(int port) throws Exception {
-        Eventually.await(Duration.ofSeconds(30), "healthy on port " + port, () -> healthAnswers(port), Boolean::booleanValue);
-    }
-
-    private boolean healthAnswers(int port) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-        } catch (Exception e) {
-            return false;
-        }
     }
 
     private HttpResponse<String> invoke(int port, String payload) throws Exception {
@@ -115,8 +94,6 @@ class ShutdownIT {
     }
 
     private static int freePort() throws Exception {
-        try (var socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+        return GatewayJar.freePort();
     }
 }
