@@ -6,6 +6,7 @@
 #   bench/run.sh --profile       # also records JFR of the gateway -> target/bench/gateway.jfr; then bench/profile.sh
 #   bench/run.sh --only warm,cold --reps 7 --seconds 10 --gateway-opts '-Xmx256m'   # options: see Bench.java
 #   bench/run.sh --no-peer       # without the serverless-offline peer column
+#   bench/run.sh --only async    # accepted Event invocations per second (durable 202s) beside synchronous ones
 #
 # The warm and cold sections compare the two ways the gateway reaches a container (esb.functions.NAME.mode): push
 # (w1, w10, cold*: the gateway posts to the container's published RIE port, which the direct cases also call) and

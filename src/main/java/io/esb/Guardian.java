@@ -17,6 +17,7 @@ import io.esb.docker.DockerSupervisor;
 import io.esb.async.AsyncInvoker;
 import io.esb.async.AsyncMetrics;
 import io.esb.async.EventJournal;
+import io.esb.schedule.Scheduler;
 import io.esb.function.ContainerBudget;
 import io.esb.container.ContainerClient;
 import io.esb.function.ContainerChannels;
@@ -39,7 +40,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * The root of the actor tree. From here: the DockerSupervisor ("docker"), the FunctionRegistry ("functions") with one
  * FunctionActor per function ("function-&lt;name&gt;-&lt;generation&gt;"), the Runtime API's binder ("runtime-api") that
  * pull-mode containers fetch their invocations from, the AsyncInvoker ("async-invoker") that delivers Event invocations
- * from the durable journal, and the HTTP binding that routes requests to them.
+ * from the durable journal, the Scheduler ("scheduler") that fires the functions' schedules into it, and the HTTP
+ * binding that routes requests to them.
  */
 public final class Guardian {
     private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -80,6 +82,9 @@ public final class Guardian {
             // Event invocations: durable in the journal, delivered at least once, retried, dead-lettered when they give up.
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(metrics), metrics, table::get,
                     java.time.Clock.systemUTC()), "async-invoker");
+            // Schedules fire Event invocations through the async invoker; one gateway owns them all (the cluster's seam).
+            ctx.spawn(Scheduler.create(settings, table::get, asyncInvoker, Scheduler.Ownership.SINGLE_NODE, java.time.Clock.systemUTC()),
+                    "scheduler");
             if (settings.logging().containerLogs()) {
                 ctx.spawn(ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
             }

@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.esb.config.AsyncSettings;
 import io.esb.config.EsbSettings;
+import io.esb.config.FunctionAsync;
 import io.esb.function.FunctionActor;
 import io.esb.function.FunctionMetrics;
 import io.esb.function.FunctionTable;
@@ -31,7 +32,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * Runs {@code Event} invocations, which were answered 202 only once the {@link EventJournal} had them on disk. At
  * start it takes back every event the store still holds (delivered at least once, with its request id). Then, as on
- * AWS: a function error is retried {@code max-retry-attempts} times after the {@code retry-delays}; a throttle or a
+ * AWS: a function error is retried {@code max-retry-attempts} times (the function's own, else the gateway's) after the
+ * {@code retry-delays}; a throttle or a
  * failure of the gateway or Docker is retried with backoff; an event older than {@code max-event-age}, or out of
  * retries, goes to the dead letters with a WARN line. Nothing is dropped silently.
  */
@@ -221,7 +223,7 @@ public final class AsyncInvoker {
                 continue;
             }
             long now = clock.millis();
-            if (now - event.acceptedAt() > async.maxEventAge().toMillis()) {
+            if (now - event.acceptedAt() > policy(event).maxEventAge(async).toMillis()) {
                 bury(event, "EventAgeExceeded", now);
                 continue;
             }
@@ -266,11 +268,12 @@ public final class AsyncInvoker {
         long now = clock.millis();
         var delay = byFunction ? functionRetryDelay(event.functionErrors()) : serviceRetryDelay(event.attempts() - event.functionErrors());
         var failed = event.failed(attemptedAt, byFunction, errorDetail, now + delay.toMillis());
-        if (byFunction && failed.functionErrors() > async.maxRetryAttempts()) {
+        var policy = policy(event);
+        if (byFunction && failed.functionErrors() > policy.maxRetryAttempts(async)) {
             bury(failed, "RetriesExhausted", now);
             return;
         }
-        if (failed.nextAttemptAt() - failed.acceptedAt() > async.maxEventAge().toMillis()) {
+        if (failed.nextAttemptAt() - failed.acceptedAt() > policy.maxEventAge(async).toMillis()) {
             bury(failed, "EventAgeExceeded", now);
             return;
         }
@@ -279,6 +282,12 @@ public final class AsyncInvoker {
         held.put(failed.requestId(), failed);
         write(new EventStore.Reschedule(failed), "reschedule", failed.requestId());
         scheduleAt(failed, now);
+    }
+
+    /** The event's function's retry policy as configured now; the gateway's when the function is gone. */
+    private FunctionAsync policy(PendingEvent event) {
+        var function = functions.get().function(event.functionName());
+        return function == null ? FunctionAsync.GATEWAY_DEFAULTS : function.async();
     }
 
     /** AWS's waits before retries after a function error: {@code retry-delays}, the last repeated. */

@@ -15,7 +15,7 @@ import java.io.PrintWriter;
 @Command(name = "esb",
         synopsisSubcommandLabel = "COMMAND",
         description = "Edge Serverless Box: runs AWS-Lambda-compatible functions in local containers behind one gateway.",
-        subcommands = {UpCommand.class, StatusCommand.class, InvokeCommand.class, LogsCommand.class, DownCommand.class,
+        subcommands = {UpCommand.class, StatusCommand.class, InvokeCommand.class, LogsCommand.class, DeadLettersCommand.class, DownCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%n",
         footer = {"Without a command, bin/esb runs the gateway in the foreground. JVM options",

@@ -35,6 +35,10 @@ final class GatewayClient {
         return send(request(path, timeout).GET().build());
     }
 
+    HttpResponse<String> delete(String path, Duration timeout) {
+        return send(request(path, timeout).DELETE().build());
+    }
+
     HttpResponse<String> post(String path, byte[] body, Map<String, String> headers, Duration timeout) {
         var request = request(path, timeout).POST(HttpRequest.BodyPublishers.ofByteArray(body));
         headers.forEach(request::header);

@@ -63,26 +63,6 @@ final class StatusCommand extends Subcommand {
             row.add(f.hasNonNull("image") ? "image " + f.get("image").asText() + (f.hasNonNull("imageDetail") ? ": " + f.get("imageDetail").asText() : "") : "");
             rows.add(row);
         });
-        var widths = new int[header.size()];
-        for (var row : rows) {
-            for (int i = 0; i < row.size(); i++) {
-                widths[i] = Math.max(widths[i], row.get(i).length());
-            }
-        }
-        var text = new StringBuilder();
-        for (var row : rows) {
-            var line = new StringBuilder(pad(row.get(0), widths[0], false));
-            for (int i = 1; i < row.size() - 1; i++) {
-                line.append("  ").append(pad(row.get(i), widths[i], true));
-            }
-            line.append("  ").append(row.get(row.size() - 1));
-            text.append(line.toString().stripTrailing()).append('\n');
-        }
-        return text.toString();
-    }
-
-    private static String pad(String value, int width, boolean right) {
-        var spaces = " ".repeat(Math.max(0, width - value.length()));
-        return right ? spaces + value : value + spaces;
+        return TextTable.render(rows);
     }
 }

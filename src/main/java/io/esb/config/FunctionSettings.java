@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * One function: the image that runs it, its limits, its own environment, the routes that reach it, how its containers
  * get their invocations and, for a zip function, its code. A zip function's {@code image} is its runtime's base image
- * ({@code esb.runtimes}); {@code zip} is null for an image function.
+ * ({@code esb.runtimes}); {@code zip} is null for an image function. {@code async} is its retry policy for Event
+ * invocations, {@code schedules} what invokes it on a timer; neither shapes its containers.
  */
 public record FunctionSettings(
         String name,
@@ -22,13 +23,23 @@ public record FunctionSettings(
         Map<String, String> environment,
         List<RouteSettings> routes,
         InvokeMode mode,
-        ZipCode zip) implements io.esb.route.ConfiguredRoutes.Routed {
+        ZipCode zip,
+        FunctionAsync async,
+        List<ScheduleSettings> schedules) implements io.esb.route.ConfiguredRoutes.Routed {
 
     public FunctionSettings {
         java.util.Objects.requireNonNull(mode, "mode");
+        async = async == null ? FunctionAsync.GATEWAY_DEFAULTS : async;
+        schedules = schedules == null ? List.of() : List.copyOf(schedules);
         if (zip != null && mode != InvokeMode.PULL) {
             throw new IllegalArgumentException("a zip function runs under its runtime's client, so its mode is pull");
         }
+    }
+
+    /** A function with the gateway's retry policy and no schedules. */
+    public FunctionSettings(String name, String image, Duration timeout, int memoryMb, int maxConcurrency, int minWarm, double cpus,
+                            Map<String, String> environment, List<RouteSettings> routes, InvokeMode mode, ZipCode zip) {
+        this(name, image, timeout, memoryMb, maxConcurrency, minWarm, cpus, environment, routes, mode, zip, null, null);
     }
 
     /** An image function whose RIE serves on 8080 ({@link InvokeMode#PUSH}). */

@@ -94,7 +94,8 @@ public final class SettingsLoader {
         var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
                 List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"), dataDir(esb),
                 intBetween(esb, "async.max-retry-attempts", 0, 2), durationBetween(esb, "async.max-event-age", Duration.ofSeconds(60), Duration.ofHours(6)),
-                positiveDuration(esb, "async.service-retry-min-delay"), positiveDuration(esb, "async.service-retry-max-delay"));
+                positiveDuration(esb, "async.service-retry-min-delay"), positiveDuration(esb, "async.service-retry-max-delay"),
+                scheduleTimeScale(esb));
         if (async.serviceRetryMaxDelay().compareTo(async.serviceRetryMinDelay()) < 0) {
             throw new ConfigException("esb.async.service-retry-max-delay", "must not be shorter than esb.async.service-retry-min-delay");
         }
@@ -262,7 +263,81 @@ public final class SettingsLoader {
             }
         }
         return new FunctionSettings(name, zip != null ? runtimes.get(zip.runtime()) : fn.getString("image").trim(), timeout, memory,
-                maxConcurrency, minWarm, cpus, Collections.unmodifiableMap(environment), readRoutes(fn, prefix), mode, zip);
+                maxConcurrency, minWarm, cpus, Collections.unmodifiableMap(environment), readRoutes(fn, prefix), mode, zip,
+                functionAsync(fn, prefix), schedules(name, fn, prefix));
+    }
+
+    /** {@code async { max-retry-attempts, max-event-age }}: AWS's bounds, each key optional. */
+    private static FunctionAsync functionAsync(Config fn, String prefix) {
+        if (!fn.hasPath("async")) {
+            return FunctionAsync.GATEWAY_DEFAULTS;
+        }
+        var async = fn.getConfig("async");
+        var asyncPrefix = prefix + "async.";
+        Integer retries = null;
+        if (async.hasPath("max-retry-attempts")) {
+            retries = integer(async, "max-retry-attempts", asyncPrefix);
+            if (retries < 0 || retries > 2) {
+                throw new ConfigException(asyncPrefix + "max-retry-attempts", "must be between 0 and 2 (got " + retries + ")");
+            }
+        }
+        Duration age = null;
+        if (async.hasPath("max-event-age")) {
+            age = duration(async, "max-event-age", asyncPrefix);
+            if (age.compareTo(Duration.ofSeconds(60)) < 0 || age.compareTo(Duration.ofHours(6)) > 0) {
+                throw new ConfigException(asyncPrefix + "max-event-age", "must be between 60s and 21600s (got "
+                        + async.getValue("max-event-age").unwrapped() + ")");
+            }
+        }
+        for (var key : async.root().keySet()) {
+            if (!key.equals("max-retry-attempts") && !key.equals("max-event-age")) {
+                throw new ConfigException(asyncPrefix + key, "is not a setting here (max-retry-attempts, max-event-age)");
+            }
+        }
+        return new FunctionAsync(retries, age);
+    }
+
+    /** {@code schedules = [ { expression, input, enabled, timezone, name } ]}: each expression parsed now. */
+    private static List<ScheduleSettings> schedules(String function, Config fn, String prefix) {
+        if (!fn.hasPath("schedules")) {
+            return List.of();
+        }
+        var result = new ArrayList<ScheduleSettings>();
+        var list = fn.getConfigList("schedules");
+        for (int i = 0; i < list.size(); i++) {
+            var schedule = list.get(i);
+            var at = prefix + "schedules[" + i + "].";
+            if (!schedule.hasPath("expression")) {
+                throw new ConfigException(at + "expression", "is required: rate(5 minutes) or cron(0 12 * * ? *)");
+            }
+            ScheduleExpression expression;
+            try {
+                expression = ScheduleExpression.parse(schedule.getString("expression"));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(at + "expression", e.getMessage());
+            }
+            String input = null;
+            if (schedule.hasPath("input")) {
+                input = schedule.getString("input");
+                try {
+                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(input);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new ConfigException(at + "input", "must be JSON text (got '" + input + "')");
+                }
+            }
+            boolean enabled = !schedule.hasPath("enabled") || schedule.getBoolean("enabled");
+            java.time.ZoneId zone = java.time.ZoneOffset.UTC;
+            if (schedule.hasPath("timezone")) {
+                try {
+                    zone = java.time.ZoneId.of(schedule.getString("timezone"));
+                } catch (java.time.DateTimeException e) {
+                    throw new ConfigException(at + "timezone", "is not a time zone such as Europe/Berlin (got '" + schedule.getString("timezone") + "')");
+                }
+            }
+            var name = schedule.hasPath("name") ? schedule.getString("name") : function + "-schedule-" + (i + 1);
+            result.add(new ScheduleSettings(name, expression, input, enabled, zone));
+        }
+        return List.copyOf(result);
     }
 
     private static InvokeMode mode(Config fn, String prefix) {
@@ -471,6 +546,19 @@ public final class SettingsLoader {
                     + c.getValue(path).unwrapped() + ")");
         }
         return value;
+    }
+
+    private static double scheduleTimeScale(Config esb) {
+        double scale;
+        try {
+            scale = esb.getDouble("async.schedule-time-scale");
+        } catch (com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException("esb.async.schedule-time-scale", "must be a number (got '" + esb.getValue("async.schedule-time-scale").unwrapped() + "')");
+        }
+        if (!(scale >= 1 && scale <= 3600)) {
+            throw new ConfigException("esb.async.schedule-time-scale", "must be between 1 and 3600 (got " + scale + ")");
+        }
+        return scale;
     }
 
     /** {@code esb.data-dir}: where the gateway keeps what must survive a restart; made on first start. */

@@ -68,13 +68,8 @@ final class DeadLetterRoutes {
         var query = request.getUri().query();
         var function = query.get("function").orElse(null);
         var limitText = query.get("limit").orElse(null);
-        int limit;
-        try {
-            limit = limitText == null ? DEFAULT_LIMIT : Integer.parseInt(limitText);
-        } catch (NumberFormatException e) {
-            limit = 0;
-        }
-        if (limit < 1 || limit > MAX_LIMIT) {
+        int limit = QueryCounts.parse(limitText, DEFAULT_LIMIT, MAX_LIMIT);
+        if (limit < 0) {
             return bodies.done(request, JsonResponses.error(400, "limit must be a whole number from 1 to " + MAX_LIMIT + " (got '" + limitText + "')"));
         }
         bodies.discard(request);

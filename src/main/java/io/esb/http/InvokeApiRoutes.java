@@ -211,13 +211,8 @@ final class InvokeApiRoutes {
     private Route listFunctions(RequestScope scope) {
         var query = scope.request().getUri().query();
         var maxItemsText = query.get("MaxItems").orElse(null);
-        int maxItems;
-        try {
-            maxItems = maxItemsText == null ? DEFAULT_MAX_ITEMS : Integer.parseInt(maxItemsText);
-        } catch (NumberFormatException e) {
-            maxItems = 0;
-        }
-        if (maxItems < 1 || maxItems > MAX_MAX_ITEMS) {
+        int maxItems = QueryCounts.parse(maxItemsText, DEFAULT_MAX_ITEMS, MAX_MAX_ITEMS);
+        if (maxItems < 0) {
             return bodies.done(scope.request(), ErrorResponses.invalidParameter(
                     "MaxItems must be a whole number from 1 to " + MAX_MAX_ITEMS + " (got '" + maxItemsText + "')"));
         }

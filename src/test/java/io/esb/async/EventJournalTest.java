@@ -24,7 +24,7 @@ class EventJournalTest {
 
     private AsyncSettings settings() {
         return new AsyncSettings(1000, 10, List.of(Duration.ofSeconds(60)), 1 << 20, dataDir, 2, Duration.ofHours(6),
-                Duration.ofSeconds(1), Duration.ofMinutes(5));
+                Duration.ofSeconds(1), Duration.ofMinutes(5), 1);
     }
 
     private static PendingEvent event(String id, long at) {
@@ -154,7 +154,7 @@ class EventJournalTest {
     void aDataDirectoryThatCannotBeMadeStopsStartupNamingTheKey() throws Exception {
         var blocker = dataDir.resolve("a-file");
         Files.writeString(blocker, "x");
-        var settings = new AsyncSettings(1000, 10, List.of(), 1 << 20, blocker, 2, Duration.ofHours(6), Duration.ofSeconds(1), Duration.ofMinutes(5));
+        var settings = new AsyncSettings(1000, 10, List.of(), 1 << 20, blocker, 2, Duration.ofHours(6), Duration.ofSeconds(1), Duration.ofMinutes(5), 1);
 
         assertThatThrownBy(() -> EventJournal.open(settings, "gw1"))
                 .isInstanceOf(ConfigException.class)

@@ -131,7 +131,7 @@ public final class Bench {
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a
                         + " (options: --reps --warmup --seconds --callers --mid-callers --pool --cold --cold-poll-ms --burst-reps --burst"
-                        + " --startup --queue-depth --sleep-ms --jar --work --report --id --only warm,cold,burst,startup --gateway-opts '...'"
+                        + " --startup --queue-depth --sleep-ms --jar --work --report --id --only warm,cold,burst,startup,async --gateway-opts '...'"
                         + " --bin-esb --peer DIR --no-peer --profile --perf --quick)");
             }
             if (consumed) {
@@ -173,7 +173,7 @@ public final class Bench {
         if (enabled("startup")) {
             startup();
         }
-        if (enabled("warm") || enabled("cold") || enabled("burst")) {
+        if (enabled("warm") || enabled("cold") || enabled("burst") || enabled("async")) {
             if (!Files.isExecutable(binEsb)) {
                 throw new IllegalStateException("no executable " + binEsb + " (--bin-esb): the gateway is started as operators start it");
             }
@@ -213,6 +213,9 @@ public final class Bench {
             if (enabled("burst")) {
                 burst();
             }
+            if (enabled("async")) {
+                async();
+            }
             var cost = costSection();
             cost.put("afterAllRssMb", gateway.statusKb("VmRSS") / 1024.0);
             cost.put("peakRssMb", gateway.statusKb("VmHWM") / 1024.0);
@@ -248,6 +251,74 @@ public final class Bench {
     @SuppressWarnings("unchecked")
     private Map<String, Object> costSection() {
         return (Map<String, Object>) out.computeIfAbsent("cost", k -> new LinkedHashMap<String, Object>());
+    }
+
+    // ---------------------------------------------------------------- (e) Event invocations
+
+    /**
+     * Accepted Event invocations per second, every 202 durable (on disk in the gateway's SQLite store, fsynced, with
+     * concurrent ones sharing a commit), at 1 and {@code midCallers} callers, beside synchronous invocations of the
+     * pull-mode pools in the same rotation. The events go to {@code ev}, whose one container sleeps a second per event
+     * while the gateway runs one at a time: the backlog waits in the store and costs nothing while it is measured.
+     */
+    private void async() throws Exception {
+        System.out.printf("(e) Event invocations: accepted per second (202 once durable) beside synchronous ones, %d reps x %.0f s after %.0f s warm-up%n",
+                reps, measureSeconds, warmupSeconds);
+        int gw = gateway.port;
+        var event = RawHttp.request("POST", "/2015-03-31/functions/ev/invocations", "application/json",
+                "{\"action\":\"sleep\",\"ms\":1000}".getBytes(StandardCharsets.UTF_8), "X-Amz-Invocation-Type", "Event");
+        java.util.function.Predicate<RawHttp.Response> accepted = r -> r.status() == 202 && r.text().isEmpty();
+        String mid = "c" + midCallers;
+        var cases = List.of(
+                new Case("sync-c1", "Invoke (pull)", 1, 1, new Load.PerCaller(gw, invokeRequest("p1"), 1), true),
+                new Case("event-c1", "Event", 1, 0, new Load.PerCaller(gw, event, 1), true, false, accepted),
+                new Case("sync-" + mid, "Invoke (pull)", midCallers, poolSize, new Load.PerCaller(gw, invokeRequest("p10"), midCallers), true),
+                new Case("event-" + mid, "Event", midCallers, 0, new Load.PerCaller(gw, event, midCallers), true, false, accepted));
+        for (var c : cases) {
+            var r = Load.run(c.target(), c.callers(), (long) (warmupSeconds * 1e9), c.valid());
+            System.out.printf("  warm-up %-10s %7.0f req/s, %d errors%s%n", c.name(), r.throughput(), r.errors(),
+                    r.firstError() == null ? "" : " (" + r.firstError() + ")");
+        }
+        var perCase = new LinkedHashMap<String, List<Map<String, Object>>>();
+        for (int rep = 0; rep < reps; rep++) {
+            for (var c : cases) {
+                long cpu0 = gateway.cpuTicks();
+                var r = Load.run(c.target(), c.callers(), (long) (measureSeconds * 1e9), c.valid());
+                long cpu1 = gateway.cpuTicks();
+                var m = new LinkedHashMap<String, Object>();
+                m.put("rps", r.throughput());
+                m.put("p50Ms", r.percentileMs(0.5));
+                m.put("p99Ms", r.percentileMs(0.99));
+                m.put("errors", r.errors());
+                m.put("gatewayCpuUsPerReq", r.ok() == 0 ? null : (cpu1 - cpu0) / (double) GatewayProcess.CLOCK_TICKS_PER_SECOND * 1e6 / r.ok());
+                perCase.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(m);
+                System.out.printf("  rep %d %-10s %7.0f req/s  p50 %6.3f ms  p99 %7.3f ms  err %d  gw %.1f us/req%n", rep + 1, c.name(),
+                        r.throughput(), r.percentileMs(0.5), r.percentileMs(0.99), r.errors(), num(m, "gatewayCpuUsPerReq"));
+            }
+        }
+        var medians = new LinkedHashMap<String, Object>();
+        for (var entry : perCase.entrySet()) {
+            var m = new LinkedHashMap<String, Object>();
+            for (var key : List.of("rps", "p50Ms", "p99Ms", "gatewayCpuUsPerReq")) {
+                m.put(key, medianOf(entry.getValue(), key));
+            }
+            medians.put(entry.getKey(), m);
+        }
+        var section = new LinkedHashMap<String, Object>();
+        section.put("durability", "202 after the SQLite WAL commit with synchronous=FULL (fsync); concurrent events share one commit");
+        section.put("medians", medians);
+        section.put("perRep", perCase);
+        out.put("async", section);
+        System.out.println("  medians:");
+        for (var c : cases) {
+            @SuppressWarnings("unchecked")
+            var m = (Map<String, Object>) medians.get(c.name());
+            System.out.printf("    %-10s %-14s %7.0f req/s  p50 %6.3f ms%n", c.name(), c.label(), num(m, "rps"), num(m, "p50Ms"));
+        }
+        @SuppressWarnings("unchecked")
+        var eventsMid = (Map<String, Object>) medians.get("event-" + mid);
+        target("accepted Event invocations >= 1000/s at " + midCallers + " callers, every 202 durable",
+                String.format("%.0f/s", num(eventsMid, "rps")), num(eventsMid, "rps") >= 1000);
     }
 
     // ---------------------------------------------------------------- (d) startup
@@ -414,14 +485,20 @@ public final class Bench {
     }
 
     private synchronized void stopPeer() {
-        if (peer != null) {
-            peer.close();
-            peer = null;
-            try {
-                Files.deleteIfExists(work.resolve("peer.pid"));
-            } catch (IOException ignored) {
-                // bench/run.sh's trap checks the PID's command line before it acts on it
-            }
+        stopRecorded(peer, "peer.pid");
+        peer = null;
+    }
+
+    /** Stops a process the run started and forgets its PID file (bench/run.sh's trap stops it when the harness is killed). */
+    private void stopRecorded(PeerProcess process, String pidFile) {
+        if (process == null) {
+            return;
+        }
+        process.close();
+        try {
+            Files.deleteIfExists(work.resolve(pidFile));
+        } catch (IOException ignored) {
+            // bench/run.sh's trap checks the PID's command line before it acts on it
         }
     }
 
@@ -449,21 +526,25 @@ public final class Bench {
         }
     }
 
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            System.out.println("cleanup: could not remove " + dir + ": " + e.getMessage());
+        }
+    }
+
     /** The floor's fixed answer (bench/floor/AkkaHttpFloor.java). */
     private static boolean floorAnswer(RawHttp.Response r) {
         return r.status() == 200 && r.text().equals("{\"ok\":true}");
     }
 
     private synchronized void stopFloor() {
-        if (floor != null) {
-            floor.close();
-            floor = null;
-            try {
-                Files.deleteIfExists(work.resolve("floor.pid"));
-            } catch (IOException ignored) {
-                // bench/run.sh's trap checks the PID's command line before it acts on it
-            }
-        }
+        stopRecorded(floor, "floor.pid");
+        floor = null;
     }
 
     private static String packageVersion(Path dir, String name) {
@@ -1327,6 +1408,9 @@ public final class Bench {
         sb.append("esb.containers.max-queue-depth = ").append(queueDepth).append('\n');
         sb.append("esb.containers.max-total = 200\n");
         sb.append("esb.shutdown.remove-containers = true\nesb.shutdown.drain-timeout = 5s\n");
+        sb.append("# the async section's Event store, removed after the run; one event runs at a time, so the backlog costs no CPU\n");
+        sb.append("esb.data-dir = \"").append(work.resolve("data").toAbsolutePath()).append("\"\n");
+        sb.append("esb.async { max-queued = 1000000, max-concurrent = 1 }\n");
         sb.append("esb.functions {\n");
         sb.append("  w1 { ").append(fx).append(", mode = push, max-concurrency = 1, routes = [ { method = \"POST\", path = \"/w1\" } ] }\n");
         sb.append("  w10 { ").append(fx).append(", mode = push, max-concurrency = ").append(poolSize)
@@ -1340,6 +1424,7 @@ public final class Bench {
         if (main) {
             sb.append("  p1 { ").append(fx).append(", mode = pull, max-concurrency = 1, routes = [ { method = \"POST\", path = \"/p1\" } ] }\n");
             sb.append("  p10 { ").append(fx).append(", mode = pull, max-concurrency = ").append(poolSize).append(" }\n");
+            sb.append("  ev { ").append(fx).append(", mode = pull, max-concurrency = 1 }\n");
             for (int k = 0; k < coldReps; k++) {
                 sb.append("  pcold").append(k).append(" { ").append(fx).append(", mode = pull, max-concurrency = 1 }\n");
             }
@@ -1399,6 +1484,7 @@ public final class Bench {
     private synchronized void cleanup() {
         stopPeer();
         stopFloor();
+        deleteTree(work.resolve("data").resolve(id)); // the async section's Event store (<data-dir>/<instance id>)
         if (gateway != null) {
             gateway.close();
         }

@@ -188,7 +188,54 @@ class SettingsLoaderTest {
                 Arguments.of("runtime api port", "esb.runtime-api.port = 65536",
                         "esb.runtime-api.port", "must be between 0 and 65535 (got 65536)"),
                 Arguments.of("runtime api response size", "esb.runtime-api.max-response-bytes = 0",
-                        "esb.runtime-api.max-response-bytes", "must be positive (got 0)"));
+                        "esb.runtime-api.max-response-bytes", "must be positive (got 0)"),
+                Arguments.of("async retries", "esb.async.max-retry-attempts = 3", "esb.async.max-retry-attempts", "must be between 0 and 2 (got 3)"),
+                Arguments.of("async event age", "esb.async.max-event-age = 30s", "esb.async.max-event-age", "must be between 60s and 21600s"),
+                Arguments.of("async service retry", "esb.async { service-retry-min-delay = 10s, service-retry-max-delay = 1s }",
+                        "esb.async.service-retry-max-delay", "must not be shorter than esb.async.service-retry-min-delay"),
+                Arguments.of("schedule time scale", "esb.async.schedule-time-scale = 0.5", "esb.async.schedule-time-scale", "between 1 and 3600"),
+                Arguments.of("data dir", "esb.data-dir = \" \"", "esb.data-dir", "must not be empty"),
+                Arguments.of("function retries", "esb.functions.hello.async.max-retry-attempts = 5",
+                        "esb.functions.hello.async.max-retry-attempts", "must be between 0 and 2 (got 5)"),
+                Arguments.of("function event age", "esb.functions.hello.async.max-event-age = 7h",
+                        "esb.functions.hello.async.max-event-age", "must be between 60s and 21600s"),
+                Arguments.of("function async key", "esb.functions.hello.async.retries = 1", "esb.functions.hello.async.retries",
+                        "is not a setting here"),
+                Arguments.of("schedule expression", "esb.functions.hello.schedules = [ { expression = \"rate(1 minutes)\" } ]",
+                        "esb.functions.hello.schedules[0].expression", "use 'minute' with 1"),
+                Arguments.of("schedule without expression", "esb.functions.hello.schedules = [ { input = \"{}\" } ]",
+                        "esb.functions.hello.schedules[0].expression", "is required"),
+                Arguments.of("schedule input", "esb.functions.hello.schedules = [ { expression = \"rate(5 minutes)\", input = \"{nope\" } ]",
+                        "esb.functions.hello.schedules[0].input", "must be JSON text"),
+                Arguments.of("schedule zone", "esb.functions.hello.schedules = [ { expression = \"cron(0 8 * * ? *)\", timezone = \"Mars/Base\" } ]",
+                        "esb.functions.hello.schedules[0].timezone", "is not a time zone"));
+    }
+
+    @Test
+    void aFunctionsOwnRetryPolicyAndSchedulesAreRead() {
+        var hello = SettingsLoader.load(config("""
+                esb.functions.hello.async { max-retry-attempts = 0, max-event-age = 120s }
+                esb.functions.hello.schedules = [
+                  { expression = "cron(0 8 ? * MON-FRI *)", timezone = "Europe/Berlin", input = "{\\"k\\":1}", name = "weekday" }
+                  { expression = "rate(5 minutes)", enabled = false }
+                ]""")).functions().get("hello");
+        var gateway = SettingsLoader.load(config("")).async();
+        assertThat(hello.async().maxRetryAttempts(gateway)).isZero();
+        assertThat(hello.async().maxEventAge(gateway)).isEqualTo(java.time.Duration.ofSeconds(120));
+        assertThat(hello.schedules()).hasSize(2);
+        var weekday = hello.schedules().get(0);
+        assertThat(weekday.name()).isEqualTo("weekday");
+        assertThat(weekday.expression().text()).isEqualTo("cron(0 8 ? * MON-FRI *)");
+        assertThat(weekday.zone()).isEqualTo(java.time.ZoneId.of("Europe/Berlin"));
+        assertThat(weekday.input()).isEqualTo("{\"k\":1}");
+        assertThat(weekday.enabled()).isTrue();
+        assertThat(hello.schedules().get(1).name()).isEqualTo("hello-schedule-2");
+        assertThat(hello.schedules().get(1).enabled()).isFalse();
+        // Neither shapes the function's containers.
+        assertThat(hello.containerSpecHash()).isEqualTo(SettingsLoader.load(config("")).functions().get("hello").containerSpecHash());
+        var minimal = SettingsLoader.load(config("")).functions().get("minimal");
+        assertThat(minimal.async().maxRetryAttempts(gateway)).isEqualTo(2);
+        assertThat(minimal.schedules()).isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -69,6 +69,10 @@ class AsyncDurabilityIT {
                 """.formatted(dataDir.toString().replace("\\", "/"), port, instance) + extra;
     }
 
+    private static void awaitQueueEmpty(java.util.concurrent.Callable<String> metrics) {
+        Eventually.await(Duration.ofSeconds(30), "the async queue empty", metrics, body -> body.contains("esb_async_events_queued 0.0"));
+    }
+
     private HttpResponse<String> event(GatewayJar gateway, String payload) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(gateway.url("/2015-03-31/functions/fx/invocations")))
                 .header("X-Amz-Invocation-Type", "Event").timeout(Duration.ofSeconds(30))
@@ -109,8 +113,7 @@ class AsyncDurabilityIT {
                 assertThat(delivered).containsAll(accepted);
                 assertThat(second.output()).contains("Async events recovered");
                 // Nothing is left queued once all are delivered.
-                Eventually.await(Duration.ofSeconds(30), "the queue empty", () -> send(second, "GET", "/metrics").body(),
-                        body -> body.contains("esb_async_events_queued 0.0"));
+                awaitQueueEmpty(() -> send(second, "GET", "/metrics").body());
             }
         } finally {
             Docker.removeAll(instance);
@@ -140,8 +143,7 @@ class AsyncDurabilityIT {
 
             proxy.setMode(DockerFaultProxy.Mode.PASS);
             Eventually.await(Duration.ofSeconds(60), "the event run once Docker is back", () -> ran(instance), ids -> ids.contains(requestId));
-            Eventually.await(Duration.ofSeconds(10), "the queue empty", () -> gw.get("/metrics").body(),
-                    body -> body.contains("esb_async_events_queued 0.0"));
+            awaitQueueEmpty(() -> gw.get("/metrics").body());
         } finally {
             Docker.removeAll(instance);
         }

@@ -50,7 +50,7 @@ class EsbCommandIT {
     @BeforeAll
     static void start() throws Exception {
         instance = GatewayUnderTest.newInstanceId("it-cli");
-        gw = GatewayUnderTest.start(instance, "");
+        gw = GatewayUnderTest.start(instance, "esb.async.retry-delays = [100ms, 100ms]");
         // What logs and down read: the same instance id as the gateway's.
         config = Files.writeString(home.resolve("esb.conf"), "esb.docker.instance-id = \"" + instance + "\"\n"
                 + "esb.functions.fx { image = \"esb-fixture:latest\" }\n");
@@ -182,6 +182,37 @@ class EsbCommandIT {
             follower.interrupt();
         }
         assertThat(code.get(30, TimeUnit.SECONDS)).as(err.toString()).isZero();
+    }
+
+    @Test
+    @Order(5)
+    void deadLettersAreListedReplayedAndDeleted() throws Exception {
+        var answer = gw.http.send(HttpRequest.newBuilder(URI.create(gw.url("/2015-03-31/functions/fx/invocations")))
+                .header("X-Amz-Invocation-Type", "Event").POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"throw\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        var requestId = answer.headers().firstValue("X-Amzn-RequestId").orElseThrow();
+        var listed = Eventually.await(LOG_BOUND, "the dead letter listed", () -> esb("dead-letters", "--function", "fx", "--url", url()),
+                run -> run.out().contains(requestId));
+        assertThat(listed.exitCode()).isZero();
+        assertThat(listed.out()).containsPattern("(?m)^REQUEST ID +FUNCTION +REASON +ATTEMPTS +DEAD-LETTERED AT +LAST ERROR$")
+                .containsPattern("(?m)^" + requestId + " +fx +RetriesExhausted +3 +\\S+ +IllegalStateException$");
+
+        var replay = esb("dead-letters", "replay", requestId, "--url", url());
+        assertThat(replay.exitCode()).as(replay.toString()).isZero();
+        assertThat(replay.out()).isEqualTo("Replayed " + requestId + ": queued again with its request id\n");
+        Eventually.await(LOG_BOUND, "dead again after its retries", () -> esb("dead-letters", "list", "--url", url()),
+                run -> run.out().contains(requestId));
+
+        var delete = esb("dead-letters", "delete", requestId, "--url", url());
+        assertThat(delete.exitCode()).as(delete.toString()).isZero();
+        assertThat(delete.out()).isEqualTo("Deleted " + requestId + "\n");
+        var again = esb("dead-letters", "delete", requestId, "--url", url());
+        assertThat(again.exitCode()).isEqualTo(1);
+        assertThat(again.err()).isEqualTo("esb: delete " + requestId + ": No dead letter with request id '" + requestId + "' (HTTP 404)\n");
+        assertThat(esb("dead-letters", "--url", url()).out()).isEqualTo("No dead letters.\n");
+        var usage = esb("dead-letters", "replay", "--url", url());
+        assertThat(usage.exitCode()).isEqualTo(2);
+        assertThat(usage.err()).contains("replay needs the dead letter's request id");
     }
 
     @Test

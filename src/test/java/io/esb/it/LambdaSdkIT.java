@@ -90,16 +90,18 @@ class LambdaSdkIT {
     }
 
     @Test
-    void failingEventIsRetriedTwiceThenLoggedWithFunctionAndRequestId() throws Exception {
+    void failingEventIsRetriedTwiceThenDeadLetteredWithFunctionAndRequestId() throws Exception {
         var response = lambda.invoke(InvokeRequest.builder().functionName("failing").invocationType(InvocationType.EVENT)
                 .payload(SdkBytes.fromUtf8String("{\"action\":\"throw\",\"message\":\"boom\"}")).build());
         assertThat(response.statusCode()).isEqualTo(202);
         var requestId = response.responseMetadata().requestId();
-        var failures = Eventually.await(Duration.ofSeconds(30), "logged as failed after all retries",
-                () -> logs.withMessage("Async invocation failed after all retries"), lines -> !lines.isEmpty());
+        var failures = Eventually.await(Duration.ofSeconds(30), "dead-lettered after all retries",
+                () -> logs.withMessage("Async invocation dead-lettered"), lines -> !lines.isEmpty());
         assertThat(failures).hasSize(1);
+        assertThat(failures.get(0).getLevel().toString()).isEqualTo("WARN");
         var fields = LogCapture.fields(failures.get(0));
-        assertThat(fields).containsEntry("function_name", "failing").containsEntry("attempts", "3").containsEntry("request_id", requestId);
+        assertThat(fields).containsEntry("function_name", "failing").containsEntry("attempts", "3").containsEntry("request_id", requestId)
+                .containsEntry("reason", "RetriesExhausted").containsEntry("last_error", "IllegalStateException");
         assertThat(logs.withMessage("Async invocation failed; retrying")).hasSize(2);
     }
 

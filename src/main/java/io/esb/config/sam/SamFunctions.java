@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 final class SamFunctions {
     /** Properties esb maps for both package types; {@code Description} and {@code Tags} have no effect locally and pass silently. */
     private static final Set<String> COMMON_PROPERTIES = Set.of("PackageType", "Timeout", "MemorySize",
-            "ReservedConcurrentExecutions", "Environment", "Events", "Description", "Tags");
+            "ReservedConcurrentExecutions", "Environment", "Events", "Description", "Tags", "EventInvokeConfig", "DeadLetterQueue");
     private static final Set<String> IMAGE_PROPERTIES = Set.of("ImageUri");
     /** A Zip function's code; {@code InlineCode} is known only to be refused. */
     private static final Set<String> ZIP_PROPERTIES = Set.of("Runtime", "Handler", "CodeUri", "Layers", "Architectures", "InlineCode");
@@ -37,8 +37,13 @@ final class SamFunctions {
     static final String LAMBDA_LAYER = "AWS::Lambda::LayerVersion";
     private static final Set<String> API_EVENT_PROPERTIES = Set.of("Path", "Method", "RestApiId");
     private static final Set<String> HTTP_API_EVENT_PROPERTIES = Set.of("Path", "Method", "ApiId", "PayloadFormatVersion");
+    /** Schedule events: their expression's property, and what else esb maps ({@code Description} passes silently). */
+    private static final Map<String, String> SCHEDULE_EXPRESSION = Map.of("Schedule", "Schedule", "ScheduleV2", "ScheduleExpression");
+    private static final Set<String> SCHEDULE_EVENT_PROPERTIES = Set.of("Schedule", "ScheduleExpression", "Input", "Enabled", "State",
+            "Name", "Description", "ScheduleExpressionTimezone");
     private static final Pattern DOCKER_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     private static final String PREFIX = "sam.";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SamFunctions.class);
 
     /** One function read from the template; {@code build} is null for an ImageUri function. */
     record Result(FunctionSettings settings, ImageBuild build) {}
@@ -105,16 +110,34 @@ final class SamFunctions {
         fn.put("environment", environment());
         var routeEvents = new ArrayList<String>();
         fn.put("routes", routes(routeEvents));
+        var scheduleEvents = new ArrayList<String>();
+        fn.put("schedules", schedules(scheduleEvents));
+        var async = eventInvokeConfig();
+        if (!async.isEmpty()) {
+            fn.put("async", async);
+        }
+        failureDestinations();
         try {
             return new Result(SettingsLoader.function(logicalId, ConfigValueFactory.fromMap(fn).toConfig(), PREFIX, runtimes), build);
         } catch (ConfigException e) {
-            throw new SamTemplate.Invalid(locate(e.key(), routeEvents), e.problem());
+            throw new SamTemplate.Invalid(locate(e.key(), routeEvents, scheduleEvents), e.problem());
         }
     }
 
     /** Where a problem the function reader found lies in the template. */
-    private String locate(String key, List<String> routeEvents) {
+    private String locate(String key, List<String> routeEvents, List<String> scheduleEvents) {
         var relative = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
+        var schedule = Pattern.compile("schedules\\[(\\d+)]\\.?(.*)").matcher(relative);
+        if (schedule.matches()) {
+            var marked = scheduleEvents.get(Integer.parseInt(schedule.group(1)));
+            boolean v2 = marked.endsWith("#V2");
+            var event = v2 ? marked.substring(0, marked.length() - "#V2".length()) : marked;
+            return event + ".Properties." + switch (schedule.group(2)) {
+                case "input" -> "Input";
+                case "timezone" -> "ScheduleExpressionTimezone";
+                default -> v2 ? "ScheduleExpression" : "Schedule";
+            };
+        }
         var route = Pattern.compile("routes\\[(\\d+)]\\.?(.*)").matcher(relative);
         if (route.matches()) {
             var event = routeEvents.get(Integer.parseInt(route.group(1)));
@@ -140,6 +163,8 @@ final class SamFunctions {
             case "handler" -> where("Handler");
             case "code-uri" -> where("CodeUri");
             case "architectures" -> where("Architectures");
+            case "async.max-retry-attempts" -> where("EventInvokeConfig") + ".MaximumRetryAttempts";
+            case "async.max-event-age" -> where("EventInvokeConfig") + ".MaximumEventAgeInSeconds";
             default -> base + ".Properties";
         };
     }
@@ -338,7 +363,9 @@ final class SamFunctions {
                 throw new SamTemplate.Invalid(at + ".Type", "is required");
             }
             if (!type.equals("Api") && !type.equals("HttpApi")) {
-                unsupported.add(at + " (Type " + type + ")");
+                if (!SCHEDULE_EXPRESSION.containsKey(type)) {
+                    unsupported.add(at + " (Type " + type + ")");
+                }
                 continue;
             }
             var props = map(event.get("Properties"), at + ".Properties");
@@ -375,6 +402,131 @@ final class SamFunctions {
             routeEvents.add(at);
         }
         return routes;
+    }
+
+    /**
+     * {@code Schedule} and {@code ScheduleV2} events as {@code schedules} entries. {@code scheduleEvents} gets each
+     * one's template path (a V2 one marked {@code #V2}, stripped when a problem is reported), in order.
+     */
+    private List<Map<String, Object>> schedules(List<String> scheduleEvents) {
+        var schedules = new ArrayList<Map<String, Object>>();
+        var events = map(properties.get("Events"), base + ".Properties.Events");
+        for (var entry : events.entrySet()) {
+            var at = base + ".Properties.Events." + entry.getKey();
+            var event = map(entry.getValue(), at);
+            var type = SamIntrinsics.text(intrinsics.resolve(event.get("Type"), at + ".Type"));
+            var expressionKey = type == null ? null : SCHEDULE_EXPRESSION.get(type);
+            if (expressionKey == null) {
+                continue;
+            }
+            var props = map(event.get("Properties"), at + ".Properties");
+            for (var key : props.keySet()) {
+                if (!SCHEDULE_EVENT_PROPERTIES.contains(key) || (type.equals("Schedule") && key.equals("ScheduleExpression"))
+                        || (type.equals("ScheduleV2") && key.equals("Schedule"))) {
+                    unsupported.add(at + ".Properties." + key);
+                }
+            }
+            var expression = eventValue(props, expressionKey, at);
+            if (expression == null) {
+                throw new SamTemplate.Invalid(at + ".Properties." + expressionKey, "is required for a " + type + " event");
+            }
+            if (expression instanceof SamIntrinsics.Unresolved) {
+                continue;
+            }
+            var schedule = new LinkedHashMap<String, Object>();
+            schedule.put("expression", expression);
+            schedule.put("name", props.containsKey("Name") && eventValue(props, "Name", at) instanceof String name ? name
+                    : logicalId + "-" + entry.getKey());
+            if (props.containsKey("Input") && eventValue(props, "Input", at) instanceof String input) {
+                schedule.put("input", input);
+            }
+            if (props.containsKey("ScheduleExpressionTimezone") && eventValue(props, "ScheduleExpressionTimezone", at) instanceof String zone) {
+                schedule.put("timezone", zone);
+            }
+            schedule.put("enabled", enabled(props, at));
+            schedules.add(schedule);
+            scheduleEvents.add(at + (type.equals("ScheduleV2") ? "#V2" : ""));
+        }
+        return schedules;
+    }
+
+    /** {@code Enabled: false} or {@code State: DISABLED} turns a schedule off; either may be absent. */
+    private boolean enabled(Map<String, Object> props, String at) {
+        if (props.containsKey("Enabled")) {
+            var value = SamIntrinsics.text(intrinsics.resolve(props.get("Enabled"), at + ".Properties.Enabled"));
+            if (!"true".equalsIgnoreCase(value) && !"false".equalsIgnoreCase(value)) {
+                throw new SamTemplate.Invalid(at + ".Properties.Enabled", "must be true or false (got '" + value + "')");
+            }
+            if (value.equalsIgnoreCase("false")) {
+                return false;
+            }
+        }
+        if (props.containsKey("State") && eventValue(props, "State", at) instanceof String state) {
+            return switch (state.toUpperCase(Locale.ROOT)) {
+                case "ENABLED" -> true;
+                case "DISABLED" -> false;
+                default -> throw new SamTemplate.Invalid(at + ".Properties.State", "must be ENABLED or DISABLED (got '" + state + "')");
+            };
+        }
+        return true;
+    }
+
+    /** {@code EventInvokeConfig}: its retry and age limits as {@code async}; its failure destination, see below. */
+    private Map<String, Object> eventInvokeConfig() {
+        var async = new LinkedHashMap<String, Object>();
+        if (!properties.containsKey("EventInvokeConfig")) {
+            return async;
+        }
+        var where = where("EventInvokeConfig");
+        var config = map(properties.get("EventInvokeConfig"), where);
+        for (var key : config.keySet()) {
+            if (!Set.of("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig").contains(key)) {
+                unsupported.add(where + "." + key);
+            }
+        }
+        wholeNumber(config, "MaximumRetryAttempts", where).ifPresent(n -> async.put("max-retry-attempts", n));
+        wholeNumber(config, "MaximumEventAgeInSeconds", where).ifPresent(n -> async.put("max-event-age", n + "s"));
+        return async;
+    }
+
+    private java.util.Optional<Long> wholeNumber(Map<String, Object> config, String key, String where) {
+        if (!config.containsKey(key)) {
+            return java.util.Optional.empty();
+        }
+        var text = SamIntrinsics.text(intrinsics.resolve(config.get(key), where + "." + key));
+        try {
+            return java.util.Optional.of(Long.parseLong(text == null ? "" : text.trim()));
+        } catch (NumberFormatException e) {
+            throw new SamTemplate.Invalid(where + "." + key, "must be a whole number (got '" + text + "')");
+        }
+    }
+
+    /**
+     * {@code DeadLetterQueue} and {@code EventInvokeConfig.DestinationConfig.OnFailure} name where failed Event
+     * invocations go on AWS (SQS, SNS, ...). Here they go to the gateway's own dead-letter store, which is said once
+     * per function; {@code OnSuccess} has no counterpart and is listed as ignored.
+     */
+    private void failureDestinations() {
+        var mapped = new ArrayList<String>();
+        if (properties.containsKey("DeadLetterQueue")) {
+            mapped.add(where("DeadLetterQueue"));
+        }
+        if (properties.containsKey("EventInvokeConfig")) {
+            var where = where("EventInvokeConfig") + ".DestinationConfig";
+            var destinations = map(map(properties.get("EventInvokeConfig"), where("EventInvokeConfig")).get("DestinationConfig"), where);
+            for (var key : destinations.keySet()) {
+                if (key.equals("OnFailure")) {
+                    mapped.add(where + ".OnFailure");
+                } else {
+                    unsupported.add(where + "." + key);
+                }
+            }
+        }
+        if (!mapped.isEmpty()) {
+            LOG.info("SAM failure destinations mapped to the gateway's dead-letter store (GET /admin/dead-letters)",
+                    net.logstash.logback.argument.StructuredArguments.kv("function_name", logicalId),
+                    net.logstash.logback.argument.StructuredArguments.kv("mapped", mapped));
+        }
     }
 
     /** An event property as text, null when absent, or {@link SamIntrinsics.Unresolved} (listed; the event is skipped). */

@@ -314,6 +314,104 @@ class SamTemplateTest {
     }
 
     @Test
+    void scheduleEventsAndTheEventInvokeConfigAreMappedAndWhatHasNoCounterpartIsListed() throws IOException {
+        var settings = load(write("template.yaml", function("""
+                PackageType: Image
+                ImageUri: esb-fixture:latest
+                DeadLetterQueue:
+                  Type: SQS
+                  TargetArn: arn:aws:sqs:us-east-1:123456789012:dlq
+                EventInvokeConfig:
+                  MaximumRetryAttempts: 1
+                  MaximumEventAgeInSeconds: 600
+                  DestinationConfig:
+                    OnFailure:
+                      Type: SQS
+                      Destination: arn:aws:sqs:us-east-1:123456789012:failed
+                    OnSuccess:
+                      Type: SQS
+                      Destination: arn:aws:sqs:us-east-1:123456789012:ok
+                Events:
+                  Nightly:
+                    Type: Schedule
+                    Properties:
+                      Schedule: cron(0 2 * * ? *)
+                      Input: '{"job":"nightly"}'
+                      Description: the nightly job
+                      RetryPolicy:
+                        MaximumRetryAttempts: 1
+                  Paused:
+                    Type: Schedule
+                    Properties:
+                      Schedule: rate(1 hour)
+                      Enabled: false
+                  Weekdays:
+                    Type: ScheduleV2
+                    Properties:
+                      ScheduleExpression: cron(30 7 ? * MON-FRI *)
+                      ScheduleExpressionTimezone: Europe/Berlin
+                      State: ENABLED
+                      Name: weekday-report
+                      FlexibleTimeWindow:
+                        Mode: "OFF"
+                """)), "");
+        var orders = settings.functions().get("Orders");
+        var gateway = settings.async();
+        assertThat(orders.async().maxRetryAttempts(gateway)).isEqualTo(1);
+        assertThat(orders.async().maxEventAge(gateway)).isEqualTo(java.time.Duration.ofSeconds(600));
+        assertThat(orders.schedules()).hasSize(3);
+        var nightly = orders.schedules().get(0);
+        assertThat(nightly.name()).isEqualTo("Orders-Nightly");
+        assertThat(nightly.expression().text()).isEqualTo("cron(0 2 * * ? *)");
+        assertThat(nightly.input()).isEqualTo("{\"job\":\"nightly\"}");
+        assertThat(nightly.enabled()).isTrue();
+        assertThat(nightly.zone()).isEqualTo(java.time.ZoneOffset.UTC);
+        assertThat(orders.schedules().get(1).enabled()).isFalse();
+        var weekdays = orders.schedules().get(2);
+        assertThat(weekdays.name()).isEqualTo("weekday-report");
+        assertThat(weekdays.zone()).isEqualTo(java.time.ZoneId.of("Europe/Berlin"));
+        assertThat(weekdays.enabled()).isTrue();
+        assertThat(settings.sam().unsupported()).containsExactlyInAnyOrder(
+                "Resources.Orders.Properties.EventInvokeConfig.DestinationConfig.OnSuccess",
+                "Resources.Orders.Properties.Events.Nightly.Properties.RetryPolicy",
+                "Resources.Orders.Properties.Events.Weekdays.Properties.FlexibleTimeWindow");
+    }
+
+    @Test
+    void aBadScheduleOrRetrySettingNamesItsPlaceInTheTemplate() throws IOException {
+        var badRate = failure(function("""
+                PackageType: Image
+                ImageUri: esb-fixture:latest
+                Events:
+                  Every:
+                    Type: ScheduleV2
+                    Properties:
+                      ScheduleExpression: rate(1 minutes)
+                """), "");
+        assertThat(badRate.getMessage()).startsWith(prefix() + "Resources.Orders.Properties.Events.Every.Properties.ScheduleExpression': ")
+                .contains("use 'minute' with 1");
+        var badRetries = failure(function("""
+                PackageType: Image
+                ImageUri: esb-fixture:latest
+                EventInvokeConfig:
+                  MaximumRetryAttempts: 3
+                """), "");
+        assertThat(badRetries.getMessage()).startsWith(prefix() + "Resources.Orders.Properties.EventInvokeConfig.MaximumRetryAttempts': ")
+                .contains("must be between 0 and 2 (got 3)");
+        var noExpression = failure(function("""
+                PackageType: Image
+                ImageUri: esb-fixture:latest
+                Events:
+                  Tick:
+                    Type: Schedule
+                    Properties:
+                      Input: '{}'
+                """), "");
+        assertThat(noExpression.getMessage()).startsWith(prefix() + "Resources.Orders.Properties.Events.Tick.Properties.Schedule': ")
+                .contains("is required");
+    }
+
+    @Test
     void aZipFunctionWhoseCodeIsNotBuiltSaysSo() throws IOException {
         var error = failure(function("""
                 Handler: app.handler
