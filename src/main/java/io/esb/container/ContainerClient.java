@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,12 +17,11 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
- * Talks the RIE protocol to function containers: one kept-alive HTTP/1.1 connection per container. Whatever may block
- * (a connect, a large write, the wait for an answer) runs on a thread of its own pool ({@code esb-container-io-N}),
- * never on an Akka dispatcher, and the caller's stage completes on that thread.
+ * Talks the RIE protocol to function containers: one kept-alive HTTP/1.1 connection per container, and each exchange
+ * blocking on a thread of its own pool ({@code esb-container-io-N}), never on an Akka dispatcher. The caller's stage
+ * completes on that thread.
  *
  * <p>Why not Akka HTTP's client: profiled under load, its host pool took about 40% of the gateway's CPU and a dozen
  * thread hand-offs per call (see BENCHMARKS.md). A container serves one invocation at a time, so one connection and one
@@ -62,33 +60,11 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
         return "http://" + host + ":" + port + INVOKE_PATH;
     }
 
-    /**
-     * Sends one event to the container at {@code host:port}. Never fails the stage: every failure becomes an
-     * {@link InvokeOutcome}.
-     *
-     * <p>On a warm container the caller's thread writes the request itself, without blocking, and only the wait for
-     * the answer goes to an I/O thread. That thread wakes while the function runs, so the hand-off is off the call's
-     * critical path (BENCHMARKS.md, issue 17). A new connection, whose connect may block, is made on the I/O thread.
-     */
+    /** Sends one event to the container at {@code host:port}. Never fails the stage: every failure becomes an {@link InvokeOutcome}. */
     public CompletionStage<InvokeOutcome> invoke(String host, int port, byte[] event, String requestId, Duration timeout) {
         var address = new InetSocketAddress(host, port);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        var kept = keptConnection(address);
-        if (kept == null) {
-            return onIoThread(() -> exchange(address, event, requestId, deadline, timeout), () -> notDelivered(null));
-        }
-        var request = invocationRequest(kept, event, requestId);
-        try {
-            kept.writeWithoutBlocking(request);
-        } catch (IOException e) {
-            kept.close();
-            return CompletableFuture.completedFuture(new InvokeOutcome.Lost(e.getClass().getSimpleName(), describe(e), false));
-        }
-        return onIoThread(() -> answer(address, kept, request, deadline, timeout), () -> {
-            // The request went out, so the function may be running: the answer is lost, not undelivered.
-            kept.close();
-            return new InvokeOutcome.Lost("Overloaded", "no container I/O thread free to read the answer", false);
-        });
+        return onIoThread(() -> exchange(address, event, requestId, timeout),
+                new InvokeOutcome.NotDelivered("Overloaded", "no container I/O thread free"));
     }
 
     /**
@@ -98,7 +74,7 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
      */
     public CompletionStage<Boolean> awaitReady(String host, int port, Duration within) {
         var address = new InetSocketAddress(host, port);
-        return onIoThread(() -> probeUntilReady(address, System.nanoTime() + within.toNanos()), () -> false);
+        return onIoThread(() -> probeUntilReady(address, System.nanoTime() + within.toNanos()), false);
     }
 
     @Override
@@ -137,7 +113,7 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
         idleConnections.clear();
     }
 
-    private <T> CompletionStage<T> onIoThread(Supplier<T> work, Supplier<T> whenRejected) {
+    private <T> CompletionStage<T> onIoThread(java.util.function.Supplier<T> work, T whenRejected) {
         var result = new CompletableFuture<T>();
         try {
             io.execute(() -> {
@@ -149,26 +125,22 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
                 }
             });
         } catch (RejectedExecutionException e) {
-            result.complete(whenRejected.get());
+            result.complete(whenRejected);
         }
         return result;
     }
 
-    private InvokeOutcome exchange(InetSocketAddress address, byte[] event, String requestId, long deadline, Duration timeout) {
+    private InvokeOutcome exchange(InetSocketAddress address, byte[] event, String requestId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         ContainerConnection connection;
         try {
-            connection = ContainerConnection.open(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
+            connection = connection(address);
         } catch (IOException e) {
-            return notDelivered(e);
+            return new InvokeOutcome.NotDelivered(e.getClass().getSimpleName(), describe(e));
         }
-        return answer(address, connection, invocationRequest(connection, event, requestId), deadline, timeout);
-    }
-
-    /** Finishes sending {@code request} and reads the container's answer, blocking on an I/O thread. */
-    private InvokeOutcome answer(InetSocketAddress address, ContainerConnection connection, ByteBuffer[] request, long deadline,
-            Duration timeout) {
         try {
-            var response = connection.finishExchange(request, deadline, maxResponseBytes);
+            var response = connection.exchange("POST", INVOKE_PATH,
+                    "Content-Type: application/json\r\nX-Amzn-RequestId: " + requestId + "\r\n", event, deadline, maxResponseBytes);
             keepOrClose(address, connection, response.keepAlive());
             return new InvokeOutcome.Answered(response.status(), response.body(), response.contentType());
         } catch (SocketTimeoutException e) {
@@ -178,16 +150,6 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
             connection.close();
             return new InvokeOutcome.Lost(e.getClass().getSimpleName(), describe(e), false);
         }
-    }
-
-    private static ByteBuffer[] invocationRequest(ContainerConnection connection, byte[] event, String requestId) {
-        return connection.request("POST", INVOKE_PATH, "Content-Type: application/json\r\nX-Amzn-RequestId: " + requestId + "\r\n", event);
-    }
-
-    /** No connection could be made ({@code cause}), or none could even be tried ({@code null}: no I/O thread free). */
-    private static InvokeOutcome notDelivered(IOException cause) {
-        return cause == null ? new InvokeOutcome.NotDelivered("Overloaded", "no container I/O thread free")
-                : new InvokeOutcome.NotDelivered(cause.getClass().getSimpleName(), describe(cause));
     }
 
     private boolean probeUntilReady(InetSocketAddress address, long giveUpAt) {
@@ -216,14 +178,16 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
         }
     }
 
-    /** The container's kept-alive connection if it is still good; {@code null} when a new one is needed. Never blocks. */
-    private ContainerConnection keptConnection(InetSocketAddress address) {
+    /** The container's kept-alive connection if it is still good, else a new one. */
+    private ContainerConnection connection(InetSocketAddress address) throws IOException {
         var kept = idleConnections.remove(address);
-        if (kept == null || kept.reusable()) {
-            return kept;
+        if (kept != null) {
+            if (kept.reusable()) {
+                return kept;
+            }
+            kept.close();
         }
-        kept.close();
-        return null;
+        return ContainerConnection.open(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
     }
 
     private void keepOrClose(InetSocketAddress address, ContainerConnection connection, boolean keepAlive) {

@@ -92,55 +92,20 @@ final class ContainerConnection implements Closeable {
     /** Sends a request and reads its answer, all within {@code deadlineNanos} ({@link System#nanoTime()}). */
     Response exchange(String method, String path, String extraHeaders, byte[] body, long deadlineNanos, long maxBodyBytes)
             throws IOException {
-        return finishExchange(request(method, path, extraHeaders, body), deadlineNanos, maxBodyBytes);
-    }
-
-    /** A request's head and body, ready to write; a write consumes the buffers, so what is left stays in them. */
-    ByteBuffer[] request(String method, String path, String extraHeaders, byte[] body) {
         var head = new StringBuilder(160 + extraHeaders.length()).append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
                 .append(hostHeader).append("\r\n").append(extraHeaders);
         if (body != null) {
             head.append("Content-Length: ").append(body.length).append("\r\n");
         }
         head.append("\r\n");
-        var headBytes = ByteBuffer.wrap(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-        return body == null || body.length == 0 ? new ByteBuffer[] {headBytes} : new ByteBuffer[] {headBytes, ByteBuffer.wrap(body)};
-    }
-
-    /**
-     * Writes as much of {@code request} as the socket takes at once, never blocking, so any thread may call it. The
-     * rest, if any, is written by {@link #finishExchange}.
-     */
-    void writeWithoutBlocking(ByteBuffer[] request) throws IOException {
-        channel.configureBlocking(false);
-        try {
-            while (remaining(request) > 0 && channel.write(request) > 0) {
-                // the socket took some; offer it the rest
-            }
-        } finally {
-            channel.configureBlocking(true);
-        }
-    }
-
-    /** Writes what is left of {@code request} and reads its answer, blocking, within {@code deadlineNanos}. */
-    Response finishExchange(ByteBuffer[] request, long deadlineNanos, long maxBodyBytes) throws IOException {
-        write(request, deadlineNanos);
+        write(head.toString().getBytes(StandardCharsets.ISO_8859_1), body, deadlineNanos);
         return readResponse(deadlineNanos, maxBodyBytes);
     }
 
-    private static long remaining(ByteBuffer[] buffers) {
-        long total = 0;
-        for (var buffer : buffers) {
-            total += buffer.remaining();
-        }
-        return total;
-    }
-
-    private void write(ByteBuffer[] buffers, long deadlineNanos) throws IOException {
-        long total = remaining(buffers);
-        if (total == 0) {
-            return;
-        }
+    private void write(byte[] head, byte[] body, long deadlineNanos) throws IOException {
+        var buffers = body == null || body.length == 0 ? new ByteBuffer[] {ByteBuffer.wrap(head)}
+                : new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(body)};
+        long total = head.length + (body == null ? 0 : body.length);
         if (total <= SMALL_WRITE) {
             // A loopback socket's send buffer takes this much at once, so the write cannot block.
             writeAll(buffers, total);
