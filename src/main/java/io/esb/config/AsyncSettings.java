@@ -12,4 +12,9 @@ import java.util.List;
  */
 public record AsyncSettings(int maxQueued, int maxConcurrent, List<Duration> retryDelays, long maxPayloadBytes, Path dataDir,
                             int maxRetryAttempts, Duration maxEventAge, Duration serviceRetryMinDelay, Duration serviceRetryMaxDelay,
-                            double scheduleTimeScale) {}
+                            double scheduleTimeScale) {
+    /** AWS's bounds on MaximumRetryAttempts and MaximumEventAgeInSeconds, for the gateway's settings and each function's. */
+    public static final int MAX_RETRY_ATTEMPTS = 2;
+    public static final Duration MIN_EVENT_AGE = Duration.ofSeconds(60);
+    public static final Duration MAX_EVENT_AGE = Duration.ofHours(6);
+}

@@ -93,7 +93,8 @@ public final class SettingsLoader {
         }
         var async = new AsyncSettings(intBetween(esb, "async.max-queued", 1, 1_000_000), intBetween(esb, "async.max-concurrent", 1, 10_000),
                 List.copyOf(retryDelays), positiveBytes(esb, "async.max-payload"), dataDir(esb),
-                intBetween(esb, "async.max-retry-attempts", 0, 2), durationBetween(esb, "async.max-event-age", Duration.ofSeconds(60), Duration.ofHours(6)),
+                intBetween(esb, "async.max-retry-attempts", 0, AsyncSettings.MAX_RETRY_ATTEMPTS),
+                durationBetween(esb, "async.max-event-age", "esb.", AsyncSettings.MIN_EVENT_AGE, AsyncSettings.MAX_EVENT_AGE),
                 positiveDuration(esb, "async.service-retry-min-delay"), positiveDuration(esb, "async.service-retry-max-delay"),
                 scheduleTimeScale(esb));
         if (async.serviceRetryMaxDelay().compareTo(async.serviceRetryMinDelay()) < 0) {
@@ -277,18 +278,13 @@ public final class SettingsLoader {
         Integer retries = null;
         if (async.hasPath("max-retry-attempts")) {
             retries = integer(async, "max-retry-attempts", asyncPrefix);
-            if (retries < 0 || retries > 2) {
-                throw new ConfigException(asyncPrefix + "max-retry-attempts", "must be between 0 and 2 (got " + retries + ")");
+            if (retries < 0 || retries > AsyncSettings.MAX_RETRY_ATTEMPTS) {
+                throw new ConfigException(asyncPrefix + "max-retry-attempts", "must be between 0 and " + AsyncSettings.MAX_RETRY_ATTEMPTS
+                        + " (got " + retries + ")");
             }
         }
-        Duration age = null;
-        if (async.hasPath("max-event-age")) {
-            age = duration(async, "max-event-age", asyncPrefix);
-            if (age.compareTo(Duration.ofSeconds(60)) < 0 || age.compareTo(Duration.ofHours(6)) > 0) {
-                throw new ConfigException(asyncPrefix + "max-event-age", "must be between 60s and 21600s (got "
-                        + async.getValue("max-event-age").unwrapped() + ")");
-            }
-        }
+        var age = async.hasPath("max-event-age")
+                ? durationBetween(async, "max-event-age", asyncPrefix, AsyncSettings.MIN_EVENT_AGE, AsyncSettings.MAX_EVENT_AGE) : null;
         for (var key : async.root().keySet()) {
             if (!key.equals("max-retry-attempts") && !key.equals("max-event-age")) {
                 throw new ConfigException(asyncPrefix + key, "is not a setting here (max-retry-attempts, max-event-age)");
@@ -539,10 +535,10 @@ public final class SettingsLoader {
     }
 
     /** A duration within [min, max], such as AWS bounds an event's maximum age (60 s to 6 h). */
-    private static Duration durationBetween(Config c, String path, Duration min, Duration max) {
-        var value = duration(c, path, "esb.");
+    private static Duration durationBetween(Config c, String path, String prefix, Duration min, Duration max) {
+        var value = duration(c, path, prefix);
         if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-            throw new ConfigException("esb." + path, "must be between " + min.toSeconds() + "s and " + max.toSeconds() + "s (got "
+            throw new ConfigException(prefix + path, "must be between " + min.toSeconds() + "s and " + max.toSeconds() + "s (got "
                     + c.getValue(path).unwrapped() + ")");
         }
         return value;
