@@ -74,6 +74,8 @@ public final class AsyncInvoker {
 
     private record Persisted(PendingEvent event, ActorRef<Accepting> replyTo, Throwable error) implements Command {}
 
+    private record PayloadLoaded(PendingEvent event, byte[] payload, Throwable error) implements Command {}
+
     private record Attempted(PendingEvent event, LambdaOutcome outcome, long startedAt) implements Command {}
 
     private record Due(String requestId) implements Command {}
@@ -172,6 +174,7 @@ public final class AsyncInvoker {
         return Behaviors.receive(Command.class)
                 .onMessage(Enqueue.class, this::onEnqueue)
                 .onMessage(Persisted.class, this::onPersisted)
+                .onMessage(PayloadLoaded.class, this::onPayloadLoaded)
                 .onMessage(Attempted.class, this::onAttempted)
                 .onMessage(Due.class, this::onDue)
                 .onMessage(Buried.class, this::onBuried)
@@ -209,7 +212,7 @@ public final class AsyncInvoker {
             return Behaviors.same();
         }
         persisted.replyTo().tell(new Accepted());
-        held.put(event.requestId(), event);
+        held.put(event.requestId(), event.withoutPayload());
         metrics.queued(held.size());
         ready.add(event.requestId());
         startReady();
@@ -233,17 +236,41 @@ public final class AsyncInvoker {
                 bury(event, "FunctionNotFound", now);
                 continue;
             }
-            var function = table.function(event.functionName());
             running++;
-            var bound = FunctionActor.invocationBound(function, settings);
-            long started = System.nanoTime();
-            var invocation = new Invocation(event.payload(), event.requestId(), false, event.clientContext());
-            ctx.ask(InvocationResult.class, ref, bound, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
-                    (result, error) -> new Attempted(event, FunctionMetrics.of(gatewayMetrics, function.name()).invoked(LambdaOutcome.of(
-                            result != null ? result : new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
-                                    "no answer within " + bound.toSeconds() + " s", false),
-                            event.requestId(), function.timeout().toSeconds()), started), now));
+            // The payload waits in the store, not on the heap, until the event runs.
+            ctx.pipeToSelf(journal.read(store -> store.payload(event.requestId())),
+                    (payload, error) -> new PayloadLoaded(event, payload == null ? null : payload.orElse(null), error));
         }
+    }
+
+    private Behavior<Command> onPayloadLoaded(PayloadLoaded loaded) {
+        var event = loaded.event();
+        var table = functions.get();
+        var ref = table.ref(event.functionName());
+        if (loaded.payload() == null || ref == null || !held.containsKey(event.requestId())) {
+            running--;
+            if (loaded.payload() == null && held.containsKey(event.requestId())) {
+                // The store could not give it back now; it stays there, and this tries again after a while.
+                log.error("Async event could not be read from the store; trying again", kv("function_name", event.functionName()),
+                        kv("request_id", event.requestId()), kv("error_detail", loaded.error() == null ? "not in the store" : describe(loaded.error())));
+                timers.startSingleTimer(event.requestId(), new Due(event.requestId()), async.serviceRetryMaxDelay());
+            } else if (ref == null && held.containsKey(event.requestId())) {
+                bury(event, "FunctionNotFound", clock.millis());
+            }
+            startReady();
+            return Behaviors.same();
+        }
+        var function = table.function(event.functionName());
+        var bound = FunctionActor.invocationBound(function, settings);
+        long started = System.nanoTime();
+        long now = clock.millis();
+        var invocation = new Invocation(loaded.payload(), event.requestId(), false, event.clientContext());
+        ctx.ask(InvocationResult.class, ref, bound, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
+                (result, error) -> new Attempted(event, FunctionMetrics.of(gatewayMetrics, function.name()).invoked(LambdaOutcome.of(
+                        result != null ? result : new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
+                                "no answer within " + bound.toSeconds() + " s", false),
+                        event.requestId(), function.timeout().toSeconds()), started), now));
+        return Behaviors.same();
     }
 
     private Behavior<Command> onAttempted(Attempted attempted) {
@@ -368,7 +395,7 @@ public final class AsyncInvoker {
         replayed.event().ifPresent(event -> {
             metrics.deadLetterLeft();
             log.info("Dead letter replayed", kv("function_name", event.functionName()), kv("request_id", event.requestId()));
-            held.put(event.requestId(), event);
+            held.put(event.requestId(), event.withoutPayload());
             metrics.queued(held.size());
             ready.add(event.requestId());
             startReady();

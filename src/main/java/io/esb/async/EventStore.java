@@ -108,8 +108,8 @@ final class EventStore implements AutoCloseable {
                         s.executeUpdate();
                     }
                 } else if (change instanceof Bury bury) {
-                    update("DELETE FROM pending WHERE request_id = ?", bury.letter().event().requestId());
                     insertDeadLetter(bury.letter());
+                    update("DELETE FROM pending WHERE request_id = ?", bury.letter().event().requestId());
                 }
             }
             db.commit();
@@ -119,9 +119,12 @@ final class EventStore implements AutoCloseable {
         }
     }
 
-    /** Every accepted event not yet delivered or dead-lettered, oldest first. */
+    /**
+     * Every accepted event not yet delivered or dead-lettered, oldest first, without its payload ({@link #payload}
+     * reads that when the event runs): the queue may hold far more than the heap.
+     */
     List<PendingEvent> pending() throws SQLException {
-        try (var s = db.prepareStatement("SELECT " + PENDING_COLUMNS + " FROM pending ORDER BY accepted_at, rowid")) {
+        try (var s = db.prepareStatement("SELECT " + PENDING_COLUMNS.replace("payload", "NULL") + " FROM pending ORDER BY accepted_at, rowid")) {
             var events = new ArrayList<PendingEvent>();
             try (var rows = s.executeQuery()) {
                 while (rows.next()) {
@@ -130,6 +133,18 @@ final class EventStore implements AutoCloseable {
             }
             db.commit();
             return events;
+        }
+    }
+
+    /** A pending event's payload; empty when there is no such event. */
+    Optional<byte[]> payload(String requestId) throws SQLException {
+        try (var s = db.prepareStatement("SELECT payload FROM pending WHERE request_id = ?")) {
+            s.setString(1, requestId);
+            try (var rows = s.executeQuery()) {
+                var payload = rows.next() ? Optional.of(rows.getBytes(1)) : Optional.<byte[]>empty();
+                db.commit();
+                return payload;
+            }
         }
     }
 
@@ -214,15 +229,38 @@ final class EventStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies the event into the dead letters with its state now; its payload comes from the pending row when the
+     * event in hand has none (events wait without theirs in memory).
+     */
     private void insertDeadLetter(DeadLetter letter) throws SQLException {
         var e = letter.event();
-        try (var s = db.prepareStatement("INSERT OR REPLACE INTO dead_letters (" + DEAD_LETTER_COLUMNS + ") "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            bindEvent(s, e);
-            s.setLong(8, 0); // next_attempt_at: none
-            s.setString(12, letter.reason());
-            s.setLong(13, letter.deadLetteredAt());
-            s.executeUpdate();
+        var values = "?, ?, " + (e.payload() == null ? "payload" : "?") + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+        var sql = "INSERT OR REPLACE INTO dead_letters (" + DEAD_LETTER_COLUMNS + ") SELECT " + values
+                + (e.payload() == null ? " FROM pending WHERE request_id = ?" : "");
+        try (var s = db.prepareStatement(sql)) {
+            int k = 1;
+            s.setString(k++, e.requestId());
+            s.setString(k++, e.functionName());
+            if (e.payload() != null) {
+                s.setBytes(k++, e.payload());
+            }
+            setNullable(s, k++, e.clientContext());
+            s.setLong(k++, e.acceptedAt());
+            s.setInt(k++, e.attempts());
+            s.setInt(k++, e.functionErrors());
+            s.setLong(k++, 0); // next_attempt_at: none
+            s.setLong(k++, e.firstAttemptAt());
+            s.setLong(k++, e.lastAttemptAt());
+            setNullable(s, k++, e.lastError());
+            s.setString(k++, letter.reason());
+            s.setLong(k++, letter.deadLetteredAt());
+            if (e.payload() == null) {
+                s.setString(k, e.requestId());
+            }
+            if (s.executeUpdate() != 1) {
+                throw new SQLException("no pending event " + e.requestId() + " to dead-letter");
+            }
         }
     }
 
