@@ -114,8 +114,8 @@ public final class AsyncInvoker {
     /** Every event held, by request id: ready, running or waiting for its next attempt. */
     private final Map<String, PendingEvent> held = new HashMap<>();
     private final ArrayDeque<String> ready = new ArrayDeque<>();
-    /** Enqueued and not yet on disk: they count against the bound too. */
-    private int persisting;
+    /** Per function, the events held and those enqueued but not yet on disk: what {@code max-queued} bounds. */
+    private final Map<String, Integer> queuedByFunction = new HashMap<>();
     private int running;
 
     private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, EventJournal journal,
@@ -159,6 +159,7 @@ public final class AsyncInvoker {
         long now = clock.millis();
         for (var event : recovered.events()) {
             held.put(event.requestId(), event);
+            count(event.functionName(), 1);
             scheduleAt(event, now);
         }
         metrics.deadLettersStored(recovered.deadLetters());
@@ -189,22 +190,22 @@ public final class AsyncInvoker {
     }
 
     private Behavior<Command> onEnqueue(Enqueue enqueue) {
-        if (held.size() + persisting >= async.maxQueued()) {
+        if (queuedByFunction.getOrDefault(enqueue.functionName(), 0) >= async.maxQueued()) {
             enqueue.replyTo().tell(new QueueFull(async.maxQueued()));
             return Behaviors.same();
         }
         var invocation = enqueue.invocation();
         var event = PendingEvent.accepted(invocation.requestId(), enqueue.functionName(), invocation.event(), invocation.clientContext(),
                 clock.millis());
-        persisting++;
+        count(event.functionName(), 1);
         ctx.pipeToSelf(journal.write(new EventStore.Append(event)), (done, error) -> new Persisted(event, enqueue.replyTo(), error));
         return Behaviors.same();
     }
 
     private Behavior<Command> onPersisted(Persisted persisted) {
-        persisting--;
         var event = persisted.event();
         if (persisted.error() != null) {
+            count(event.functionName(), -1);
             var reason = describe(persisted.error());
             log.error("Async invocation not accepted: the event store cannot write", kv("function_name", event.functionName()),
                     kv("request_id", event.requestId()), kv("store", journal.file().toString()), kv("error_detail", reason));
@@ -369,9 +370,17 @@ public final class AsyncInvoker {
     }
 
     private void forget(PendingEvent event) {
-        held.remove(event.requestId());
+        if (held.remove(event.requestId()) != null) {
+            count(event.functionName(), -1);
+        }
         timers.cancel(event.requestId());
         metrics.queued(held.size());
+    }
+
+    private void count(String function, int delta) {
+        if (queuedByFunction.merge(function, delta, Integer::sum) <= 0) {
+            queuedByFunction.remove(function);
+        }
     }
 
     private Behavior<Command> onList(ListDeadLetters list) {
@@ -396,6 +405,7 @@ public final class AsyncInvoker {
             metrics.deadLetterLeft();
             log.info("Dead letter replayed", kv("function_name", event.functionName()), kv("request_id", event.requestId()));
             held.put(event.requestId(), event.withoutPayload());
+            count(event.functionName(), 1);
             metrics.queued(held.size());
             ready.add(event.requestId());
             startReady();

@@ -180,8 +180,8 @@ final class InvokeApiRoutes {
                         return HttpResponse.create().withStatus(202).addHeader(RawHeader.create("X-Amzn-RequestId", requestId));
                     }
                     if (answer instanceof AsyncInvoker.QueueFull full) {
-                        return ErrorResponses.tooManyRequests("Asynchronous invocation queue is full (esb.async.max-queued = "
-                                + full.limit() + ")", "ConcurrentInvocationLimitExceeded");
+                        return ErrorResponses.tooManyRequests("The asynchronous invocation queue of function '" + function.name()
+                                + "' is full (esb.async.max-queued = " + full.limit() + ")", "ConcurrentInvocationLimitExceeded");
                     }
                     // Sync invocations do not need the store and keep working; only this event is refused, and not lost.
                     return JsonResponses.awsError(503, "ServiceException", "The event was not accepted: the gateway cannot store it ("

@@ -41,6 +41,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
     private EsbSettings settings;
     private EventJournal journal;
     private TestProbe<FunctionActor.Command> fx;
+    private TestProbe<FunctionActor.Command> other;
     private final AtomicReference<FunctionTable> table = new AtomicReference<>();
     private LogCapture logs;
 
@@ -49,7 +50,8 @@ class AsyncInvokerTest extends ActorTestKitSupport {
         settings = settings("");
         journal = EventJournal.open(settings.async(), "test");
         fx = testKit.createTestProbe(FunctionActor.Command.class);
-        table.set(FunctionTable.of(1, settings.functions(), Map.of("fx", fx.ref())));
+        other = testKit.createTestProbe(FunctionActor.Command.class);
+        table.set(FunctionTable.of(1, settings.functions(), Map.of("fx", fx.ref(), "other", other.ref())));
         logs = new LogCapture();
     }
 
@@ -64,6 +66,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
                 esb.data-dir = "%s"
                 esb.async { retry-delays = [50ms, 50ms], service-retry-min-delay = 20ms, service-retry-max-delay = 40ms, max-queued = 3 }
                 esb.functions.fx { image = "esb-fixture:latest", timeout = 3s }
+                esb.functions.other { image = "esb-fixture:latest", timeout = 3s }
                 """.formatted(dataDir.toString().replace("\\", "/"))).withFallback(ConfigFactory.defaultReference()).resolve());
     }
 
@@ -77,8 +80,12 @@ class AsyncInvokerTest extends ActorTestKitSupport {
     }
 
     private AsyncInvoker.Accepting enqueue(ActorRef<AsyncInvoker.Command> invoker, String requestId) {
+        return enqueue(invoker, "fx", requestId);
+    }
+
+    private AsyncInvoker.Accepting enqueue(ActorRef<AsyncInvoker.Command> invoker, String function, String requestId) {
         var reply = testKit.<AsyncInvoker.Accepting>createTestProbe();
-        invoker.tell(new AsyncInvoker.Enqueue("fx", invocation(requestId), reply.ref()));
+        invoker.tell(new AsyncInvoker.Enqueue(function, invocation(requestId), reply.ref()));
         return reply.receiveMessage(WAIT);
     }
 
@@ -215,6 +222,9 @@ class AsyncInvokerTest extends ActorTestKitSupport {
             assertThat(enqueue(invoker, id)).isInstanceOf(AsyncInvoker.Accepted.class);
         }
         assertThat(enqueue(invoker, "r4")).isEqualTo(new AsyncInvoker.QueueFull(3));
+        // The bound is per function: another function's queue still takes events.
+        assertThat(enqueue(invoker, "other", "o1")).isInstanceOf(AsyncInvoker.Accepted.class);
+        other.expectMessageClass(FunctionActor.Invoke.class, WAIT).replyTo().tell(success());
 
         journal.close();
         // r1 is running (the probe holds it); finishing it frees a place, but the store is gone: its removal fails,
