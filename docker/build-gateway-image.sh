@@ -110,7 +110,7 @@ build_image "$image" "$ctx" --label esb.image=gateway --label esb.build-hash="$b
 # The image must really run the gateway: start it without network or Docker socket (it serves without a daemon)
 # and wait for it to listen.
 check="esb-gateway-check-$$"
-trap 'docker rm -f "$check" >/dev/null 2>&1 || true' EXIT
+trap 'docker rm -f -v "$check" >/dev/null 2>&1 || true' EXIT
 docker run -d --name "$check" --network none "$image" >/dev/null
 for _ in $(seq 1 240); do
   logs=$(docker logs "$check" 2>&1)
@@ -119,7 +119,7 @@ for _ in $(seq 1 240); do
 done
 [[ $logs == *"Gateway listening"*"http://0.0.0.0:9000"* ]] || die "the gateway did not start in $image:
 $(echo "$logs" | tail -20)"
-docker rm -f "$check" >/dev/null
+docker rm -f -v "$check" >/dev/null
 trap - EXIT
 check_cds "$image" -cp /opt/esb/esb.jar
 

@@ -159,14 +159,14 @@ cds_in_stage() {
   log "making the CDS archive (stage image $stage)"
   dbuild -t "$stage" "$ctx"
   # shellcheck disable=SC2064  # the names are fixed now
-  trap "docker rm -f $cname >/dev/null 2>&1 || true; docker rmi $stage >/dev/null 2>&1 || true" EXIT
+  trap "docker rm -f -v $cname >/dev/null 2>&1 || true; docker rmi $stage >/dev/null 2>&1 || true" EXIT
   docker create --name "$cname" --network none --entrypoint /opt/java/bin/java "$stage" "$@" >/dev/null
   if ! docker start -a "$cname" >"$build_dir/cds-dump.log" 2>&1; then
     echo "$log_tag: CDS archive failed:" >&2; tail -20 "$build_dir/cds-dump.log" >&2; exit 1
   fi
   docker cp "$cname:/tmp/app.jsa" "$ctx/rootfs/opt/esb/app.jsa"
   chmod a+r "$ctx/rootfs/opt/esb/app.jsa"
-  docker rm -f "$cname" >/dev/null 2>&1 || true
+  docker rm -f -v "$cname" >/dev/null 2>&1 || true
   docker rmi "$stage" >/dev/null 2>&1 || true
   trap - EXIT
 }

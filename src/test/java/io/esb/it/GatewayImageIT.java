@@ -88,7 +88,7 @@ class GatewayImageIT {
         try {
             for (var name : gateways) {
                 quietly("stop", "-t", "30", name);
-                quietly("rm", "-f", name);
+                quietly("rm", "-f", "-v", name); // -v: its anonymous data volume too
             }
             Docker.removeAll(INSTANCE);
         } finally {
@@ -149,6 +149,18 @@ class GatewayImageIT {
         assertThat(text.value("esb_invocations_total", "function", "fx", "outcome", "success")).hasValue(2);
         assertThat(text.sum("jvm_memory_used_bytes", "area", "heap")).isPositive();
         assertThat(text.matching("jvm_gc_pause_seconds_count")).isNotEmpty();
+
+        // An Event invocation: durable in the image's data volume (/var/lib/esb, writable by the gateway's user on a
+        // read-only root), then run.
+        var queued = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/2015-03-31/functions/fx/invocations")).header("X-Amz-Invocation-Type", "Event")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"echo\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(queued.statusCode()).as(queued.body()).isEqualTo(202);
+        Eventually.await(Duration.ofSeconds(30), "the event run", () -> PrometheusText.parse(get("/metrics").body()),
+                m -> m.value("esb_invocations_total", "function", "fx", "outcome", "success").orElse(0.0) == 3.0
+                        && m.value("esb_async_events_queued").orElse(-1.0) == 0.0);
+        assertThat(Docker.run("inspect", "-f", "{{range .Mounts}}{{if eq .Destination \"/var/lib/esb\"}}{{.Type}}{{end}}{{end}}", gateway).strip())
+                .isEqualTo("volume");
     }
 
     @Test
