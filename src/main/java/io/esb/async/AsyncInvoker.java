@@ -185,7 +185,6 @@ public final class AsyncInvoker {
                 .onMessage(Discard.class, this::onDiscard)
                 .onMessage(Discarded.class, this::onDiscarded)
                 .onMessage(StoreWriteFailed.class, this::onStoreWriteFailed)
-                .onMessage(Recovered.class, recovered -> Behaviors.same())
                 .build();
     }
 
@@ -231,12 +230,6 @@ public final class AsyncInvoker {
                 bury(event, "EventAgeExceeded", now);
                 continue;
             }
-            var table = functions.get();
-            var ref = table.ref(event.functionName());
-            if (ref == null) {
-                bury(event, "FunctionNotFound", now);
-                continue;
-            }
             running++;
             // The payload waits in the store, not on the heap, until the event runs.
             ctx.pipeToSelf(journal.read(store -> store.payload(event.requestId())),
@@ -244,20 +237,23 @@ public final class AsyncInvoker {
         }
     }
 
+    /** Asks the function, as configured now (a reload may have come since the event was dispatched). */
     private Behavior<Command> onPayloadLoaded(PayloadLoaded loaded) {
         var event = loaded.event();
         var table = functions.get();
         var ref = table.ref(event.functionName());
-        if (loaded.payload() == null || ref == null || !held.containsKey(event.requestId())) {
+        if (loaded.payload() == null) {
+            // The store could not give it back now; it stays there, and this tries again after a while.
             running--;
-            if (loaded.payload() == null && held.containsKey(event.requestId())) {
-                // The store could not give it back now; it stays there, and this tries again after a while.
-                log.error("Async event could not be read from the store; trying again", kv("function_name", event.functionName()),
-                        kv("request_id", event.requestId()), kv("error_detail", loaded.error() == null ? "not in the store" : describe(loaded.error())));
-                timers.startSingleTimer(event.requestId(), new Due(event.requestId()), async.serviceRetryMaxDelay());
-            } else if (ref == null && held.containsKey(event.requestId())) {
-                bury(event, "FunctionNotFound", clock.millis());
-            }
+            log.error("Async event could not be read from the store; trying again", kv("function_name", event.functionName()),
+                    kv("request_id", event.requestId()), kv("error_detail", loaded.error() == null ? "not in the store" : describe(loaded.error())));
+            timers.startSingleTimer(event.requestId(), new Due(event.requestId()), async.serviceRetryMaxDelay());
+            startReady();
+            return Behaviors.same();
+        }
+        if (ref == null) {
+            running--;
+            bury(event, "FunctionNotFound", clock.millis());
             startReady();
             return Behaviors.same();
         }

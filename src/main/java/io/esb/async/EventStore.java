@@ -88,34 +88,38 @@ final class EventStore implements AutoCloseable {
 
     /** Commits all {@code changes} in one transaction, or none of them. */
     void apply(List<? extends Change> changes) throws SQLException {
-        try {
+        inTransaction(() -> {
             for (var change : changes) {
-                if (change instanceof Append append) {
-                    insertPending(append.event());
-                } else if (change instanceof Remove remove) {
-                    update("DELETE FROM pending WHERE request_id = ?", remove.requestId());
-                } else if (change instanceof Reschedule reschedule) {
-                    var e = reschedule.event();
-                    try (var s = db.prepareStatement("UPDATE pending SET attempts = ?, function_errors = ?, next_attempt_at = ?, "
-                            + "first_attempt_at = ?, last_attempt_at = ?, last_error = ? WHERE request_id = ?")) {
-                        s.setInt(1, e.attempts());
-                        s.setInt(2, e.functionErrors());
-                        s.setLong(3, e.nextAttemptAt());
-                        s.setLong(4, e.firstAttemptAt());
-                        s.setLong(5, e.lastAttemptAt());
-                        setNullable(s, 6, e.lastError());
-                        s.setString(7, e.requestId());
-                        s.executeUpdate();
-                    }
-                } else if (change instanceof Bury bury) {
-                    insertDeadLetter(bury.letter());
-                    update("DELETE FROM pending WHERE request_id = ?", bury.letter().event().requestId());
-                }
+                applyOne(change);
             }
-            db.commit();
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly();
-            throw e;
+            return null;
+        });
+    }
+
+    private void applyOne(Change change) throws SQLException {
+        if (change instanceof Append append) {
+            insertPending(append.event());
+        } else if (change instanceof Remove remove) {
+            update("DELETE FROM pending WHERE request_id = ?", remove.requestId());
+        } else if (change instanceof Reschedule reschedule) {
+            updateAttempts(reschedule.event());
+        } else if (change instanceof Bury bury) {
+            insertDeadLetter(bury.letter());
+            update("DELETE FROM pending WHERE request_id = ?", bury.letter().event().requestId());
+        }
+    }
+
+    private void updateAttempts(PendingEvent e) throws SQLException {
+        try (var s = db.prepareStatement("UPDATE pending SET attempts = ?, function_errors = ?, next_attempt_at = ?, "
+                + "first_attempt_at = ?, last_attempt_at = ?, last_error = ? WHERE request_id = ?")) {
+            s.setInt(1, e.attempts());
+            s.setInt(2, e.functionErrors());
+            s.setLong(3, e.nextAttemptAt());
+            s.setLong(4, e.firstAttemptAt());
+            s.setLong(5, e.lastAttemptAt());
+            setNullable(s, 6, e.lastError());
+            s.setString(7, e.requestId());
+            s.executeUpdate();
         }
     }
 
@@ -124,58 +128,59 @@ final class EventStore implements AutoCloseable {
      * reads that when the event runs): the queue may hold far more than the heap.
      */
     List<PendingEvent> pending() throws SQLException {
-        try (var s = db.prepareStatement("SELECT " + PENDING_COLUMNS.replace("payload", "NULL") + " FROM pending ORDER BY accepted_at, rowid")) {
-            var events = new ArrayList<PendingEvent>();
-            try (var rows = s.executeQuery()) {
+        return inTransaction(() -> {
+            try (var s = db.prepareStatement("SELECT " + PENDING_COLUMNS.replace("payload", "NULL") + " FROM pending ORDER BY accepted_at, rowid");
+                 var rows = s.executeQuery()) {
+                var events = new ArrayList<PendingEvent>();
                 while (rows.next()) {
                     events.add(pendingEvent(rows));
                 }
+                return events;
             }
-            db.commit();
-            return events;
-        }
+        });
     }
 
     /** A pending event's payload; empty when there is no such event. */
     Optional<byte[]> payload(String requestId) throws SQLException {
-        try (var s = db.prepareStatement("SELECT payload FROM pending WHERE request_id = ?")) {
-            s.setString(1, requestId);
-            try (var rows = s.executeQuery()) {
-                var payload = rows.next() ? Optional.of(rows.getBytes(1)) : Optional.<byte[]>empty();
-                db.commit();
-                return payload;
+        return inTransaction(() -> {
+            try (var s = db.prepareStatement("SELECT payload FROM pending WHERE request_id = ?")) {
+                s.setString(1, requestId);
+                try (var rows = s.executeQuery()) {
+                    return rows.next() ? Optional.of(rows.getBytes(1)) : Optional.<byte[]>empty();
+                }
             }
-        }
+        });
     }
 
     /** Dead letters, oldest first, at most {@code limit}; {@code function} filters when not null. */
     List<DeadLetter> deadLetters(String function, int limit) throws SQLException {
         var sql = "SELECT " + DEAD_LETTER_COLUMNS + " FROM dead_letters" + (function == null ? "" : " WHERE function_name = ?")
                 + " ORDER BY dead_lettered_at, rowid LIMIT ?";
-        try (var s = db.prepareStatement(sql)) {
-            int k = 1;
-            if (function != null) {
-                s.setString(k++, function);
-            }
-            s.setInt(k, limit);
-            var letters = new ArrayList<DeadLetter>();
-            try (var rows = s.executeQuery()) {
-                while (rows.next()) {
-                    letters.add(deadLetter(rows));
+        return inTransaction(() -> {
+            try (var s = db.prepareStatement(sql)) {
+                int k = 1;
+                if (function != null) {
+                    s.setString(k++, function);
                 }
+                s.setInt(k, limit);
+                var letters = new ArrayList<DeadLetter>();
+                try (var rows = s.executeQuery()) {
+                    while (rows.next()) {
+                        letters.add(deadLetter(rows));
+                    }
+                }
+                return letters;
             }
-            db.commit();
-            return letters;
-        }
+        });
     }
 
     long deadLetterCount() throws SQLException {
-        try (var s = db.createStatement(); var rows = s.executeQuery("SELECT count(*) FROM dead_letters")) {
-            rows.next();
-            long count = rows.getLong(1);
-            db.commit();
-            return count;
-        }
+        return inTransaction(() -> {
+            try (var s = db.createStatement(); var rows = s.executeQuery("SELECT count(*) FROM dead_letters")) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        });
     }
 
     /**
@@ -183,30 +188,36 @@ final class EventStore implements AutoCloseable {
      * transaction; empty when there is none by that id.
      */
     Optional<PendingEvent> replay(String requestId, long now) throws SQLException {
-        try {
+        return inTransaction(() -> {
             var letter = deadLetter(requestId);
             if (letter.isEmpty()) {
-                db.commit();
-                return Optional.empty();
+                return Optional.<PendingEvent>empty();
             }
             var fresh = letter.get().event().replayed(now);
             update("DELETE FROM dead_letters WHERE request_id = ?", requestId);
             update("DELETE FROM pending WHERE request_id = ?", requestId);
             insertPending(fresh);
-            db.commit();
             return Optional.of(fresh);
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly();
-            throw e;
-        }
+        });
     }
 
     /** Deletes a dead letter; false when there is none by that id. */
     boolean discard(String requestId) throws SQLException {
+        return inTransaction(() -> update("DELETE FROM dead_letters WHERE request_id = ?", requestId) > 0);
+    }
+
+    /** Work that reads or writes the store; {@link #inTransaction} commits it as one. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /** Runs {@code work} as one transaction: committed when it returns, rolled back when it fails. */
+    private <T> T inTransaction(Work<T> work) throws SQLException {
         try {
-            boolean removed = update("DELETE FROM dead_letters WHERE request_id = ?", requestId) > 0;
+            var result = work.run();
             db.commit();
-            return removed;
+            return result;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly();
             throw e;

@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  * value stops startup with one line and nothing half-starts.
  */
 public final class SettingsLoader {
+    /** Checks that a schedule's input is JSON; built once, as mappers are costly to make. */
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private static final Pattern FUNCTION_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
     private static final Pattern NETWORK_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
@@ -316,7 +319,7 @@ public final class SettingsLoader {
             if (schedule.hasPath("input")) {
                 input = schedule.getString("input");
                 try {
-                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(input);
+                    JSON.readTree(input);
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     throw new ConfigException(at + "input", "must be JSON text (got '" + input + "')");
                 }
