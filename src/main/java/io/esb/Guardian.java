@@ -23,6 +23,9 @@ import io.esb.container.ContainerClient;
 import io.esb.function.ContainerChannels;
 import io.esb.runtimeapi.RuntimeApi;
 import io.esb.runtimeapi.RuntimeApiBinder;
+import io.esb.cluster.ClusterNode;
+import io.esb.cluster.ClusterView;
+import io.esb.function.FunctionCalls;
 import io.esb.function.FunctionRegistry;
 import io.esb.function.FunctionTable;
 import io.esb.function.ImageBuilds;
@@ -41,7 +44,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * FunctionActor per function ("function-&lt;name&gt;-&lt;generation&gt;"), the Runtime API's binder ("runtime-api") that
  * pull-mode containers fetch their invocations from, the AsyncInvoker ("async-invoker") that delivers Event invocations
  * from the durable journal, the Scheduler ("scheduler") that fires the functions' schedules into it, and the HTTP
- * binding that routes requests to them.
+ * binding that routes requests to them. In a cluster ({@code esb.cluster}), also the "cluster-invoker" that sends each
+ * invocation to its function's node, and the sharded FunctionHost entities under Akka's "/system/sharding/esb-function".
  */
 public final class Guardian {
     private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -79,16 +83,21 @@ public final class Guardian {
             var drainGrace = settings.timeouts().drainGrace();
             registry.complete(ctx.spawn(FunctionRegistry.create(settings, docker, channels, budget, metrics, builds, dockerState, table,
                     tablePublished, drainGrace), "functions"));
+            // In a cluster, every invocation goes to the node running its function (ClusterNode: sharding and the
+            // "cluster-invoker"); alone, straight to the function's actor here.
+            var clusterNode = settings.cluster().enabled() ? ClusterNode.start(ctx, settings, table::get, metrics) : null;
+            var calls = clusterNode != null ? clusterNode.calls() : FunctionCalls.local(ctx.getSystem().scheduler());
             // Event invocations: durable in the journal, delivered at least once, retried, dead-lettered when they give up.
-            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(metrics), metrics, table::get,
+            var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(metrics), metrics, table::get, calls,
                     java.time.Clock.systemUTC()), "async-invoker");
-            // Schedules fire Event invocations through the async invoker; one gateway owns them all (the cluster's seam).
-            ctx.spawn(Scheduler.create(settings, table::get, asyncInvoker, Scheduler.Ownership.SINGLE_NODE, java.time.Clock.systemUTC()),
-                    "scheduler");
+            // Schedules fire Event invocations through the async invoker: on one node of a cluster, the oldest.
+            ctx.spawn(Scheduler.create(settings, table::get, asyncInvoker,
+                    clusterNode != null ? clusterNode::firesSchedules : Scheduler.Ownership.SINGLE_NODE, java.time.Clock.systemUTC()), "scheduler");
             if (settings.logging().containerLogs()) {
                 ctx.spawn(ContainerLogs.create(settings), "container-logs"); // containers' stdout/stderr
             }
-            var http = new GatewayHttp(ctx.getSystem(), settings, table::get, asyncInvoker, dockerState, metrics);
+            var http = new GatewayHttp(ctx.getSystem(), settings, table::get, calls, asyncInvoker, dockerState, metrics,
+                    clusterNode != null ? clusterNode.view() : ClusterView.SINGLE_NODE);
             var system = ctx.getSystem();
             var functions = settings.functions().keySet();
             tablePublished.thenCompose(first -> Http.get(system).newServerAt(settings.http().iface(), settings.http().port())
@@ -109,7 +118,10 @@ public final class Guardian {
                         }
                     }));
             if (settings.shutdown().removeContainers()) {
-                removeContainersOnShutdown(ctx.getSystem(), settings, docker);
+                // A cluster node hands its functions over first (sharding's shutdown phases), so calls from other
+                // nodes still find their containers until they have moved.
+                removeContainersOnShutdown(ctx.getSystem(), settings, docker, clusterNode != null
+                        ? CoordinatedShutdown.PhaseBeforeActorSystemTerminate() : CoordinatedShutdown.PhaseServiceStop());
             }
             return Behaviors.empty();
         });
@@ -127,9 +139,9 @@ public final class Guardian {
 
     /** Runs after the HTTP drain, so no invocation is cut short by its container disappearing. */
     private static void removeContainersOnShutdown(akka.actor.typed.ActorSystem<?> system, EsbSettings settings,
-                                                   ActorRef<DockerSupervisor.Command> docker) {
+                                                   ActorRef<DockerSupervisor.Command> docker, String phase) {
         var instance = settings.docker().instanceId();
-        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "esb-remove-containers", () ->
+        CoordinatedShutdown.get(system).addTask(phase, "esb-remove-containers", () ->
                 AskPattern.<DockerSupervisor.Command, DockerReply<Integer>>ask(docker,
                         replyTo -> new DockerSupervisor.Run<>("remove-all", null, DockerOps.removeAll(instance), replyTo),
                         settings.timeouts().dockerAsk(), system.scheduler())

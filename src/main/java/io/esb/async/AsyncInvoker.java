@@ -9,6 +9,7 @@ import io.esb.config.AsyncSettings;
 import io.esb.config.EsbSettings;
 import io.esb.config.FunctionAsync;
 import io.esb.function.FunctionActor;
+import io.esb.function.FunctionCalls;
 import io.esb.function.FunctionMetrics;
 import io.esb.function.FunctionTable;
 import io.esb.function.Invocation;
@@ -94,8 +95,15 @@ public final class AsyncInvoker {
      */
     public static Behavior<Command> create(EsbSettings settings, EventJournal journal, AsyncMetrics metrics, GatewayMetrics gatewayMetrics,
                                            Supplier<FunctionTable> functions, Clock clock) {
+        return create(settings, journal, metrics, gatewayMetrics, functions, null, clock);
+    }
+
+    /** {@code calls}: where each attempt goes (in a cluster, the function's node); null for the function's actor here. */
+    public static Behavior<Command> create(EsbSettings settings, EventJournal journal, AsyncMetrics metrics, GatewayMetrics gatewayMetrics,
+                                           Supplier<FunctionTable> functions, FunctionCalls calls, Clock clock) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            var invoker = new AsyncInvoker(ctx, timers, settings, journal, metrics, gatewayMetrics, functions, clock);
+            var invoker = new AsyncInvoker(ctx, timers, settings, journal, metrics, gatewayMetrics, functions,
+                    calls != null ? calls : FunctionCalls.local(ctx.getSystem().scheduler()), clock);
             ctx.pipeToSelf(journal.read(store -> new Recovered(store.pending(), store.deadLetterCount(), null)),
                     (recovered, error) -> error == null ? recovered : new Recovered(List.of(), 0, error));
             return invoker.recovering();
@@ -110,6 +118,7 @@ public final class AsyncInvoker {
     private final AsyncMetrics metrics;
     private final GatewayMetrics gatewayMetrics;
     private final Supplier<FunctionTable> functions;
+    private final FunctionCalls calls;
     private final Clock clock;
     /** Every event held, by request id: ready, running or waiting for its next attempt. */
     private final Map<String, PendingEvent> held = new HashMap<>();
@@ -119,7 +128,9 @@ public final class AsyncInvoker {
     private int running;
 
     private AsyncInvoker(ActorContext<Command> ctx, TimerScheduler<Command> timers, EsbSettings settings, EventJournal journal,
-                         AsyncMetrics metrics, GatewayMetrics gatewayMetrics, Supplier<FunctionTable> functions, Clock clock) {
+                         AsyncMetrics metrics, GatewayMetrics gatewayMetrics, Supplier<FunctionTable> functions, FunctionCalls calls,
+                         Clock clock) {
+        this.calls = calls;
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
@@ -241,7 +252,7 @@ public final class AsyncInvoker {
     private Behavior<Command> onPayloadLoaded(PayloadLoaded loaded) {
         var event = loaded.event();
         var table = functions.get();
-        var ref = table.ref(event.functionName());
+        var function = table.function(event.functionName());
         if (loaded.payload() == null) {
             // The store could not give it back now; it stays there, and this tries again after a while.
             running--;
@@ -251,18 +262,17 @@ public final class AsyncInvoker {
             startReady();
             return Behaviors.same();
         }
-        if (ref == null) {
+        if (function == null) {
             running--;
             bury(event, "FunctionNotFound", clock.millis());
             startReady();
             return Behaviors.same();
         }
-        var function = table.function(event.functionName());
         var bound = FunctionActor.invocationBound(function, settings);
         long started = System.nanoTime();
         long now = clock.millis();
         var invocation = new Invocation(loaded.payload(), event.requestId(), false, event.clientContext());
-        ctx.ask(InvocationResult.class, ref, bound, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
+        ctx.pipeToSelf(calls.invoke(table, function.name(), invocation, bound),
                 (result, error) -> new Attempted(event, FunctionMetrics.of(gatewayMetrics, function.name()).invoked(LambdaOutcome.of(
                         result != null ? result : new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
                                 "no answer within " + bound.toSeconds() + " s", false),

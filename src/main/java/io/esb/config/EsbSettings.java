@@ -21,12 +21,14 @@ public record EsbSettings(
         Map<String, String> runtimes,
         /** Where pull-mode containers reach the gateway's Runtime API. */
         RuntimeApiSettings runtimeApi,
+        /** Whether, and how, this gateway forms a cluster with others ({@code esb.cluster}). */
+        ClusterSettings cluster,
         /** The bounds that follow from the settings above, derived once. */
         Timeouts timeouts) {
 
     /** These settings with other functions (and the SAM template they partly come from): what a live reload applies. */
     public EsbSettings withFunctions(Map<String, FunctionSettings> functions, io.esb.config.sam.SamTemplate sam) {
         return new EsbSettings(http, docker, containers, shutdown, async, auth, region, accountId, functions, sam, logging, metrics, runtimes, runtimeApi,
-                timeouts);
+                cluster, timeouts);
     }
 }

@@ -118,7 +118,7 @@ public final class SettingsLoader {
         }
         var metrics = new MetricsSettings(esb.getBoolean("metrics.enabled"));
         return new EsbSettings(http, docker, containers, shutdown, async, auth, nonBlank(esb, "aws.region"), nonBlank(esb, "aws.account-id"), functions, sam,
-                LoggingSettings.fromConfig(esb), metrics, runtimes, runtimeApi, Timeouts.of(docker, containers, shutdown));
+                LoggingSettings.fromConfig(esb), metrics, runtimes, runtimeApi, cluster(esb), Timeouts.of(docker, containers, shutdown));
     }
 
     /** {@code esb.sam.*}: the SAM template's functions, or none when {@code esb.sam.template} is empty. */
@@ -165,6 +165,40 @@ public final class SettingsLoader {
             result.put(entry.getKey(), image.trim());
         }
         return Collections.unmodifiableMap(result);
+    }
+
+    private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.-]+:\\d{1,5}");
+
+    /** {@code esb.cluster}: membership; checked only when on, so a lone gateway never trips over it. */
+    private static ClusterSettings cluster(Config esb) {
+        boolean enabled = esb.getBoolean("cluster.enabled");
+        var host = nonBlank(esb, "cluster.host");
+        var port = intBetween(esb, "cluster.port", enabled ? 1 : 0, 65535);
+        var seeds = new ArrayList<String>();
+        var listed = esb.getValue("cluster.seed-nodes").valueType() == ConfigValueType.LIST ? esb.getStringList("cluster.seed-nodes")
+                : List.of(esb.getString("cluster.seed-nodes"));
+        for (var seed : listed) {
+            for (var part : seed.split(",")) { // ESB_CLUSTER_SEED_NODES gives them as one comma-separated string
+                var trimmed = part.trim();
+                if (trimmed.isEmpty()) {
+                    continue;
+                }
+                if (!HOST_PORT.matcher(trimmed).matches()) {
+                    throw new ConfigException("esb.cluster.seed-nodes", "each seed node must be host:port, such as 10.0.0.5:25520 (got '" + trimmed + "')");
+                }
+                seeds.add(trimmed);
+            }
+        }
+        var strategy = nonBlank(esb, "cluster.downing-strategy");
+        if (!List.of("keep-majority", "keep-oldest", "down-all").contains(strategy)) {
+            throw new ConfigException("esb.cluster.downing-strategy", "must be keep-majority, keep-oldest or down-all (got '" + strategy + "')");
+        }
+        if (enabled && seeds.isEmpty()) {
+            throw new ConfigException("esb.cluster.seed-nodes", "must name at least one node (host:port) when esb.cluster.enabled is on; "
+                    + "a node that lists itself first starts the cluster");
+        }
+        return new ClusterSettings(enabled, host, port, seeds, strategy, positiveDuration(esb, "cluster.stable-after"),
+                positiveDuration(esb, "cluster.accept-timeout"));
     }
 
     /** {@code esb.runtime-api}: where pull-mode containers fetch their events. */

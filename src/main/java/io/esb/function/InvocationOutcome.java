@@ -22,7 +22,11 @@ public enum InvocationOutcome {
     /** The container could not be reached, even on a fresh one: 502. */
     CONTAINER_FAILED("container_failed"),
     /** The function's image was still being built, or its build failed: 503. */
-    IMAGE_NOT_READY("image_not_ready");
+    IMAGE_NOT_READY("image_not_ready"),
+    /** Cluster: the node running it was lost before answering. */
+    NODE_LOST("node_lost"),
+    /** Cluster: no node took it in time. */
+    NODE_UNAVAILABLE("node_unavailable");
 
     private final String label;
 
@@ -69,6 +73,10 @@ public enum InvocationOutcome {
                 return OUT_OF_MEMORY;
             case IMAGE_NOT_READY:
                 return IMAGE_NOT_READY;
+            case NODE_LOST:
+                return NODE_LOST;
+            case NODE_UNAVAILABLE:
+                return NODE_UNAVAILABLE;
             case CONTAINER_FAILED:
             default:
                 return CONTAINER_FAILED;

@@ -24,6 +24,10 @@ public sealed interface InvocationResult {
         /** The function's queue is full: 429. */
         THROTTLED,
         /** The function's image is still being built, or its build failed: 503 with the reason. */
-        IMAGE_NOT_READY
+        IMAGE_NOT_READY,
+        /** Cluster: the node running the invocation became unreachable or left before answering: 502 naming it. */
+        NODE_LOST,
+        /** Cluster: no node took the invocation in time (its function is moving after a node's loss): 503. */
+        NODE_UNAVAILABLE
     }
 }

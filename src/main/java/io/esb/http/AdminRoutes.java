@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.Route;
+import io.esb.cluster.ClusterView;
 import io.esb.docker.DockerSupervisor;
 import io.esb.function.FunctionActor;
 import io.esb.function.FunctionStatus;
@@ -34,9 +35,11 @@ final class AdminRoutes {
     private final GatewayMetrics metrics;
     private final RequestBodies bodies;
     private final Instant startedAt;
+    private final ClusterView cluster;
 
     AdminRoutes(ActorSystem<?> system, Supplier<FunctionTable> functions, DockerSupervisor.Shared docker, GatewayMetrics metrics,
-                RequestBodies bodies, Instant startedAt) {
+                RequestBodies bodies, Instant startedAt, ClusterView cluster) {
+        this.cluster = cluster;
         this.system = system;
         this.functions = functions;
         this.docker = docker;
@@ -78,7 +81,14 @@ final class AdminRoutes {
             asks.add(Stages.plain(AskPattern.<FunctionActor.Command, FunctionStatus>ask(ref, FunctionActor.GetStatus::new,
                     Duration.ofSeconds(2), system.scheduler())));
         }
-        return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).handle((ok, error) -> {
+        var clusterSnapshot = cluster.snapshot().toCompletableFuture().exceptionally(error -> null);
+        var all = new ArrayList<CompletableFuture<?>>(asks);
+        all.add(clusterSnapshot);
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handle((ok, error) -> {
+            var snapshot = clusterSnapshot.getNow(null);
+            if (snapshot != null) {
+                putCluster(body.putObject("cluster"), snapshot);
+            }
             for (var ask : asks) {
                 if (!ask.isCompletedExceptionally()) {
                     var s = ask.join();
@@ -91,5 +101,16 @@ final class AdminRoutes {
             }
             return JsonResponses.json(state.down() ? 503 : 200, body);
         });
+    }
+
+    /** This node, the leader, every member with its status, and the node running each function placed so far. */
+    private static void putCluster(com.fasterxml.jackson.databind.node.ObjectNode node, ClusterView.Snapshot snapshot) {
+        node.put("self", snapshot.self()).put("leader", snapshot.leader());
+        var members = node.putArray("members");
+        for (var member : snapshot.members()) {
+            members.addObject().put("address", member.address()).put("status", member.status()).put("reachable", member.reachable());
+        }
+        var placed = node.putObject("functionNodes");
+        snapshot.functionNodes().forEach(placed::put);
     }
 }

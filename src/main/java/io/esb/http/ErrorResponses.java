@@ -39,6 +39,8 @@ final class ErrorResponses {
         TABLE.put(Reason.RUNTIME_EXITED, new Row(502, SERVICE, m -> m, 502, "Internal server error", false));
         TABLE.put(Reason.OUT_OF_MEMORY, new Row(502, SERVICE, m -> m, 502, "Internal server error", false));
         TABLE.put(Reason.CONTAINER_FAILED, new Row(502, SERVICE, m -> m, 502, "Internal server error", false));
+        TABLE.put(Reason.NODE_LOST, new Row(502, SERVICE, m -> m, 502, "Cluster node lost", true));
+        TABLE.put(Reason.NODE_UNAVAILABLE, new Row(503, SERVICE, m -> m, 503, "Service Unavailable", true));
         if (TABLE.size() != Reason.values().length) {
             throw new ExceptionInInitializerError("ErrorResponses lacks a row for a failure reason");
         }

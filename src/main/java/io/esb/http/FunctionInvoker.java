@@ -1,15 +1,13 @@
 package io.esb.http;
 
-import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.AskPattern;
 import io.esb.function.FunctionMetrics;
 import io.esb.config.EsbSettings;
 import io.esb.function.FunctionActor;
+import io.esb.function.FunctionCalls;
 import io.esb.function.FunctionTable;
 import io.esb.function.Invocation;
 import io.esb.function.InvocationResult;
 import io.esb.function.LambdaOutcome;
-import io.esb.function.Stages;
 import io.esb.observability.GatewayMetrics;
 
 import java.util.concurrent.CompletionStage;
@@ -17,13 +15,13 @@ import java.util.function.Supplier;
 
 /** The one ask per invocation that both surfaces share, counted in the metrics. */
 final class FunctionInvoker {
-    private final ActorSystem<?> system;
+    private final FunctionCalls calls;
     private final EsbSettings settings;
     private final Supplier<FunctionTable> functions;
     private final GatewayMetrics metrics;
 
-    FunctionInvoker(ActorSystem<?> system, EsbSettings settings, Supplier<FunctionTable> functions, GatewayMetrics metrics) {
-        this.system = system;
+    FunctionInvoker(FunctionCalls calls, EsbSettings settings, Supplier<FunctionTable> functions, GatewayMetrics metrics) {
+        this.calls = calls;
         this.settings = settings;
         this.functions = functions;
         this.metrics = metrics;
@@ -36,14 +34,12 @@ final class FunctionInvoker {
      */
     CompletionStage<LambdaOutcome> invokeCurrent(String name, Invocation invocation, long started) {
         var now = functions.get();
-        var ref = now.ref(name);
-        if (ref == null) {
+        var function = now.function(name);
+        if (function == null) {
             return null;
         }
-        var function = now.function(name);
         var bound = FunctionActor.invocationBound(function, settings);
-        return Stages.plain(AskPattern.<FunctionActor.Command, InvocationResult>ask(ref, replyTo -> new FunctionActor.Invoke(invocation, replyTo),
-                        bound, system.scheduler()))
+        return calls.invoke(now, name, invocation, bound)
                 .exceptionally(error -> new InvocationResult.Failed(InvocationResult.Reason.TIMED_OUT,
                         "Function '" + name + "' gave no answer within " + bound.toSeconds() + " s", false))
                 .thenApply(result -> FunctionMetrics.of(metrics, name).invoked(LambdaOutcome.of(result, invocation.requestId(), function.timeout().toSeconds()), started));

@@ -16,6 +16,8 @@ import io.esb.auth.JwtAuth;
 import io.esb.config.EsbSettings;
 import io.esb.docker.DockerSupervisor;
 import io.esb.async.AsyncInvoker;
+import io.esb.cluster.ClusterView;
+import io.esb.function.FunctionCalls;
 import io.esb.function.FunctionTable;
 import io.esb.function.Stages;
 import io.esb.observability.AccessLog;
@@ -51,11 +53,17 @@ public final class GatewayHttp {
     /** {@code functions}: the current table (live reload), read when a request arrives and again once its body is in. */
     public GatewayHttp(ActorSystem<?> system, EsbSettings settings, Supplier<FunctionTable> functions,
                        ActorRef<AsyncInvoker.Command> asyncInvoker, DockerSupervisor.Shared docker, GatewayMetrics metrics) {
+        this(system, settings, functions, FunctionCalls.local(system.scheduler()), asyncInvoker, docker, metrics, ClusterView.SINGLE_NODE);
+    }
+
+    /** {@code calls}: where invocations go (in a cluster, the function's node); {@code cluster}: what /status shows of it. */
+    public GatewayHttp(ActorSystem<?> system, EsbSettings settings, Supplier<FunctionTable> functions, FunctionCalls calls,
+                       ActorRef<AsyncInvoker.Command> asyncInvoker, DockerSupervisor.Shared docker, GatewayMetrics metrics, ClusterView cluster) {
         var startedAt = Instant.now();
         this.bodies = new RequestBodies(Materializer.matFromSystem(system), settings.containers().readinessTimeout());
-        var invoker = new FunctionInvoker(system, settings, functions, metrics);
+        var invoker = new FunctionInvoker(calls, settings, functions, metrics);
         var auth = settings.auth().enabled() ? new JwtAuth(settings.auth(), Clock.systemUTC()) : null;
-        var admin = new AdminRoutes(system, functions, docker, metrics, bodies, startedAt);
+        var admin = new AdminRoutes(system, functions, docker, metrics, bodies, startedAt, cluster);
         var invokeApi = new InvokeApiRoutes(system, settings, functions, asyncInvoker, invoker, bodies, startedAt);
         var login = new LoginRoutes(auth, bodies);
         var proxy = new ProxyRoutes(settings, functions, invoker, bodies, auth, new ObjectMapper());

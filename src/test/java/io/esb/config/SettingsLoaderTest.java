@@ -189,6 +189,14 @@ class SettingsLoaderTest {
                         "esb.runtime-api.port", "must be between 0 and 65535 (got 65536)"),
                 Arguments.of("runtime api response size", "esb.runtime-api.max-response-bytes = 0",
                         "esb.runtime-api.max-response-bytes", "must be positive (got 0)"),
+                Arguments.of("cluster without seeds", "esb.cluster.enabled = on",
+                        "esb.cluster.seed-nodes", "must name at least one node (host:port) when esb.cluster.enabled is on"),
+                Arguments.of("cluster seed without port", "esb.cluster { enabled = on, seed-nodes = [\"10.0.0.5\"] }",
+                        "esb.cluster.seed-nodes", "each seed node must be host:port, such as 10.0.0.5:25520 (got '10.0.0.5')"),
+                Arguments.of("cluster port", "esb.cluster { enabled = on, port = 0, seed-nodes = [\"127.0.0.1:25520\"] }",
+                        "esb.cluster.port", "must be between 1 and 65535 (got 0)"),
+                Arguments.of("cluster downing", "esb.cluster.downing-strategy = static-quorum",
+                        "esb.cluster.downing-strategy", "must be keep-majority, keep-oldest or down-all (got 'static-quorum')"),
                 Arguments.of("async retries", "esb.async.max-retry-attempts = 3", "esb.async.max-retry-attempts", "must be between 0 and 2 (got 3)"),
                 Arguments.of("async event age", "esb.async.max-event-age = 30s", "esb.async.max-event-age", "must be between 60s and 21600s"),
                 Arguments.of("async service retry", "esb.async { service-retry-min-delay = 10s, service-retry-max-delay = 1s }",
@@ -464,6 +472,19 @@ class SettingsLoaderTest {
         assertThat(pinned).isEqualTo(new RuntimeApiSettings("172.18.0.1", 9001, 1_048_576L));
         assertThat(pinned.autoHost()).isFalse();
         assertThat(SettingsLoader.load(config("esb.runtime-api.host = AUTO")).runtimeApi().host()).isEqualTo("auto");
+    }
+
+    @Test
+    void aLoneGatewayIsTheDefaultAndClusterSeedsComeFromOneEnvironmentVariable() {
+        assertThat(SettingsLoader.load(config("")).cluster().enabled()).isFalse();
+        var config = ConfigFactory.parseString("ESB_CLUSTER_ENABLED = true, ESB_CLUSTER_PORT = 2552, "
+                        + "ESB_CLUSTER_SEED_NODES = \"10.0.0.5:2552, 10.0.0.6:2552\"")
+                .withFallback(ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf")).resolve();
+        var cluster = SettingsLoader.load(config).cluster();
+        assertThat(cluster.enabled()).isTrue();
+        assertThat(cluster.self()).isEqualTo("127.0.0.1:2552");
+        assertThat(cluster.seedNodes()).containsExactly("10.0.0.5:2552", "10.0.0.6:2552");
+        assertThat(cluster.downingStrategy()).isEqualTo("keep-majority");
     }
 
     @Test

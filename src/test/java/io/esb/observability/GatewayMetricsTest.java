@@ -97,6 +97,8 @@ class GatewayMetricsTest {
                 case TIMED_OUT -> "timed_out";
                 case THROTTLED -> "throttled";
                 case IMAGE_NOT_READY -> "image_not_ready";
+                case NODE_LOST -> "node_lost";
+                case NODE_UNAVAILABLE -> "node_unavailable";
             });
         }
     }
