@@ -90,6 +90,9 @@ public final class Guardian {
             // Event invocations: durable in the journal, delivered at least once, retried, dead-lettered when they give up.
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(metrics), metrics, table::get, calls,
                     java.time.Clock.systemUTC()), "async-invoker");
+            if (clusterNode != null) {
+                clusterNode.adoptLostNodesEvents(ctx, asyncInvoker);
+            }
             // Schedules fire Event invocations through the async invoker: on one node of a cluster, the oldest.
             ctx.spawn(Scheduler.create(settings, table::get, asyncInvoker,
                     clusterNode != null ? clusterNode::firesSchedules : Scheduler.Ownership.SINGLE_NODE, java.time.Clock.systemUTC()), "scheduler");
@@ -117,9 +120,10 @@ public final class Guardian {
                             bound.complete(binding);
                         }
                     }));
-            if (settings.shutdown().removeContainers()) {
-                // A cluster node hands its functions over first (sharding's shutdown phases), so calls from other
-                // nodes still find their containers until they have moved.
+            if (settings.shutdown().removeContainers() || clusterNode != null) {
+                // A cluster node's functions move to other nodes as it leaves, so its containers would serve no one: it
+                // always removes them, after handing its functions over (sharding's shutdown phases), so calls from
+                // other nodes still find them until then.
                 removeContainersOnShutdown(ctx.getSystem(), settings, docker, clusterNode != null
                         ? CoordinatedShutdown.PhaseBeforeActorSystemTerminate() : CoordinatedShutdown.PhaseServiceStop());
             }

@@ -71,6 +71,14 @@ public final class AsyncInvoker {
         }
     }
 
+    /**
+     * Takes over the queued events of another gateway instance's store under the same {@code esb.data-dir}: a cluster
+     * node that was lost. They run here with their request ids, at least once.
+     */
+    public record Adopt(String instanceId) implements Command {}
+
+    private record Adopted(String instanceId, java.nio.file.Path store, List<PendingEvent> events, Throwable error) implements Command {}
+
     private record Recovered(List<PendingEvent> events, long deadLetters, Throwable error) implements Command {}
 
     private record Persisted(PendingEvent event, ActorRef<Accepting> replyTo, Throwable error) implements Command {}
@@ -167,12 +175,7 @@ public final class AsyncInvoker {
                     kv("store", journal.file().toString()), kv("error_detail", describe(recovered.error())));
             return;
         }
-        long now = clock.millis();
-        for (var event : recovered.events()) {
-            held.put(event.requestId(), event);
-            count(event.functionName(), 1);
-            scheduleAt(event, now);
-        }
+        hold(recovered.events());
         metrics.deadLettersStored(recovered.deadLetters());
         metrics.queued(held.size());
         if (!recovered.events().isEmpty() || recovered.deadLetters() > 0) {
@@ -180,6 +183,42 @@ public final class AsyncInvoker {
                     kv("store", journal.file().toString()));
         }
         startReady();
+    }
+
+    /** Events read back from a store: held, counted, and each scheduled for its next attempt. */
+    private void hold(List<PendingEvent> events) {
+        long now = clock.millis();
+        for (var event : events) {
+            if (held.putIfAbsent(event.requestId(), event) == null) {
+                count(event.functionName(), 1);
+                scheduleAt(event, now);
+            }
+        }
+    }
+
+    private Behavior<Command> onAdopt(Adopt adopt) {
+        var other = async.dataDir().resolve(adopt.instanceId()).resolve(EventJournal.FILE_NAME);
+        if (adopt.instanceId().equals(settings.docker().instanceId()) || !java.nio.file.Files.isRegularFile(other)) {
+            return Behaviors.same(); // its store is not on this node's disk (or it is our own): it waits for its node
+        }
+        ctx.pipeToSelf(journal.read(store -> store.adopt(other)), (events, error) -> new Adopted(adopt.instanceId(), other, events, error));
+        return Behaviors.same();
+    }
+
+    private Behavior<Command> onAdopted(Adopted adopted) {
+        if (adopted.error() != null) {
+            log.error("Could not take over a lost node's queued Event invocations; they stay in its store", kv("instance", adopted.instanceId()),
+                    kv("store", adopted.store().toString()), kv("error_detail", describe(adopted.error())));
+            return Behaviors.same();
+        }
+        hold(adopted.events());
+        metrics.queued(held.size());
+        if (!adopted.events().isEmpty()) {
+            log.info("Took over a lost node's queued Event invocations", kv("instance", adopted.instanceId()), kv("events", adopted.events().size()),
+                    kv("store", adopted.store().toString()));
+        }
+        startReady();
+        return Behaviors.same();
     }
 
     private Behavior<Command> behavior() {
@@ -196,6 +235,8 @@ public final class AsyncInvoker {
                 .onMessage(Discard.class, this::onDiscard)
                 .onMessage(Discarded.class, this::onDiscarded)
                 .onMessage(StoreWriteFailed.class, this::onStoreWriteFailed)
+                .onMessage(Adopt.class, this::onAdopt)
+                .onMessage(Adopted.class, this::onAdopted)
                 .build();
     }
 

@@ -201,6 +201,51 @@ final class EventStore implements AutoCloseable {
         });
     }
 
+    /**
+     * Takes over the pending events of another gateway's store ({@code other}, a lost cluster node's): copied here in
+     * one transaction, then deleted there in another, so a crash between the two leaves an event in both stores (run
+     * twice, at least once as promised) and never in neither. Returns the events taken, without their payloads, oldest
+     * first. The other store's dead letters stay where they are, for its node to show when it returns.
+     */
+    List<PendingEvent> adopt(Path other) throws SQLException {
+        // ATTACH cannot run inside a transaction, and this connection is always in one.
+        db.setAutoCommit(true);
+        try (var s = db.createStatement()) {
+            s.execute("ATTACH DATABASE '" + other.toAbsolutePath().toString().replace("'", "''") + "' AS lost");
+        } finally {
+            db.setAutoCommit(false);
+        }
+        try {
+            var taken = inTransaction(() -> {
+                try (var s = db.createStatement()) {
+                    s.executeUpdate("INSERT OR IGNORE INTO main.pending (" + PENDING_COLUMNS + ") SELECT " + PENDING_COLUMNS + " FROM lost.pending");
+                }
+                try (var s = db.prepareStatement("SELECT " + PENDING_COLUMNS.replace("payload", "NULL")
+                        + " FROM main.pending WHERE request_id IN (SELECT request_id FROM lost.pending) ORDER BY accepted_at, rowid");
+                     var rows = s.executeQuery()) {
+                    var events = new ArrayList<PendingEvent>();
+                    while (rows.next()) {
+                        events.add(pendingEvent(rows));
+                    }
+                    return events;
+                }
+            });
+            inTransaction(() -> {
+                try (var s = db.createStatement()) {
+                    return s.executeUpdate("DELETE FROM lost.pending WHERE request_id IN (SELECT request_id FROM main.pending)");
+                }
+            });
+            return taken;
+        } finally {
+            db.setAutoCommit(true);
+            try (var s = db.createStatement()) {
+                s.execute("DETACH DATABASE lost");
+            } finally {
+                db.setAutoCommit(false);
+            }
+        }
+    }
+
     /** Deletes a dead letter; false when there is none by that id. */
     boolean discard(String requestId) throws SQLException {
         return inTransaction(() -> update("DELETE FROM dead_letters WHERE request_id = ?", requestId) > 0);

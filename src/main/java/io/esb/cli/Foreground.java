@@ -36,9 +36,14 @@ public final class Foreground {
             org.slf4j.LoggerFactory.getLogger(Foreground.class).warn("SIGHUP cannot be handled here (is the JVM running with -Xrs?); "
                     + "configuration changes apply through the file watch only", net.logstash.logback.argument.StructuredArguments.kv("error_detail", e.getMessage()));
         }
-        // Log lines go out through an async appender; flush it once CoordinatedShutdown has run on SIGTERM.
-        akka.actor.CoordinatedShutdown.get(gateway.system()).addJvmShutdownHook(() ->
-                ((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory()).stop());
+        // Log lines go out through an async appender: flush it in CoordinatedShutdown's last phase, once the drain, the
+        // cluster's hand-over and the container removal have logged. (A JVM shutdown hook ran at once, beside
+        // CoordinatedShutdown's own, and lost every line the shutdown wrote.)
+        akka.actor.CoordinatedShutdown.get(gateway.system()).addTask(akka.actor.CoordinatedShutdown.PhaseActorSystemTerminate(), "esb-flush-logs",
+                () -> {
+                    ((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory()).stop();
+                    return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.getInstance());
+                });
         gateway.system().getWhenTerminated().toCompletableFuture().join();
         return EsbCommand.OK;
     }

@@ -55,7 +55,7 @@ public final class ClusterNode {
      * The Akka settings that turn this actor system into a cluster node, derived from {@code esb.cluster} only. Layered
      * above the operator's file, so the rest of {@code akka.cluster} stays theirs to tune.
      */
-    public static Config akkaConfig(ClusterSettings cluster) {
+    public static Config akkaConfig(ClusterSettings cluster, String instanceId) {
         var seeds = cluster.seedNodes().stream().map(ClusterSettings::akkaAddress).toList();
         var values = new HashMap<String, Object>();
         values.put("akka.actor.provider", "cluster");
@@ -63,6 +63,7 @@ public final class ClusterNode {
         values.put("akka.remote.artery.canonical.hostname", cluster.host());
         values.put("akka.remote.artery.canonical.port", cluster.port());
         values.put("akka.cluster.seed-nodes", seeds);
+        values.put("akka.cluster.roles", List.of(LostNodeEvents.INSTANCE_ROLE + instanceId));
         values.put("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider");
         values.put("akka.cluster.split-brain-resolver.active-strategy", cluster.downingStrategy());
         values.put("akka.cluster.split-brain-resolver.stable-after", cluster.stableAfter().toMillis() + "ms");
@@ -100,8 +101,18 @@ public final class ClusterNode {
 
     /** Schedules fire on one node only: the oldest member that is up (it stays so until it leaves). */
     public boolean firesSchedules(String function, ScheduleSettings schedule) {
+        return oldestUpIsSelf();
+    }
+
+    /** Whether this node is the oldest member that is up: the one that does what only one node should. */
+    boolean oldestUpIsSelf() {
         var oldest = upMembers(cluster).stream().reduce((a, b) -> a.isOlderThan(b) ? a : b);
         return oldest.isPresent() && oldest.get().address().equals(cluster.selfMember().address());
+    }
+
+    /** Starts taking over the queued events of nodes that are lost ({@link LostNodeEvents}). */
+    public void adoptLostNodesEvents(ActorContext<?> guardian, akka.actor.typed.ActorRef<io.esb.async.AsyncInvoker.Command> asyncInvoker) {
+        guardian.spawn(LostNodeEvents.create(this, asyncInvoker), "lost-node-events");
     }
 
     private static List<akka.cluster.Member> upMembers(Cluster cluster) {

@@ -131,6 +131,40 @@ class AsyncInvokerTest extends ActorTestKitSupport {
     }
 
     @Test
+    void aLostNodesQueuedEventsAreTakenOverWithTheirPayloadsAndRequestIdsAndLeaveItsStore() throws Exception {
+        var lost = EventJournal.open(settings.async(), "lost-node");
+        try {
+            for (var id : List.of("l1", "l2")) {
+                lost.write(new EventStore.Append(PendingEvent.accepted(id, "fx", ("{\"from\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8),
+                        null, System.currentTimeMillis()))).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            }
+        } finally {
+            lost.close();
+        }
+        var invoker = start();
+        invoker.tell(new AsyncInvoker.Adopt("lost-node"));
+        for (var id : List.of("l1", "l2")) {
+            var invoke = fx.expectMessageClass(FunctionActor.Invoke.class, WAIT);
+            assertThat(invoke.invocation().requestId()).isEqualTo(id);
+            assertThat(new String(invoke.invocation().event(), StandardCharsets.UTF_8)).isEqualTo("{\"from\":\"" + id + "\"}");
+            invoke.replyTo().tell(success());
+        }
+        awaitStore("the taken-over events delivered and removed", List::isEmpty);
+        var reopened = EventJournal.open(settings.async(), "lost-node");
+        try {
+            assertThat(reopened.read(EventStore::pending).toCompletableFuture().get(5, TimeUnit.SECONDS)).as("the lost node's queue").isEmpty();
+        } finally {
+            reopened.close();
+        }
+        assertThat(logs.withMessage("Took over a lost node's queued Event invocations")).singleElement()
+                .satisfies(e -> assertThat(LogCapture.fields(e)).containsEntry("instance", "lost-node").containsEntry("events", "2"));
+        // An instance with no store on this disk (or this node's own) is left alone.
+        invoker.tell(new AsyncInvoker.Adopt("elsewhere"));
+        invoker.tell(new AsyncInvoker.Adopt("test"));
+        fx.expectNoMessage(Duration.ofMillis(300));
+    }
+
+    @Test
     void eventsInTheStoreAtStartAreDeliveredInOrderWithTheirRequestIds() throws Exception {
         for (var id : List.of("a", "b", "c")) {
             journal.write(new EventStore.Append(PendingEvent.accepted(id, "fx", "{}".getBytes(StandardCharsets.UTF_8), null,

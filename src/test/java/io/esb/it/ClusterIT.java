@@ -34,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three gateway processes on loopback form one cluster, each driving the real daemon under its own instance label
  * (so each node's containers, reconcile and removal are its own): any node serves the function, its containers live on
  * one node only, max-concurrency holds cluster-wide, a node killed with SIGKILL under load costs its in-flight calls a
- * clear 502/503 and nothing else, Event invocations are still delivered, and the node rejoins.
+ * clear 502/503 and nothing else, Event invocations are still delivered (those queued on the lost node too, taken over
+ * from its store by a survivor), and the node rejoins.
  */
 @ExtendWith(RequiresDocker.class)
 @Timeout(420)
@@ -115,6 +116,16 @@ class ClusterIT {
     }
 
     @Test
+    void aGatewayWithoutClusterSettingsIsALoneNodeAsBefore() throws Exception {
+        try (var gw = GatewayUnderTest.start(GatewayUnderTest.newInstanceId("it-lone"), "")) {
+            assertThat(gw.gateway.system().settings().config().getString("akka.actor.provider")).isEqualTo("local");
+            var status = JSON.readTree(gw.get("/status").body());
+            assertThat(status.has("cluster")).as("/status of a lone gateway: %s", status).isFalse();
+            assertThat(gw.get("/metrics").body()).doesNotContain("esb_cluster_members");
+        }
+    }
+
+    @Test
     void anyNodeServesTheFunctionAndALostNodeCostsOnlyItsInFlightCalls() throws Exception {
         var base = GatewayUnderTest.newInstanceId("it-cluster");
         var dataDir = Path.of("target", "esb-data").toAbsolutePath();
@@ -175,8 +186,9 @@ class ClusterIT {
             // Kill -9 the function's node under load from the other two, with Event invocations queued.
             var survivors = nodes.stream().filter(n -> n != host).toList();
             var accepted = new LinkedHashSet<String>();
-            for (int i = 0; i < 20; i++) {
-                var answer = invoke(survivors.get(i % 2), "{\"action\":\"sleep\",\"ms\":300,\"n\":" + i + "}", "Event");
+            // Events accepted by every node, the doomed one too: its queue is in its store, which a survivor takes over.
+            for (int i = 0; i < 30; i++) {
+                var answer = invoke(nodes.get(i % 3), "{\"action\":\"sleep\",\"ms\":300,\"n\":" + i + "}", "Event");
                 assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
                 accepted.add(answer.headers().firstValue("X-Amzn-RequestId").orElseThrow());
             }
@@ -218,6 +230,8 @@ class ClusterIT {
             var delivered = Eventually.await(Duration.ofSeconds(120), "every accepted event run", () -> new HashSet<>(runs(nodes)),
                     ids -> ids.containsAll(accepted));
             assertThat(delivered).containsAll(accepted);
+            var adopted = String.join("", gateways[survivors.get(0).index()].output(), gateways[survivors.get(1).index()].output());
+            assertThat(adopted).contains("Cluster node removed; taking over its queued Event invocations");
             var newHost = status(survivors.get(0)).path("cluster").path("functionNodes").path("fx").asText();
             assertThat(newHost).isIn(survivors.stream().map(Node::address).toList());
 
@@ -227,6 +241,39 @@ class ClusterIT {
             awaitMembers(nodes, everyone);
             var again = invoke(host, "{\"action\":\"echo\"}", "RequestResponse");
             assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+            var metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + host.httpPort() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("esb_cluster_members{status=\"up\"} 3.0").contains("esb_cluster_members{status=\"unreachable\"} 0.0");
+
+            // Graceful leave: SIGTERM to the function's node. It hands the function over while calls keep coming
+            // through another node, none of which fails, and removes its own containers on the way out.
+            var leavingAddress = status(host).path("cluster").path("functionNodes").path("fx").asText();
+            var leaving = nodes.stream().filter(n -> n.address().equals(leavingAddress)).findFirst().orElseThrow();
+            var caller = nodes.stream().filter(n -> n != leaving).findFirst().orElseThrow();
+            var duringLeave = CompletableFuture.supplyAsync(() -> {
+                var statuses = new ArrayList<String>();
+                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (System.nanoTime() < until) {
+                    try {
+                        var answer = invoke(caller, "{\"action\":\"sleep\",\"ms\":100}", "RequestResponse");
+                        statuses.add(answer.statusCode() == 200 ? "200" : answer.statusCode() + " " + answer.body());
+                    } catch (Exception e) {
+                        statuses.add(String.valueOf(e));
+                    }
+                }
+                return statuses;
+            });
+            Thread.sleep(1_000);
+            gateways[leaving.index()].process.destroy(); // SIGTERM
+            assertThat(gateways[leaving.index()].process.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)).as("the leaving node exits").isTrue();
+            var leaveCalls = duringLeave.get();
+            System.out.printf("[cluster] node %d left gracefully: %d calls through node %d meanwhile, %d not 200%n", leaving.index(),
+                    leaveCalls.size(), caller.index(), leaveCalls.stream().filter(c -> !c.equals("200")).count());
+            assertThat(leaveCalls).as("calls while the function's node left").isNotEmpty().allMatch("200"::equals);
+            assertThat(Docker.containers(leaving.instance())).as("the leaving node's containers").isEmpty();
+            var remaining = new HashSet<String>(nodes.stream().filter(n -> n != leaving).map(Node::address).toList());
+            awaitMembers(nodes.stream().filter(n -> n != leaving).toList(), remaining);
+            assertThat(gateways[leaving.index()].output()).contains("Removed containers on shutdown");
         } finally {
             for (var gateway : gateways) {
                 if (gateway != null) {
