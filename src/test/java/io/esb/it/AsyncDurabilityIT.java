@@ -21,7 +21,6 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,22 +31,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(RequiresDocker.class)
 @Timeout(300)
 class AsyncDurabilityIT {
-    private static final Pattern END = Pattern.compile("END RequestId: (\\S+)");
     private final HttpClient http = HttpClient.newHttpClient();
 
     /**
-     * What the fixture's containers say they ran: the request id of every "END RequestId" line they printed, once per
-     * run. Push mode, so a container outlives a killed gateway, is adopted by the next one, and keeps its whole log.
+     * What the fixture's containers say they ran, once per run. Push mode, so a container outlives a killed gateway, is
+     * adopted by the next one, and keeps its whole log.
      */
     private static List<String> runs(String instance) {
-        var ids = new ArrayList<String>();
-        for (var container : Docker.containers(instance)) {
-            var m = END.matcher(Docker.run("logs", container));
-            while (m.find()) {
-                ids.add(m.group(1));
-            }
-        }
-        return ids;
+        return Docker.requestIdsRun(instance);
     }
 
     private static Set<String> ran(String instance) {
@@ -59,14 +50,7 @@ class AsyncDurabilityIT {
     }
 
     private static String config(String instance, int port, java.nio.file.Path dataDir, String extra) {
-        return GatewayUnderTest.BASE_FUNCTIONS + """
-                esb.functions.fx { mode = push, max-concurrency = 1 }
-                esb.containers.idle-timeout = 10m
-                esb.data-dir = "%s"
-                esb.http.port = %d
-                esb.docker.instance-id = "%s"
-                esb.shutdown.remove-containers = false
-                """.formatted(dataDir.toString().replace("\\", "/"), port, instance) + extra;
+        return GatewayJar.pushFixtureConfig(instance, port, dataDir, 1) + "esb.shutdown.remove-containers = false\n" + extra;
     }
 
     private static void awaitQueueEmpty(java.util.concurrent.Callable<String> metrics) {

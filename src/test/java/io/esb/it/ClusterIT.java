@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,7 +40,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(420)
 class ClusterIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern END = Pattern.compile("END RequestId: (\\S+)");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private record Node(int index, String instance, int httpPort, int clusterPort) {
@@ -54,15 +52,10 @@ class ClusterIT {
 
     private static String config(Node node, List<Node> all, Path dataDir) {
         var seeds = String.join(", ", all.stream().map(n -> "\"127.0.0.1:" + n.clusterPort() + "\"").toList());
-        return GatewayUnderTest.BASE_FUNCTIONS + """
-                esb.functions.fx { mode = push, max-concurrency = 2 }
-                esb.containers.idle-timeout = 10m
-                esb.data-dir = "%s"
-                esb.http.port = %d
-                esb.docker.instance-id = "%s"
+        return GatewayJar.pushFixtureConfig(node.instance(), node.httpPort(), dataDir, 2) + """
                 esb.async { service-retry-min-delay = 200ms, service-retry-max-delay = 1s }
                 esb.cluster { enabled = on, port = %d, seed-nodes = [%s], stable-after = 3s, accept-timeout = 20s }
-                """.formatted(dataDir.toString().replace("\\", "/"), node.httpPort(), node.instance(), node.clusterPort(), seeds);
+                """.formatted(node.clusterPort(), seeds);
     }
 
     private HttpResponse<String> invoke(Node node, String payload, String type) throws Exception {
@@ -103,16 +96,7 @@ class ClusterIT {
     }
 
     private static List<String> runs(List<Node> nodes) {
-        var ids = new ArrayList<String>();
-        for (var node : nodes) {
-            for (var container : Docker.containers(node.instance())) {
-                var m = END.matcher(Docker.run("logs", container));
-                while (m.find()) {
-                    ids.add(m.group(1));
-                }
-            }
-        }
-        return ids;
+        return nodes.stream().flatMap(node -> Docker.requestIdsRun(node.instance()).stream()).toList();
     }
 
     @Test

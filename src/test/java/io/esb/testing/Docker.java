@@ -30,6 +30,20 @@ public final class Docker {
     }
 
     /** Removes the instance's containers; one the gateway is removing at the same moment is left to finish. */
+    private static final java.util.regex.Pattern END = java.util.regex.Pattern.compile("END RequestId: (\\S+)");
+
+    /** The request id of every "END RequestId" line the instance's containers printed: one per invocation they ran. */
+    public static List<String> requestIdsRun(String instanceId) {
+        var ids = new java.util.ArrayList<String>();
+        for (var container : containers(instanceId)) {
+            var m = END.matcher(run("logs", container));
+            while (m.find()) {
+                ids.add(m.group(1));
+            }
+        }
+        return ids;
+    }
+
     public static void removeAll(String instanceId) {
         for (var id : containers(instanceId)) {
             try {

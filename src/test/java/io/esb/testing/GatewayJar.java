@@ -44,6 +44,20 @@ public final class GatewayJar implements AutoCloseable {
         return new GatewayJar(process, port, log);
     }
 
+    /**
+     * The base functions with {@code fx} in push mode (its containers outlive a killed gateway and keep their whole
+     * log), kept for 10 minutes, and this process's store, port and instance.
+     */
+    public static String pushFixtureConfig(String instance, int port, Path dataDir, int fxMaxConcurrency) {
+        return GatewayUnderTest.BASE_FUNCTIONS + """
+                esb.functions.fx { mode = push, max-concurrency = %d }
+                esb.containers.idle-timeout = 10m
+                esb.data-dir = "%s"
+                esb.http.port = %d
+                esb.docker.instance-id = "%s"
+                """.formatted(fxMaxConcurrency, dataDir.toString().replace("\\", "/"), port, instance);
+    }
+
     public static int freePort() throws IOException {
         try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
