@@ -138,6 +138,12 @@ class ClusterIT {
                     containers.add(container(answer));
                 }
             }
+            for (var node : nodes) { // an API route too, on every node
+                var viaRoute = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/fx?action=env")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(viaRoute.statusCode()).as(viaRoute.body()).isEqualTo(200);
+                containers.add(container(viaRoute));
+            }
             assertThat(containers).as("one warm container serves all nodes").hasSize(1);
             var hostAddress = status(nodes.get(0)).path("cluster").path("functionNodes").path("fx").asText();
             for (var node : nodes) {
