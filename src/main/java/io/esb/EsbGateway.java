@@ -62,7 +62,8 @@ public final class EsbGateway implements AutoCloseable {
                 "esb.docker-dispatcher.thread-pool-executor.fixed-pool-size", settings.docker().maxWorkers(),
                 "akka.coordinated-shutdown.phases.service-requests-done.timeout", settings.timeouts().shutdownRequestsDone().toMillis() + "ms",
                 "akka.coordinated-shutdown.phases.service-stop.timeout", settings.timeouts().shutdownServiceStop().toMillis() + "ms"))
-                .withFallback(settings.cluster().enabled() ? io.esb.cluster.ClusterNode.akkaConfig(settings.cluster(), settings.docker().instanceId()).withFallback(config) : config);
+                .withFallback(settings.cluster().enabled() ? io.esb.cluster.ClusterNode.akkaConfig(settings.cluster(), settings.docker().instanceId()).withFallback(config)
+                        : io.esb.cluster.ClusterNode.loneNodeConfig(config));
         // Opened before anything starts: an unusable data directory or store stops startup, naming esb.data-dir and the file.
         var journal = io.esb.async.EventJournal.open(settings.async(), settings.docker().instanceId());
         var bound = new CompletableFuture<ServerBinding>();

@@ -40,6 +40,8 @@ import java.util.stream.StreamSupport;
 public final class ClusterNode {
     /** Events and answers may be as large as the Invoke API allows (6 MB); Artery's default frame is 256 KiB. */
     private static final String LARGE_FRAME = "8MiB";
+    /** The first of the stand-in serializers' identifiers (Akka reserves 0 to 40; ClusterSerializer is 1,720,001). */
+    private static final int LONE_NODE_SERIALIZER_IDS = 1_720_100;
 
     private final FunctionCalls calls;
     private final ClusterView view;
@@ -74,6 +76,34 @@ public final class ClusterNode {
                 "/user/cluster-invoker"));
         values.put("akka.remote.artery.advanced.maximum-large-frame-size", LARGE_FRAME);
         return ConfigFactory.parseMap(values);
+    }
+
+    /**
+     * {@code config} for a lone gateway: the serializers of Akka's remoting and cluster modules replaced by a stand-in
+     * ({@link LoneNodeSerializer}), and their bindings off ("none"). Akka makes every configured serializer, and loads every bound class,
+     * when the actor system starts; theirs loaded some 500 classes (protobuf formats of the replicator, sharding,
+     * singleton, pub-sub) that a lone gateway never uses: +0.3 s to healthy on a 2-core host
+     * (bench/run.sh --only startup). Nothing is serialized without remoting. (Removing the keys would not do: Akka
+     * falls back to reference.conf again.)
+     */
+    public static Config loneNodeConfig(Config config) {
+        var overrides = new HashMap<String, Object>();
+        var replaced = new java.util.HashSet<String>();
+        int identifier = LONE_NODE_SERIALIZER_IDS;
+        for (var entry : new java.util.TreeMap<>(config.getConfig("akka.actor.serializers").root()).entrySet()) {
+            var className = String.valueOf(entry.getValue().unwrapped());
+            if (className.startsWith("akka.cluster.") || className.startsWith("akka.remote.")) {
+                replaced.add(entry.getKey());
+                overrides.put(com.typesafe.config.ConfigUtil.joinPath("akka", "actor", "serializers", entry.getKey()), LoneNodeSerializer.class.getName());
+                overrides.put(LoneNodeSerializer.IDS + "." + com.typesafe.config.ConfigUtil.quoteString(entry.getKey()), identifier++);
+            }
+        }
+        for (var entry : config.getConfig("akka.actor.serialization-bindings").root().entrySet()) {
+            if (replaced.contains(String.valueOf(entry.getValue().unwrapped()))) {
+                overrides.put(com.typesafe.config.ConfigUtil.joinPath("akka", "actor", "serialization-bindings", entry.getKey()), "none");
+            }
+        }
+        return ConfigFactory.parseMap(overrides).withFallback(config);
     }
 
     /** Starts the sharding of functions and the node's invoker under the guardian. */

@@ -102,7 +102,11 @@ class ClusterIT {
     @Test
     void aGatewayWithoutClusterSettingsIsALoneNodeAsBefore() throws Exception {
         try (var gw = GatewayUnderTest.start(GatewayUnderTest.newInstanceId("it-lone"), "")) {
-            assertThat(gw.gateway.system().settings().config().getString("akka.actor.provider")).isEqualTo("local");
+            var akka = gw.gateway.system().settings().config();
+            assertThat(akka.getString("akka.actor.provider")).isEqualTo("local");
+            // Nor does it start the cluster modules' serializers (they cost 0.3 s of startup): stand-ins, bound to nothing.
+            assertThat(akka.getString("akka.actor.serializers.akka-cluster")).isEqualTo(io.esb.cluster.LoneNodeSerializer.class.getName());
+            assertThat(akka.getString("akka.actor.serialization-bindings.\"akka.cluster.ClusterMessage\"")).isEqualTo("none");
             var status = JSON.readTree(gw.get("/status").body());
             assertThat(status.has("cluster")).as("/status of a lone gateway: %s", status).isFalse();
             assertThat(gw.get("/metrics").body()).doesNotContain("esb_cluster_members");
