@@ -790,9 +790,13 @@ class ResilienceIT {
             // A busy daemon that answers its pings is never declared down.
             soft.assertThat(states).as("Docker states while only busy").containsOnly("up");
             // Every cold start asked for gave a running container the pool holds, or was reported failed and left nothing.
-            soft.assertThat(hello.path("coldStarts").asInt()).as("cold starts begun").isEqualTo(calls);
+            // A call that arrives after an earlier container is ready takes it rather than starting its own, so on a slow
+            // host fewer than one start per call may begin (47 of 100 in one CI run, all answered 200); the accounting
+            // holds for the starts that did begin, and peakInFlight below says the daemon still had many at once.
+            int coldStarts = hello.path("coldStarts").asInt();
+            soft.assertThat(coldStarts).as("cold starts begun").isBetween(1, calls);
             soft.assertThat(daemonHas.size() + failedStarts + discarded)
-                    .as("containers on the daemon + cold starts reported failed + containers removed after a failed call").isEqualTo(calls);
+                    .as("containers on the daemon + cold starts reported failed + containers removed after a failed call").isEqualTo(coldStarts);
             soft.assertThat(daemonRuns).as("containers running (none left created or exited)").hasSameSizeAs(daemonHas);
             soft.assertThat(pooled).as("containers the pool holds: no orphan on the daemon").isEqualTo(daemonHas.size());
             soft.assertThat(peakInFlight).as("Docker operations in flight at once").isGreaterThanOrEqualTo(20);
