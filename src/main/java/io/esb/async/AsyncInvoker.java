@@ -102,16 +102,9 @@ public final class AsyncInvoker {
      * across a live reload goes to the function as configured then (and to the dead letters when it was removed).
      */
     public static Behavior<Command> create(EsbSettings settings, EventJournal journal, AsyncMetrics metrics, GatewayMetrics gatewayMetrics,
-                                           Supplier<FunctionTable> functions, Clock clock) {
-        return create(settings, journal, metrics, gatewayMetrics, functions, null, clock);
-    }
-
-    /** {@code calls}: where each attempt goes (in a cluster, the function's node); null for the function's actor here. */
-    public static Behavior<Command> create(EsbSettings settings, EventJournal journal, AsyncMetrics metrics, GatewayMetrics gatewayMetrics,
                                            Supplier<FunctionTable> functions, FunctionCalls calls, Clock clock) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            var invoker = new AsyncInvoker(ctx, timers, settings, journal, metrics, gatewayMetrics, functions,
-                    calls != null ? calls : FunctionCalls.local(ctx.getSystem().scheduler()), clock);
+            var invoker = new AsyncInvoker(ctx, timers, settings, journal, metrics, gatewayMetrics, functions, calls, clock);
             ctx.pipeToSelf(journal.read(store -> new Recovered(store.pending(), store.deadLetterCount(), null)),
                     (recovered, error) -> error == null ? recovered : new Recovered(List.of(), 0, error));
             return invoker.recovering();
@@ -197,11 +190,13 @@ public final class AsyncInvoker {
     }
 
     private Behavior<Command> onAdopt(Adopt adopt) {
-        var other = async.dataDir().resolve(adopt.instanceId()).resolve(EventJournal.FILE_NAME);
-        if (adopt.instanceId().equals(settings.docker().instanceId()) || !java.nio.file.Files.isRegularFile(other)) {
-            return Behaviors.same(); // its store is not on this node's disk (or it is our own): it waits for its node
+        if (adopt.instanceId().equals(settings.docker().instanceId())) {
+            return Behaviors.same(); // our own store
         }
-        ctx.pipeToSelf(journal.read(store -> store.adopt(other)), (events, error) -> new Adopted(adopt.instanceId(), other, events, error));
+        var other = async.dataDir().resolve(adopt.instanceId()).resolve(EventJournal.FILE_NAME);
+        // Looked for on the journal's thread, not this dispatcher's: a store not on this node's disk waits for its node.
+        ctx.pipeToSelf(journal.read(store -> java.nio.file.Files.isRegularFile(other) ? store.adopt(other) : List.<PendingEvent>of()),
+                (events, error) -> new Adopted(adopt.instanceId(), other, events, error));
         return Behaviors.same();
     }
 

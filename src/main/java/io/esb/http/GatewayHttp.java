@@ -50,13 +50,10 @@ public final class GatewayHttp {
     private final RequestBodies bodies;
     private final Route route;
 
-    /** {@code functions}: the current table (live reload), read when a request arrives and again once its body is in. */
-    public GatewayHttp(ActorSystem<?> system, EsbSettings settings, Supplier<FunctionTable> functions,
-                       ActorRef<AsyncInvoker.Command> asyncInvoker, DockerSupervisor.Shared docker, GatewayMetrics metrics) {
-        this(system, settings, functions, FunctionCalls.local(system.scheduler()), asyncInvoker, docker, metrics, ClusterView.SINGLE_NODE);
-    }
-
-    /** {@code calls}: where invocations go (in a cluster, the function's node); {@code cluster}: what /status shows of it. */
+    /**
+     * {@code functions}: the current table (live reload), read when a request arrives and again once its body is in;
+     * {@code calls}: where invocations go (in a cluster, the function's node); {@code cluster}: what /status shows of it.
+     */
     public GatewayHttp(ActorSystem<?> system, EsbSettings settings, Supplier<FunctionTable> functions, FunctionCalls calls,
                        ActorRef<AsyncInvoker.Command> asyncInvoker, DockerSupervisor.Shared docker, GatewayMetrics metrics, ClusterView cluster) {
         var startedAt = Instant.now();

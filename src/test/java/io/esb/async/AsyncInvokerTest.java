@@ -72,7 +72,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
 
     private ActorRef<AsyncInvoker.Command> start() {
         return testKit.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(GatewayMetrics.disabled()), GatewayMetrics.disabled(),
-                table::get, Clock.systemUTC()));
+                table::get, io.esb.function.FunctionCalls.local(testKit.system().scheduler()), Clock.systemUTC()));
     }
 
     private static Invocation invocation(String requestId) {

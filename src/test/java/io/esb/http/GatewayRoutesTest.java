@@ -81,7 +81,8 @@ class GatewayRoutesTest extends ActorTestKitSupport {
                 throw new IllegalStateException("table unavailable");
             }
             return table;
-        }, asyncInvoker.ref(), null, GatewayMetrics.disabled());
+        }, io.esb.function.FunctionCalls.local(testKit.system().scheduler()), asyncInvoker.ref(), null, GatewayMetrics.disabled(),
+                io.esb.cluster.ClusterView.SINGLE_NODE);
         var handle = gateway.handler(testKit.system());
         handler = request -> {
             try {

@@ -108,10 +108,11 @@ final class SamFunctions {
         putWholeNumber(fn, "memory-mb", "MemorySize", "");
         putWholeNumber(fn, "max-concurrency", "ReservedConcurrentExecutions", "");
         fn.put("environment", environment());
+        var events = events();
         var routeEvents = new ArrayList<String>();
-        fn.put("routes", routes(routeEvents));
+        fn.put("routes", routes(events, routeEvents));
         var scheduleEvents = new ArrayList<String>();
-        fn.put("schedules", schedules(scheduleEvents));
+        fn.put("schedules", schedules(events, scheduleEvents));
         var async = eventInvokeConfig();
         if (!async.isEmpty()) {
             fn.put("async", async);
@@ -352,16 +353,30 @@ final class SamFunctions {
 
     // ---- events ----
 
-    private List<Map<String, Object>> routes(List<String> routeEvents) {
-        var routes = new ArrayList<Map<String, Object>>();
-        var events = map(properties.get("Events"), base + ".Properties.Events");
-        for (var entry : events.entrySet()) {
+    /** One of the function's {@code Events}: its name, its template path, its body, and its resolved {@code Type}. */
+    private record Event(String name, String at, Map<String, Object> body, String type) {}
+
+    /** The function's {@code Events}, read once for routes and schedules alike; each must have a {@code Type}. */
+    private List<Event> events() {
+        var events = new ArrayList<Event>();
+        for (var entry : map(properties.get("Events"), base + ".Properties.Events").entrySet()) {
             var at = base + ".Properties.Events." + entry.getKey();
             var event = map(entry.getValue(), at);
             var type = SamIntrinsics.text(intrinsics.resolve(event.get("Type"), at + ".Type"));
             if (type == null) {
                 throw new SamTemplate.Invalid(at + ".Type", "is required");
             }
+            events.add(new Event(entry.getKey(), at, event, type));
+        }
+        return events;
+    }
+
+    private List<Map<String, Object>> routes(List<Event> events, List<String> routeEvents) {
+        var routes = new ArrayList<Map<String, Object>>();
+        for (var e : events) {
+            var at = e.at();
+            var event = e.body();
+            var type = e.type();
             if (!type.equals("Api") && !type.equals("HttpApi")) {
                 if (!SCHEDULE_EXPRESSION.containsKey(type)) {
                     unsupported.add(at + " (Type " + type + ")");
@@ -408,14 +423,13 @@ final class SamFunctions {
      * {@code Schedule} and {@code ScheduleV2} events as {@code schedules} entries. {@code scheduleEvents} gets each
      * one's template path (a V2 one marked {@code #V2}, stripped when a problem is reported), in order.
      */
-    private List<Map<String, Object>> schedules(List<String> scheduleEvents) {
+    private List<Map<String, Object>> schedules(List<Event> events, List<String> scheduleEvents) {
         var schedules = new ArrayList<Map<String, Object>>();
-        var events = map(properties.get("Events"), base + ".Properties.Events");
-        for (var entry : events.entrySet()) {
-            var at = base + ".Properties.Events." + entry.getKey();
-            var event = map(entry.getValue(), at);
-            var type = SamIntrinsics.text(intrinsics.resolve(event.get("Type"), at + ".Type"));
-            var expressionKey = type == null ? null : SCHEDULE_EXPRESSION.get(type);
+        for (var e : events) {
+            var at = e.at();
+            var event = e.body();
+            var type = e.type();
+            var expressionKey = SCHEDULE_EXPRESSION.get(type);
             if (expressionKey == null) {
                 continue;
             }
@@ -436,7 +450,7 @@ final class SamFunctions {
             var schedule = new LinkedHashMap<String, Object>();
             schedule.put("expression", expression);
             schedule.put("name", props.containsKey("Name") && eventValue(props, "Name", at) instanceof String name ? name
-                    : logicalId + "-" + entry.getKey());
+                    : logicalId + "-" + e.name());
             if (props.containsKey("Input") && eventValue(props, "Input", at) instanceof String input) {
                 schedule.put("input", input);
             }
