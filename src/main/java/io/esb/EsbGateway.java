@@ -26,11 +26,13 @@ public final class EsbGateway implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final ServerBinding binding;
     private final EsbSettings settings;
+    private final io.esb.async.EventJournal journal;
     /** Live reload; null when started from a bare Config. */
     private volatile ConfigReloader reloader;
     private volatile ConfigWatcher watcher;
 
-    private EsbGateway(ActorSystem<Void> system, ServerBinding binding, EsbSettings settings) {
+    private EsbGateway(ActorSystem<Void> system, ServerBinding binding, EsbSettings settings, io.esb.async.EventJournal journal) {
+        this.journal = journal;
         this.system = system;
         this.binding = binding;
         this.settings = settings;
@@ -78,7 +80,7 @@ public final class EsbGateway implements AutoCloseable {
         system.getWhenTerminated().thenRun(journal::close);
         EsbGateway gateway;
         try {
-            gateway = new EsbGateway(system, bound.get(30, TimeUnit.SECONDS), settings);
+            gateway = new EsbGateway(system, bound.get(30, TimeUnit.SECONDS), settings, journal);
         } catch (Exception e) {
             system.terminate();
             throw e;
@@ -167,5 +169,8 @@ public final class EsbGateway implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("gateway did not stop within 30 s", e);
         }
+        // Also closed when the system terminates (SIGTERM), but on a callback that may run after this returns; once
+        // close() returns, the store's files are settled (CdsTraining deletes them next).
+        journal.close();
     }
 }
