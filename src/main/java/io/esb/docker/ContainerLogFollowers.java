@@ -355,6 +355,9 @@ public final class ContainerLogFollowers {
         });
     }
 
+    /** How long a follower lets a container's output gather before reading on: a line reaches the log this much later at most. */
+    static final long LINGER_MILLIS = 10;
+
     /** One read of a container's output, from its last line on: opened by its first step, ended by the container's end or the connection's. */
     private final class LogRead {
         private final Followed followed;
@@ -383,8 +386,16 @@ public final class ContainerLogFollowers {
                 // between stream stages for each line a function printed (profiled: a third of the gateway's CPU).
                 // close() and reconnect() end the blocked read by closing the connection.
                 while (reader.readSome()) {
-                    // each frame's whole lines are logged as they are parsed
+                    // Each frame's whole lines are logged as they are parsed. The daemon sends a frame per line, so
+                    // reading as each arrives woke this thread two or three times per invocation of a function that
+                    // prints a few lines (BENCHMARKS.md, issue 17). Once what arrived is parsed, let more gather.
+                    if (reader.drained()) {
+                        Thread.sleep(LINGER_MILLIS);
+                    }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = e;
             } catch (Exception e) {
                 failure = e;
             }

@@ -138,6 +138,11 @@ public final class ContainerLogStream {
             this.in = in;
         }
 
+        /** Whether everything received so far has been parsed, so the next read would wait for the daemon. */
+        public boolean drained() throws IOException {
+            return in.available() == 0;
+        }
+
         /**
          * Reads one frame (from a TTY container, one chunk) and delivers the whole lines it completes. Answers false
          * at the end of the stream, or when it is cut inside a header (its bytes come again); throws when reading fails.

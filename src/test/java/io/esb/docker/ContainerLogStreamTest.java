@@ -63,6 +63,17 @@ class ContainerLogStreamTest {
     }
 
     @Test
+    void aReaderIsDrainedOnlyOnceEveryReceivedFrameIsParsed() throws IOException {
+        var reader = stream.reader(new ByteArrayInputStream(concat(frame(1, T1 + " one\n"), frame(1, T2 + " two\n"))));
+        assertThat(reader.readSome()).isTrue();
+        assertThat(texts()).containsExactly("one");
+        assertThat(reader.drained()).isFalse(); // the second frame is already here: read on without waiting
+        assertThat(reader.readSome()).isTrue();
+        assertThat(texts()).containsExactly("one", "two");
+        assertThat(reader.drained()).isTrue(); // a follower lets more output gather before its next read
+    }
+
+    @Test
     void splitsDockersTimestampFromTheTextAndNamesTheStream() throws IOException {
         stream.readFrom(new ByteArrayInputStream(concat(
                 frame(1, T1 + " hello from stdout\n"),
