@@ -19,9 +19,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Talks the RIE protocol to function containers: one kept-alive HTTP/1.1 connection per container, and each exchange
- * blocking on a thread of its own pool ({@code esb-container-io-N}), never on an Akka dispatcher. The caller's stage
- * completes on that thread.
+ * Talks the RIE protocol to function containers: one kept-alive HTTP/1.1 connection per container. Whatever blocks
+ * (a connect, a large write, the wait for an answer) runs on a thread of its own pool ({@code esb-container-io-N}),
+ * never on an Akka dispatcher, and the caller's stage completes on that thread.
+ *
+ * <p>A kept connection has a reader: a thread of that pool that waits in a read between exchanges. A call on it only
+ * writes its request (on the caller's thread: a few kilobytes into an empty send buffer never block) and the reader,
+ * already waiting, takes the answer. So a warm call wakes no thread to send, and no thread checks the connection
+ * first: a container that closes an idle connection wakes its reader, which drops it (BENCHMARKS.md, issue 17: each
+ * thread woken costs this 2-core machine about 40 us of a call's latency). An exchange's deadline closes the connection.
  *
  * <p>Why not Akka HTTP's client: profiled under load, its host pool took about 40% of the gateway's CPU and a dozen
  * thread hand-offs per call (see BENCHMARKS.md). A container serves one invocation at a time, so one connection and one
@@ -39,8 +45,10 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
     private final ContainerSettings settings;
     private final long maxResponseBytes;
     private final ThreadPoolExecutor io;
+    private final akka.actor.typed.Scheduler scheduler;
+    private final scala.concurrent.ExecutionContextExecutor timerContext;
     /** The idle connection of each container, by its address; taken out while an exchange uses it. */
-    private final ConcurrentHashMap<InetSocketAddress, ContainerConnection> idleConnections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<InetSocketAddress, KeptConnection> idleConnections = new ConcurrentHashMap<>();
 
     public ContainerClient(ActorSystem<?> system, ContainerSettings settings, long maxResponseBytes) {
         this.settings = settings;
@@ -52,6 +60,8 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        this.scheduler = system.scheduler();
+        this.timerContext = system.executionContext();
         system.getWhenTerminated().thenRun(this::close);
     }
 
@@ -63,6 +73,13 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
     /** Sends one event to the container at {@code host:port}. Never fails the stage: every failure becomes an {@link InvokeOutcome}. */
     public CompletionStage<InvokeOutcome> invoke(String host, int port, byte[] event, String requestId, Duration timeout) {
         var address = new InetSocketAddress(host, port);
+        var kept = idleConnections.remove(address);
+        if (kept != null) {
+            var sent = kept.send(event, requestId, timeout);
+            if (sent != null) {
+                return sent;
+            }
+        }
         return onIoThread(() -> exchange(address, event, requestId, timeout),
                 new InvokeOutcome.NotDelivered("Overloaded", "no container I/O thread free"));
     }
@@ -102,14 +119,14 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
     public void release(String host, int port) {
         var connection = idleConnections.remove(new InetSocketAddress(host, port));
         if (connection != null) {
-            connection.close();
+            connection.discard();
         }
     }
 
     @Override
     public void close() {
         io.shutdownNow();
-        idleConnections.values().forEach(ContainerConnection::close);
+        idleConnections.values().forEach(KeptConnection::discard);
         idleConnections.clear();
     }
 
@@ -134,13 +151,12 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         ContainerConnection connection;
         try {
-            connection = connection(address);
+            connection = ContainerConnection.open(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
         } catch (IOException e) {
             return new InvokeOutcome.NotDelivered(e.getClass().getSimpleName(), describe(e));
         }
         try {
-            var response = connection.exchange("POST", INVOKE_PATH,
-                    "Content-Type: application/json\r\nX-Amzn-RequestId: " + requestId + "\r\n", event, deadline, maxResponseBytes);
+            var response = connection.exchange("POST", INVOKE_PATH, invocationHeaders(requestId), event, deadline, maxResponseBytes);
             keepOrClose(address, connection, response.keepAlive());
             return new InvokeOutcome.Answered(response.status(), response.body(), response.contentType());
         } catch (SocketTimeoutException e) {
@@ -178,25 +194,173 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
         }
     }
 
-    /** The container's kept-alive connection if it is still good, else a new one. */
-    private ContainerConnection connection(InetSocketAddress address) throws IOException {
-        var kept = idleConnections.remove(address);
-        if (kept != null) {
-            if (kept.reusable()) {
-                return kept;
-            }
-            kept.close();
-        }
-        return ContainerConnection.open(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
+    private static String invocationHeaders(String requestId) {
+        return "Content-Type: application/json\r\nX-Amzn-RequestId: " + requestId + "\r\n";
     }
 
+    /** Keeps a connection the container keeps alive, with its reader; closes it when no I/O thread is free to read it. */
     private void keepOrClose(InetSocketAddress address, ContainerConnection connection, boolean keepAlive) {
-        if (keepAlive) {
-            var previous = idleConnections.put(address, connection);
-            if (previous != null && previous != connection) {
-                previous.close();
+        if (!keepAlive) {
+            connection.close();
+            return;
+        }
+        var kept = new KeptConnection(address, connection);
+        try {
+            io.execute(kept::readLoop);
+        } catch (RejectedExecutionException e) {
+            connection.close();
+            return;
+        }
+        keepIdle(kept);
+    }
+
+    private void keepIdle(KeptConnection kept) {
+        var previous = idleConnections.put(kept.address, kept);
+        if (previous != null && previous != kept) {
+            previous.discard();
+        }
+    }
+
+    private static InvokeOutcome.Lost timedOut(Duration timeout) {
+        return new InvokeOutcome.Lost("Timeout", "no answer within " + timeout.toMillis() + " ms", true);
+    }
+
+    /** One invocation on a kept connection: the caller's stage, and the deadline that closes the connection. */
+    private static final class Exchange {
+        final CompletableFuture<InvokeOutcome> outcome = new CompletableFuture<>();
+        final Duration timeout;
+        volatile boolean timedOut;
+        volatile akka.actor.Cancellable deadline;
+
+        Exchange(Duration timeout) {
+            this.timeout = timeout;
+        }
+    }
+
+    /**
+     * A kept-alive connection and its reader, which waits in a read for as long as the connection lives. States:
+     * IDLE (in {@link #idleConnections}), BUSY (an exchange is under way), CLOSED.
+     */
+    private final class KeptConnection {
+        private static final int IDLE = 0;
+        private static final int BUSY = 1;
+        private static final int CLOSED = 2;
+
+        final InetSocketAddress address;
+        final ContainerConnection connection;
+        private final AtomicInteger state = new AtomicInteger(IDLE);
+        /** Set before the state turns BUSY, so a reader that sees BUSY finds its exchange. */
+        private volatile Exchange pending;
+
+        KeptConnection(InetSocketAddress address, ContainerConnection connection) {
+            this.address = address;
+            this.connection = connection;
+        }
+
+        /** Sends an invocation; null when the connection turned out closed (the caller then opens a new one). */
+        CompletionStage<InvokeOutcome> send(byte[] event, String requestId, Duration timeout) {
+            var exchange = new Exchange(timeout);
+            pending = exchange;
+            if (!state.compareAndSet(IDLE, BUSY)) {
+                pending = null;
+                return null;
             }
-        } else {
+            exchange.deadline = scheduler.scheduleOnce(timeout, () -> {
+                exchange.timedOut = true;
+                connection.close(); // ends the reader's wait, and a large write's
+            }, timerContext);
+            var head = connection.head("POST", INVOKE_PATH, invocationHeaders(requestId), event);
+            if (head.length + event.length <= ContainerConnection.IMMEDIATE_WRITE) {
+                try {
+                    connection.writeFully(head, event);
+                } catch (IOException e) {
+                    writeFailed(exchange, e);
+                }
+                return exchange.outcome;
+            }
+            // A large event may not fit the send buffer, and a container that stops reading would block the write
+            // until the deadline closes the connection: an I/O thread's work.
+            try {
+                io.execute(() -> {
+                    try {
+                        connection.writeFully(head, event);
+                    } catch (IOException e) {
+                        writeFailed(exchange, e);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                writeFailed(exchange, new IOException("no container I/O thread free to send the event"));
+            }
+            return exchange.outcome;
+        }
+
+        /** The event may be partly sent, so the function may run: its answer is lost. The reader then stops. */
+        private void writeFailed(Exchange exchange, IOException e) {
+            exchange.outcome.complete(exchange.timedOut ? timedOut(exchange.timeout)
+                    : new InvokeOutcome.Lost(e.getClass().getSimpleName(), describe(e), false));
+            exchange.deadline.cancel();
+            connection.close();
+        }
+
+        /** The reader: waits for each answer, hands it to its caller, and ends when the connection does. */
+        void readLoop() {
+            try {
+                connection.waitWithoutTimeout();
+                while (true) {
+                    boolean data;
+                    try {
+                        data = connection.awaitData();
+                    } catch (IOException e) {
+                        data = false;
+                    }
+                    // Closed, or bytes nobody asked for, while idle: dropped, and the next call opens a new connection.
+                    if (state.compareAndSet(IDLE, CLOSED)) {
+                        discard();
+                        return;
+                    }
+                    var exchange = pending;
+                    if (exchange == null || !answer(exchange, data)) {
+                        return;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                discard();
+            }
+        }
+
+        /** Reads the answer to {@code exchange}; true when the connection stays for the next one. */
+        private boolean answer(Exchange exchange, boolean data) {
+            InvokeOutcome outcome;
+            boolean keep = false;
+            try {
+                if (!data) {
+                    throw new java.io.EOFException("connection closed before any answer");
+                }
+                var response = connection.readResponse(Long.MAX_VALUE, maxResponseBytes);
+                keep = response.keepAlive();
+                outcome = new InvokeOutcome.Answered(response.status(), response.body(), response.contentType());
+            } catch (IOException e) {
+                outcome = new InvokeOutcome.Lost(e.getClass().getSimpleName(), describe(e), false);
+            }
+            exchange.deadline.cancel();
+            if (exchange.timedOut) {
+                outcome = timedOut(exchange.timeout);
+                keep = false;
+            }
+            pending = null;
+            if (keep && !exchange.outcome.isDone() && state.compareAndSet(BUSY, IDLE)) {
+                keepIdle(this); // before the caller hears: its next call finds the connection
+            } else {
+                keep = false;
+                discard();
+            }
+            exchange.outcome.complete(outcome);
+            return keep;
+        }
+
+        void discard() {
+            state.set(CLOSED);
+            idleConnections.remove(address, this);
             connection.close();
         }
     }

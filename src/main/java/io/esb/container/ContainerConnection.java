@@ -20,6 +20,8 @@ import java.util.Arrays;
 final class ContainerConnection implements Closeable {
     /** Bodies up to this size are written in one go; larger ones get a watchdog, since a stuck reader could block the write. */
     static final int SMALL_WRITE = 64 * 1024;
+    /** Requests up to this size are written by the caller's thread ({@link #writeFully}): well under any send buffer. */
+    static final int IMMEDIATE_WRITE = 8 * 1024;
     private static final int MAX_HEAD = 64 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
 
@@ -44,6 +46,8 @@ final class ContainerConnection implements Closeable {
     private final InputStream in;
     private final String hostHeader;
     private byte[] buffer = new byte[8192];
+    /** Set by {@link #waitWithoutTimeout()}: reads block without SO_TIMEOUT, which costs four fcntl calls and a poll per read. */
+    private boolean untimed;
     private int position;
     private int limit;
 
@@ -68,38 +72,47 @@ final class ContainerConnection implements Closeable {
         }
     }
 
-    /**
-     * Whether a kept-alive connection can still carry a request: the peer has not closed it and sent nothing
-     * unasked. Checked without blocking, so a connection the container dropped while idle is never mistaken for a
-     * container that died during an invocation.
-     */
-    boolean reusable() {
-        if (position < limit || !channel.isOpen()) {
-            return false;
-        }
-        try {
-            channel.configureBlocking(false);
-            try {
-                return channel.read(ByteBuffer.allocate(1)) == 0;
-            } finally {
-                channel.configureBlocking(true);
-            }
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     /** Sends a request and reads its answer, all within {@code deadlineNanos} ({@link System#nanoTime()}). */
     Response exchange(String method, String path, String extraHeaders, byte[] body, long deadlineNanos, long maxBodyBytes)
             throws IOException {
+        write(head(method, path, extraHeaders, body), body, deadlineNanos);
+        return readResponse(deadlineNanos, maxBodyBytes);
+    }
+
+    /** A request's head, for {@link #write} or {@link #writeFully}. */
+    byte[] head(String method, String path, String extraHeaders, byte[] body) {
         var head = new StringBuilder(160 + extraHeaders.length()).append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
                 .append(hostHeader).append("\r\n").append(extraHeaders);
         if (body != null) {
             head.append("Content-Length: ").append(body.length).append("\r\n");
         }
         head.append("\r\n");
-        write(head.toString().getBytes(StandardCharsets.ISO_8859_1), body, deadlineNanos);
-        return readResponse(deadlineNanos, maxBodyBytes);
+        return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Writes a request, blocking until the socket has taken all of it; whoever may block here bounds it by closing the
+     * connection. A request of at most {@link #IMMEDIATE_WRITE} bytes on a connection whose last exchange is over never
+     * blocks: the send buffer is empty and takes that much at once, so any thread may write it.
+     */
+    void writeFully(byte[] head, byte[] body) throws IOException {
+        var buffers = body == null || body.length == 0 ? new ByteBuffer[] {ByteBuffer.wrap(head)}
+                : new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(body)};
+        writeAll(buffers, head.length + (body == null ? 0 : body.length));
+    }
+
+    /**
+     * From now on reads wait without a timeout: a reader thread waits here between exchanges, and an exchange's
+     * deadline is kept by closing the connection ({@link #close()}), which ends the wait.
+     */
+    void waitWithoutTimeout() throws IOException {
+        untimed = true;
+        channel.socket().setSoTimeout(0);
+    }
+
+    /** Waits until the container sends something or closes; false when it closed. Unsolicited bytes stay buffered. */
+    boolean awaitData() throws IOException {
+        return position < limit || fill(Long.MAX_VALUE) > 0;
     }
 
     private void write(byte[] head, byte[] body, long deadlineNanos) throws IOException {
@@ -132,7 +145,7 @@ final class ContainerConnection implements Closeable {
         }
     }
 
-    private Response readResponse(long deadlineNanos, long maxBodyBytes) throws IOException {
+    Response readResponse(long deadlineNanos, long maxBodyBytes) throws IOException {
         int headEnd = readHead(deadlineNanos);
         var head = new String(buffer, position, headEnd - position, StandardCharsets.ISO_8859_1);
         position = headEnd + 4;
@@ -310,8 +323,11 @@ final class ContainerConnection implements Closeable {
         return n;
     }
 
-    /** Bounds the next blocking read by what is left of the deadline. */
+    /** Bounds the next blocking read by what is left of the deadline (unless a closing deadline keeps it). */
     private void timed(long deadlineNanos) throws IOException {
+        if (untimed) {
+            return;
+        }
         long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
         if (leftMillis <= 0) {
             throw new SocketTimeoutException("deadline passed");
