@@ -759,6 +759,26 @@ class ResilienceIT {
             var daemonRuns = Docker.runningContainers(instance);
             var hello = status.path("functions").path("hello");
             int pooled = hello.path("idle").asInt() + hello.path("busy").asInt();
+            // Once in about twenty runs the snapshot that ended the wait showed one container fewer in the pool than on
+            // the daemon (100 of 100 calls answered, none failed). An orphan stays one; so the two are read again for a
+            // few seconds until they agree, and a lasting difference still fails below. The wait is printed.
+            long settleUntil = System.currentTimeMillis() + 10_000;
+            int firstPooled = pooled;
+            while (pooled != daemonHas.size() && System.currentTimeMillis() < settleUntil) {
+                Thread.sleep(200);
+                var again = send(gw, "GET", "/status", null, Duration.ofSeconds(5)).json();
+                if (again != null) {
+                    status = again;
+                    hello = status.path("functions").path("hello");
+                    pooled = hello.path("idle").asInt() + hello.path("busy").asInt();
+                }
+                daemonHas = Docker.containers(instance);
+                daemonRuns = Docker.runningContainers(instance);
+            }
+            if (firstPooled != pooled) {
+                System.out.printf("[resilience/load] the pool held %d when the work was over, %d after settling; last /status %s%n",
+                        firstPooled, pooled, status);
+            }
             System.out.printf("[resilience/load] %d cold starts: answered after %d ms (slowest %d ms, bound %d ms), Docker work over "
                             + "after %d ms; statuses %s; peak operationsInFlight %d; docker states %s; coldStarts %s, failed %d; "
                             + "daemon has %d containers (%d running), pool holds %d, removed after a failed call %d%n",
