@@ -13,9 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * One HTTP/1.1 connection to one function container, used by one thread at a time. The RIE protocol is a plain
- * request/response exchange on a local socket, and a container serves one invocation at a time, so a blocking
- * exchange on a kept-alive connection is all it takes.
+ * One HTTP/1.1 connection to one function container. The RIE protocol is a plain request/response exchange on a local
+ * socket, and a container serves one invocation at a time, so a blocking exchange on a kept-alive connection is all it
+ * takes. One thread at a time reads it; a request may be written by another thread meanwhile (a kept connection's
+ * reader waits in a read while the caller writes), which the channel's separate read and write locks allow.
  */
 final class ContainerConnection implements Closeable {
     /** Bodies up to this size are written in one go; larger ones get a watchdog, since a stuck reader could block the write. */
