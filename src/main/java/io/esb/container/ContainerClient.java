@@ -324,7 +324,18 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
                     }
                 }
             } catch (IOException | RuntimeException e) {
+                // e.g. an answer the parser did not foresee: a call under way must still hear of it, as it did when
+                // each exchange ran as its own task. BUSY means its exchange was set first.
+                boolean busy = state.getAndSet(CLOSED) == BUSY;
+                var exchange = busy ? pending : null;
                 discard();
+                if (exchange != null) {
+                    var deadline = exchange.deadline;
+                    if (deadline != null) {
+                        deadline.cancel();
+                    }
+                    exchange.outcome.completeExceptionally(e);
+                }
             }
         }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The container client against real loopback servers that answer exactly as each case scripts. */
 class ContainerClientTest extends ActorTestKitSupport {
@@ -162,6 +163,19 @@ class ContainerClientTest extends ActorTestKitSupport {
                 .toCompletableFuture().get(5, TimeUnit.SECONDS);
 
         assertThat(outcome).isInstanceOfSatisfying(InvokeOutcome.Lost.class, lost -> assertThat(lost.timedOut()).isTrue());
+    }
+
+    @Test
+    void anAnswerTheParserDoesNotForeseeOnAWarmConnectionStillEndsTheCall() throws Exception {
+        // A negative chunk size gets past the parser's checks and fails as a RuntimeException in the reader's thread.
+        var server = serve((request, n) -> n == 1 ? response(200, "application/json", "{}", "")
+                : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n");
+        answered(invoke(server, "{}", "warm-up"));
+        var stage = client.invoke(LOOPBACK, server.port(), "{}".getBytes(StandardCharsets.UTF_8), "r2", Duration.ofSeconds(10))
+                .toCompletableFuture();
+
+        assertThatThrownBy(() -> stage.get(3, TimeUnit.SECONDS)).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                .hasCauseInstanceOf(NegativeArraySizeException.class);
     }
 
     @Test
