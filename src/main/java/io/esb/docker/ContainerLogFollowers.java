@@ -388,8 +388,9 @@ public final class ContainerLogFollowers {
                 while (reader.readSome()) {
                     // Each frame's whole lines are logged as they are parsed. The daemon sends a frame per line, so
                     // reading as each arrives woke this thread two or three times per invocation of a function that
-                    // prints a few lines (BENCHMARKS.md, issue 17). Once what arrived is parsed, let more gather.
-                    if (reader.drained()) {
+                    // prints a few lines (BENCHMARKS.md, issue 17). So after a read that waited, let more gather; a
+                    // backlog is read without a pause, or a busy container's lines would fall behind it.
+                    if (reader.waited()) {
                         Thread.sleep(LINGER_MILLIS);
                     }
                 }

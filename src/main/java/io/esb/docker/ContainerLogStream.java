@@ -29,6 +29,8 @@ public final class ContainerLogStream {
     public static final int MAX_LINE_BYTES = 8 * 1024;
     /** Room for Docker's timestamp prefix ({@code 2006-01-02T15:04:05.999999999Z }) before the text. */
     private static final int TIMESTAMP_ROOM = 40;
+    /** A read that took longer than this waited for its data ({@link Reader#waited()}); one that found it buffered takes a few microseconds. */
+    static final long WAITED_NANOS = 50_000;
     private static final String START = "START RequestId: ";
     private static final String REPORT = "REPORT RequestId: ";
 
@@ -138,9 +140,17 @@ public final class ContainerLogStream {
             this.in = in;
         }
 
-        /** Whether everything received so far has been parsed, so the next read would wait for the daemon. */
-        public boolean drained() throws IOException {
-            return in.available() == 0;
+        /** Set by {@link #readSome()}: whether its frame had not arrived yet, so the read waited for the daemon. */
+        private boolean waited;
+
+        /**
+         * Whether the last {@link #readSome()} waited for its frame: a frame already received starts within
+         * microseconds, one still to come takes at least a thread's wake-up. The stream's {@code available()} cannot
+         * tell: the daemon sends each frame as a chunk of its HTTP answer, and a chunked stream reports nothing past
+         * the end of the current chunk, however much is buffered.
+         */
+        public boolean waited() {
+            return waited;
         }
 
         /**
@@ -148,8 +158,10 @@ public final class ContainerLogStream {
          * at the end of the stream, or when it is cut inside a header (its bytes come again); throws when reading fails.
          */
         public boolean readSome() throws IOException {
+            long began = System.nanoTime();
             if (raw) {
                 int n = in.read(chunk);
+                waited = System.nanoTime() - began > WAITED_NANOS;
                 if (n < 0) {
                     return false;
                 }
@@ -157,6 +169,7 @@ public final class ContainerLogStream {
                 return true;
             }
             int got = readUpTo(in, header, 8);
+            waited = System.nanoTime() - began > WAITED_NANOS;
             if (got < 8) {
                 return false;
             }

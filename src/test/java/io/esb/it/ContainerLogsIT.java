@@ -86,6 +86,40 @@ class ContainerLogsIT {
     }
 
     /**
+     * A container that prints faster than the gateway's log follower would wake for each line: its lines keep up with
+     * it. The daemon sends each line as a chunk of its answer, and a follower that paused after every chunk fell
+     * 10 ms behind per line (1,200 lines here, 12 s); one that reads a backlog without pausing is done within a
+     * moment of the last invocation.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aBusyContainersLinesKeepUpWithIt() throws Exception {
+        var instance = GatewayUnderTest.newInstanceId("it-logs-busy");
+        var logs = new LogCapture();
+        GatewayUnderTest gw = null;
+        try {
+            gw = GatewayUnderTest.start(instance, "");
+            awaitStartupReconcile(logs);
+            var marker = UUID.randomUUID().toString().substring(0, 8);
+            String last = null;
+            for (int i = 0; i < 300; i++) { // four lines each: START, the message, END, REPORT
+                last = logAction(gw, "busy " + i + " " + marker);
+            }
+            long answered = System.nanoTime();
+            var shortId = Docker.containers(instance, "fx").get(0).substring(0, 12);
+            awaitLineStartingWith(logs, shortId, "REPORT RequestId: " + last);
+            var behind = Duration.ofNanos(System.nanoTime() - answered);
+            assertThat(behind).as("the last line's delay after the last answer").isLessThan(Duration.ofSeconds(4));
+            var lines = containerLines(logs, shortId);
+            for (int i = 0; i < 300; i++) {
+                only(lines, "busy " + i + " " + marker);
+            }
+        } finally {
+            GatewayUnderTest.stopAndClean(gw, logs, instance);
+        }
+    }
+
+    /**
      * The daemon unreachable for a while (the proxy resets every connection, as a dead dockerd does) while the warm
      * container keeps printing: once it answers again, the lines printed meanwhile arrive, and nothing twice.
      */
