@@ -2,6 +2,7 @@ package io.esb.container;
 
 import akka.actor.typed.ActorSystem;
 import io.esb.config.ContainerSettings;
+import io.esb.dispatch.IoThreadDispatch;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -365,7 +366,8 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
                 keep = false;
                 discard();
             }
-            exchange.outcome.complete(outcome);
+            var answered = outcome;
+            IoThreadDispatch.runHere(() -> exchange.outcome.complete(answered));
             return keep;
         }
 
