@@ -136,7 +136,8 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
         try {
             io.execute(() -> {
                 try {
-                    result.complete(work.get());
+                    var value = work.get();
+                    IoThreadDispatch.runHere(() -> result.complete(value)); // as a kept connection's reader does
                 } catch (RuntimeException | Error e) {
                     // e.g. a malformed chunk size the parser did not foresee: the caller must still hear of it
                     result.completeExceptionally(e);
