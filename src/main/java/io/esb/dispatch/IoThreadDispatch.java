@@ -12,6 +12,7 @@ import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
  * Lets a thread that has just woken for I/O carry on with the work that I/O sets off, instead of handing it to a
@@ -61,63 +62,68 @@ public final class IoThreadDispatch {
     }
 
     /** Akka's default dispatcher: its fork-join pool, but a task submitted inside {@link #runHere} runs there. */
-    public static final class DefaultDispatcher extends ExecutorServiceConfigurator {
-        private final ForkJoinExecutorConfigurator pool;
-
+    public static final class DefaultDispatcher extends Wrapping {
         public DefaultDispatcher(Config config, DispatcherPrerequisites prerequisites) {
-            super(config, prerequisites);
-            this.pool = new ForkJoinExecutorConfigurator(config.getConfig("fork-join-executor"), prerequisites);
-        }
-
-        @Override
-        public ExecutorServiceFactory createExecutorServiceFactory(String id, ThreadFactory threadFactory) {
-            var factory = pool.createExecutorServiceFactory(id, threadFactory);
-            return () -> new Delegating(factory.createExecutorService()) {
-                @Override
-                public void execute(Runnable task) {
-                    if (!runsHere()) {
-                        pool.execute(task);
-                        return;
-                    }
-                    var depth = DEPTH.get();
-                    depth[0]++;
-                    try {
-                        task.run();
-                    } finally {
-                        depth[0]--;
-                    }
-                }
-            };
+            super(config, prerequisites, new ForkJoinExecutorConfigurator(config.getConfig("fork-join-executor"), prerequisites),
+                    IoThreadDispatch::runHereOrSubmit);
         }
     }
 
     /** Akka IO's select loop (a one-thread pool): each of its tasks runs inside {@link #runHere}. */
-    public static final class SelectorThread extends ExecutorServiceConfigurator {
-        private final ThreadPoolExecutorConfigurator pool;
-
+    public static final class SelectorThread extends Wrapping {
         public SelectorThread(Config config, DispatcherPrerequisites prerequisites) {
+            super(config, prerequisites, new ThreadPoolExecutorConfigurator(config.getConfig("thread-pool-executor"), prerequisites),
+                    (selectLoop, task) -> selectLoop.execute(() -> runHere(task)));
+        }
+    }
+
+    /** Akka's own executor of a kind, each task submitted through {@code execute}. */
+    private abstract static class Wrapping extends ExecutorServiceConfigurator {
+        private final ExecutorServiceConfigurator pool;
+        private final BiConsumer<ExecutorService, Runnable> execute;
+
+        Wrapping(Config config, DispatcherPrerequisites prerequisites, ExecutorServiceConfigurator pool,
+                BiConsumer<ExecutorService, Runnable> execute) {
             super(config, prerequisites);
-            this.pool = new ThreadPoolExecutorConfigurator(config.getConfig("thread-pool-executor"), prerequisites);
+            this.pool = pool;
+            this.execute = execute;
         }
 
         @Override
         public ExecutorServiceFactory createExecutorServiceFactory(String id, ThreadFactory threadFactory) {
             var factory = pool.createExecutorServiceFactory(id, threadFactory);
-            return () -> new Delegating(factory.createExecutorService()) {
-                @Override
-                public void execute(Runnable task) {
-                    pool.execute(() -> runHere(task));
-                }
-            };
+            return () -> new Delegating(factory.createExecutorService(), execute);
         }
     }
 
-    /** An executor that leaves its life cycle to the pool it submits to. */
-    private abstract static class Delegating extends AbstractExecutorService {
-        final ExecutorService pool;
+    /** Runs {@code task} here when {@link #runsHere()}, one level deeper; otherwise submits it to {@code pool}. */
+    private static void runHereOrSubmit(ExecutorService pool, Runnable task) {
+        if (!runsHere()) {
+            pool.execute(task);
+            return;
+        }
+        var depth = DEPTH.get();
+        depth[0]++;
+        try {
+            task.run();
+        } finally {
+            depth[0]--;
+        }
+    }
 
-        Delegating(ExecutorService pool) {
+    /** An executor that submits through {@code execute} and leaves its life cycle to the pool it submits to. */
+    private static final class Delegating extends AbstractExecutorService {
+        private final ExecutorService pool;
+        private final BiConsumer<ExecutorService, Runnable> execute;
+
+        Delegating(ExecutorService pool, BiConsumer<ExecutorService, Runnable> execute) {
             this.pool = pool;
+            this.execute = execute;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            execute.accept(pool, task);
         }
 
         @Override

@@ -36,12 +36,7 @@ class ContainerLogsIT {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void eachLineArrivesOnceWithFunctionContainerStreamAndRequestId() throws Exception {
-        var instance = GatewayUnderTest.newInstanceId("it-logs");
-        var logs = new LogCapture();
-        GatewayUnderTest gw = null;
-        try {
-            gw = GatewayUnderTest.start(instance, "");
-            awaitStartupReconcile(logs);
+        withGateway("it-logs", "", (gw, logs, instance) -> {
             var marker = UUID.randomUUID().toString().substring(0, 8);
             var first = logAction(gw, "first line " + marker + " {not a placeholder}");
             var second = logAction(gw, "second line " + marker);
@@ -80,9 +75,7 @@ class ContainerLogsIT {
 
             assertThat(gw.gateway.system().classicSystem().actorSelection("/user/container-logs")
                     .resolveOne(Duration.ofSeconds(5)).toCompletableFuture().get()).isNotNull();
-        } finally {
-            GatewayUnderTest.stopAndClean(gw, logs, instance);
-        }
+        });
     }
 
     /**
@@ -94,12 +87,7 @@ class ContainerLogsIT {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void aBusyContainersLinesKeepUpWithIt() throws Exception {
-        var instance = GatewayUnderTest.newInstanceId("it-logs-busy");
-        var logs = new LogCapture();
-        GatewayUnderTest gw = null;
-        try {
-            gw = GatewayUnderTest.start(instance, "");
-            awaitStartupReconcile(logs);
+        withGateway("it-logs-busy", "", (gw, logs, instance) -> {
             var marker = UUID.randomUUID().toString().substring(0, 8);
             String last = null;
             for (int i = 0; i < 300; i++) { // four lines each: START, the message, END, REPORT
@@ -114,9 +102,7 @@ class ContainerLogsIT {
             for (int i = 0; i < 300; i++) {
                 only(lines, "busy " + i + " " + marker);
             }
-        } finally {
-            GatewayUnderTest.stopAndClean(gw, logs, instance);
-        }
+        });
     }
 
     /**
@@ -126,64 +112,55 @@ class ContainerLogsIT {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void linesPrintedWhileDockerIsUnreachableArriveOnceWhenItIsBack() throws Exception {
-        var instance = GatewayUnderTest.newInstanceId("it-logs-out");
-        var logs = new LogCapture();
-        GatewayUnderTest gw = null;
         var proxy = new DockerFaultProxy();
         try {
-            gw = GatewayUnderTest.start(instance, """
+            withGateway("it-logs-out", """
                     esb.docker.host = "%s"
                     esb.docker.probe-interval = 500ms
                     esb.docker.client-timeout = 5s
-                    """.formatted(proxy.dockerHost()));
-            awaitStartupReconcile(logs);
-            var marker = UUID.randomUUID().toString().substring(0, 8);
-            var before = logAction(gw, "before " + marker);
-            var shortId = Docker.containers(instance, "fx").get(0).substring(0, 12);
-            awaitLine(logs, shortId, "before " + marker);
+                    """.formatted(proxy.dockerHost()), (gw, logs, instance) -> {
+                var marker = UUID.randomUUID().toString().substring(0, 8);
+                var before = logAction(gw, "before " + marker);
+                var shortId = Docker.containers(instance, "fx").get(0).substring(0, 12);
+                awaitLine(logs, shortId, "before " + marker);
 
-            proxy.setMode(Mode.RESET); // every connection to the daemon closed, new ones refused
-            var during = new ArrayList<String>();
-            for (int i = 0; i < 3; i++) {
-                during.add(logAction(gw, "during " + i + " " + marker)); // the warm container needs no Docker
-            }
-            // Nothing can carry them now; whatever shows them later read them after the outage.
-            assertThat(containerLines(logs, shortId)).extracting(ILoggingEvent::getFormattedMessage)
-                    .noneMatch(m -> m.startsWith("during "));
+                proxy.setMode(Mode.RESET); // every connection to the daemon closed, new ones refused
+                var during = new ArrayList<String>();
+                for (int i = 0; i < 3; i++) {
+                    during.add(logAction(gw, "during " + i + " " + marker)); // the warm container needs no Docker
+                }
+                // Nothing can carry them now; whatever shows them later read them after the outage.
+                assertThat(containerLines(logs, shortId)).extracting(ILoggingEvent::getFormattedMessage)
+                        .noneMatch(m -> m.startsWith("during "));
 
-            proxy.setMode(Mode.PASS);
-            var after = logAction(gw, "after " + marker);
-            awaitLineStartingWith(logs, shortId, "REPORT RequestId: " + after); // the last line of the last invocation
-            var lines = containerLines(logs, shortId);
+                proxy.setMode(Mode.PASS);
+                var after = logAction(gw, "after " + marker);
+                awaitLineStartingWith(logs, shortId, "REPORT RequestId: " + after); // the last line of the last invocation
+                var lines = containerLines(logs, shortId);
 
-            assertThat(requestId(only(lines, "before " + marker))).isEqualTo(before);
-            for (int i = 0; i < 3; i++) {
-                var line = only(lines, "during " + i + " " + marker);
-                assertThat(requestId(line)).isEqualTo(during.get(i));
-                assertThat(LogCapture.fields(line)).containsEntry("stream", "stdout");
-            }
-            assertThat(requestId(only(lines, "after " + marker))).isEqualTo(after);
-            for (var id : List.of(before, during.get(0), during.get(1), during.get(2), after)) {
-                assertThat(lines).as("START and REPORT of %s, once each", id)
-                        .filteredOn(e -> e.getFormattedMessage().startsWith("START RequestId: " + id)
-                                || e.getFormattedMessage().startsWith("REPORT RequestId: " + id))
-                        .hasSize(2);
-            }
+                assertThat(requestId(only(lines, "before " + marker))).isEqualTo(before);
+                for (int i = 0; i < 3; i++) {
+                    var line = only(lines, "during " + i + " " + marker);
+                    assertThat(requestId(line)).isEqualTo(during.get(i));
+                    assertThat(LogCapture.fields(line)).containsEntry("stream", "stdout");
+                }
+                assertThat(requestId(only(lines, "after " + marker))).isEqualTo(after);
+                for (var id : List.of(before, during.get(0), during.get(1), during.get(2), after)) {
+                    assertThat(lines).as("START and REPORT of %s, once each", id)
+                            .filteredOn(e -> e.getFormattedMessage().startsWith("START RequestId: " + id)
+                                    || e.getFormattedMessage().startsWith("REPORT RequestId: " + id))
+                            .hasSize(2);
+                }
+            });
         } finally {
-            GatewayUnderTest.stopAndClean(gw, logs, instance); // the gateway first: the proxy's close would look like an outage
-            proxy.close();
+            proxy.close(); // after the gateway has stopped: the proxy's close would look like an outage
         }
     }
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void offLeavesContainerOutputInDockerOnly() throws Exception {
-        var instance = GatewayUnderTest.newInstanceId("it-logs-off");
-        var logs = new LogCapture();
-        GatewayUnderTest gw = null;
-        try {
-            gw = GatewayUnderTest.start(instance, "esb.logging.container-logs = off");
-            awaitStartupReconcile(logs);
+        withGateway("it-logs-off", "esb.logging.container-logs = off", (gw, logs, instance) -> {
             var marker = UUID.randomUUID().toString().substring(0, 8);
             var requestId = logAction(gw, "unseen " + marker);
             var id = Docker.containers(instance, "fx").get(0);
@@ -196,12 +173,29 @@ class ContainerLogsIT {
             var system = gw.gateway.system().classicSystem();
             assertThatThrownBy(() -> system.actorSelection("/user/container-logs").resolveOne(Duration.ofSeconds(2))
                     .toCompletableFuture().get()).hasCauseInstanceOf(akka.actor.ActorNotFound.class);
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** What a test does with a gateway of its own, started and past its startup reconcile. */
+    private interface WithGateway {
+        void run(GatewayUnderTest gw, LogCapture logs, String instance) throws Exception;
+    }
+
+    /** Starts a gateway on a new instance with {@code config}, runs {@code test}, then stops it and removes its containers. */
+    private static void withGateway(String instancePrefix, String config, WithGateway test) throws Exception {
+        var instance = GatewayUnderTest.newInstanceId(instancePrefix);
+        var logs = new LogCapture();
+        GatewayUnderTest gw = null;
+        try {
+            gw = GatewayUnderTest.start(instance, config);
+            awaitStartupReconcile(logs);
+            test.run(gw, logs, instance);
         } finally {
             GatewayUnderTest.stopAndClean(gw, logs, instance);
         }
     }
-
-    // ---------------------------------------------------------------------------------------------------------------
 
     /**
      * The supervisor's first reconcile removes the instance's containers that are not running, which includes one a
