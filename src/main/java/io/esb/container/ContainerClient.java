@@ -135,13 +135,15 @@ public final class ContainerClient implements ContainerChannel, AutoCloseable {
         var result = new CompletableFuture<T>();
         try {
             io.execute(() -> {
+                T value;
                 try {
-                    var value = work.get();
-                    IoThreadDispatch.runHere(() -> result.complete(value)); // as a kept connection's reader does
+                    value = work.get();
                 } catch (RuntimeException | Error e) {
                     // e.g. a malformed chunk size the parser did not foresee: the caller must still hear of it
                     result.completeExceptionally(e);
+                    return;
                 }
+                IoThreadDispatch.runHere(() -> result.complete(value)); // as a kept connection's reader does
             });
         } catch (RejectedExecutionException e) {
             result.complete(whenRejected);

@@ -55,12 +55,6 @@ public final class IoThreadDispatch {
         }
     }
 
-    /** Whether a task submitted now runs on this thread. */
-    static boolean runsHere() {
-        int depth = DEPTH.get()[0];
-        return depth >= 0 && depth < MAX_DEPTH;
-    }
-
     /** Akka's default dispatcher: its fork-join pool, but a task submitted inside {@link #runHere} runs there. */
     public static final class DefaultDispatcher extends Wrapping {
         public DefaultDispatcher(Config config, DispatcherPrerequisites prerequisites) {
@@ -96,13 +90,16 @@ public final class IoThreadDispatch {
         }
     }
 
-    /** Runs {@code task} here when {@link #runsHere()}, one level deeper; otherwise submits it to {@code pool}. */
+    /**
+     * Runs {@code task} here, one level deeper, inside {@link #runHere} and under {@link #MAX_DEPTH}; otherwise submits
+     * it to {@code pool}. Every message sent on the default dispatcher passes here, so the thread's depth is read once.
+     */
     private static void runHereOrSubmit(ExecutorService pool, Runnable task) {
-        if (!runsHere()) {
+        var depth = DEPTH.get();
+        if (depth[0] < 0 || depth[0] >= MAX_DEPTH) {
             pool.execute(task);
             return;
         }
-        var depth = DEPTH.get();
         depth[0]++;
         try {
             task.run();
