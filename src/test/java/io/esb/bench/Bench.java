@@ -447,7 +447,7 @@ public final class Bench {
     }
 
     /** The same request with {@code Connection: close}, for the new-connection-per-call cases. */
-    private static byte[] closing(String method, String path) {
+    static byte[] closing(String method, String path) {
         return RawHttp.request(method, path, "application/json", PAYLOAD, "Connection", "close");
     }
 
@@ -526,7 +526,7 @@ public final class Bench {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
@@ -568,7 +568,7 @@ public final class Bench {
         }
     }
 
-    private static boolean echoed(RawHttp.Response r) {
+    static boolean echoed(RawHttp.Response r) {
         if (r.status() != 200) {
             return false;
         }
@@ -1180,7 +1180,7 @@ public final class Bench {
                 median(ratio) <= 1.15);
     }
 
-    private static List<Double> pairDiff(List<Double> a, List<Double> b) {
+    static List<Double> pairDiff(List<Double> a, List<Double> b) {
         var d = new ArrayList<Double>();
         for (int k = 0; k < a.size(); k++) {
             d.add(a.get(k) - b.get(k));
@@ -1388,7 +1388,7 @@ public final class Bench {
                 ("{\"action\":\"sleep\",\"ms\":" + sleepMs + "}").getBytes(StandardCharsets.UTF_8));
     }
 
-    private static byte[] invokeRequest(String function) {
+    static byte[] invokeRequest(String function) {
         return RawHttp.request("POST", "/2015-03-31/functions/" + function + "/invocations", "application/json", PAYLOAD);
     }
 
