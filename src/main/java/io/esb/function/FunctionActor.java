@@ -300,12 +300,14 @@ public final class FunctionActor {
                     var outcome = answer != null ? answer
                             : new InvokeOutcome.Lost(error.getClass().getSimpleName(), String.valueOf(error.getMessage()), false);
                     // A plain answer goes to the caller from here, not after a trip through this actor's mailbox;
-                    // the actor only learns that the container is free.
+                    // the actor only learns that the container is free. It learns first: the caller's answer may be
+                    // written on this very thread (IoThreadDispatch), and a caller's next call must find the container
+                    // free, not start another (ScaleIT.oneCallerAtATimeIsServedByOneContainer).
                     boolean replied = FailureClassifier.answeredOnArrival(invocation, outcome);
+                    self.tell(new InvocationDone(container, pending, coldStart, outcome, replied));
                     if (replied) {
                         pending.replyTo().tell(FailureClassifier.completed((InvokeOutcome.Answered) outcome, coldStart, containerId));
                     }
-                    self.tell(new InvocationDone(container, pending, coldStart, outcome, replied));
                 });
     }
 

@@ -9,12 +9,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static io.esb.testing.GatewayUnderTest.json;
@@ -83,6 +89,67 @@ class ScaleIT {
         } finally {
             Docker.removeAll(instance);
         }
+    }
+
+    /**
+     * A caller that waits for each answer before its next call never needs a second container, in push or pull mode:
+     * the pool learns its container is free before the caller gets the answer. (When the answer went out first, a quick
+     * caller's next call could find the container still busy and start another; ClusterIT caught it in one CI run.)
+     */
+    @Test
+    void oneCallerAtATimeIsServedByOneContainer() throws Exception {
+        var instance = GatewayUnderTest.newInstanceId("it-onecaller");
+        try (var gw = GatewayUnderTest.start(instance, """
+                esb.functions.seq { image = "esb-fixture:latest", timeout = 10s, max-concurrency = 4, mode = push }
+                esb.functions.pseq { image = "esb-fixture:latest", timeout = 10s, max-concurrency = 4, mode = pull }
+                """)) {
+            for (var function : List.of("seq", "pseq")) {
+                var containers = new HashSet<String>();
+                // One keep-alive connection and no client-side work between calls: the next call follows each answer
+                // by well under a millisecond, as from a tight loop.
+                try (var socket = new Socket("127.0.0.1", gw.gateway.port())) {
+                    socket.setTcpNoDelay(true);
+                    socket.setSoTimeout(30_000);
+                    var in = new BufferedInputStream(socket.getInputStream());
+                    var out = socket.getOutputStream();
+                    for (int i = 0; i < 300; i++) {
+                        var body = "{\"action\":\"env\"}".getBytes(StandardCharsets.UTF_8);
+                        out.write(("POST /2015-03-31/functions/" + function + "/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        out.write(body);
+                        out.flush();
+                        var answer = readResponse(in);
+                        assertThat(answer[0]).as("call %d to %s: %s", i, function, answer[1]).isEqualTo("200");
+                        containers.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer[1]).get("container").asText());
+                    }
+                }
+                var status = json(gw.get("/status")).get("functions").get(function);
+                assertThat(status.get("coldStarts").asInt()).as("%s cold starts: %s", function, status).isEqualTo(1);
+                assertThat(containers).as(function).hasSize(1);
+                assertThat(Docker.containers(instance, function)).as(function).hasSize(1);
+            }
+        } finally {
+            Docker.removeAll(instance);
+        }
+    }
+
+    /** Status code and body of one HTTP/1.1 response with a Content-Length. */
+    private static String[] readResponse(BufferedInputStream in) throws IOException {
+        var head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new EOFException("connection closed after " + head);
+            }
+            head.append((char) c);
+        }
+        int length = 0;
+        for (var line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return new String[] {head.substring(9, 12), new String(in.readNBytes(length), StandardCharsets.UTF_8)};
     }
 
     @Test
