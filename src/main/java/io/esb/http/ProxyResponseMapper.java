@@ -4,6 +4,8 @@ import io.esb.route.PayloadFormat;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -73,6 +75,7 @@ public final class ProxyResponseMapper {
     }
 
     private final ObjectReader reader;
+    private final JsonFactory json;
 
     public ProxyResponseMapper() {
         this(new ObjectMapper());
@@ -82,6 +85,7 @@ public final class ProxyResponseMapper {
         // "{} trailing" is not JSON: without this Jackson would silently read the first value only
         this.reader = Objects.requireNonNull(mapper, "mapper").reader()
                 .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.json = mapper.getFactory();
     }
 
     /** Payload format 1.0 (REST APIs). */
@@ -146,7 +150,7 @@ public final class ProxyResponseMapper {
     }
 
     private void warnIfNotJson(String body, int status) {
-        if (!body.isEmpty() && parse(body.getBytes(StandardCharsets.UTF_8)) == null) {
+        if (!body.isEmpty() && !isJson(body)) {
             log.warn("Failed to parse Lambda response body as JSON. Returning as string.",
                     kv("snippet", body.length() > SNIPPET_LENGTH ? body.substring(0, SNIPPET_LENGTH) : body),
                     kv("status_code", status));
@@ -259,6 +263,22 @@ public final class ProxyResponseMapper {
     }
 
     /** Null when the bytes are not exactly one JSON value (empty input included). */
+    /**
+     * Whether {@code text} is one JSON value with nothing after it, as {@link #parse} would find, but read without
+     * building its tree: every route answer's body is checked, on the thread that then writes the response.
+     */
+    private boolean isJson(String text) {
+        try (JsonParser parser = json.createParser(text)) {
+            if (parser.nextToken() == null) {
+                return false;
+            }
+            parser.skipChildren();
+            return parser.nextToken() == null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private JsonNode parse(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {
             return null;

@@ -166,6 +166,22 @@ class ProxyResponseMapperTest {
                 .containsExactly("snippet=hello world", "status_code=200");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"a\":[1,{\"b\":\"c\\u00e9\"}],\"d\":null}", "[]", "42", " true ", "\"text\"", "null"})
+    void aBodyThatIsOneJsonValueIsNotWarnedAbout(String body) throws Exception {
+        MappedResponse r = map(new ObjectMapper().writeValueAsString(java.util.Map.of("statusCode", 200, "body", body)));
+        assertThat(body(r)).isEqualTo(body);
+        assertThat(logs.list).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{} trailing", "{}{}", "[1,2", "{\"a\":}", "   ", "'single'", "{\"a\":1}}"})
+    void aBodyThatIsNotExactlyOneJsonValueIsWarnedAbout(String body) throws Exception {
+        MappedResponse r = map(new ObjectMapper().writeValueAsString(java.util.Map.of("statusCode", 200, "body", body)));
+        assertThat(body(r)).isEqualTo(body);
+        assertThat(logs.list).singleElement().satisfies(e -> assertThat(e.getMessage()).isEqualTo(WARN_MESSAGE));
+    }
+
     @Test
     void warnSnippetIsTruncatedTo200Characters() {
         String longText = "x".repeat(150) + "y".repeat(150);
