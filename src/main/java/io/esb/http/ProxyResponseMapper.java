@@ -262,7 +262,6 @@ public final class ProxyResponseMapper {
         return value.asText();
     }
 
-    /** Null when the bytes are not exactly one JSON value (empty input included). */
     /**
      * Whether {@code text} is one JSON value with nothing after it, as {@link #parse} would find, but read without
      * building its tree: every route answer's body is checked, on the thread that then writes the response.
@@ -279,6 +278,7 @@ public final class ProxyResponseMapper {
         }
     }
 
+    /** Null when the bytes are not exactly one JSON value (empty input included). */
     private JsonNode parse(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {
             return null;

@@ -48,6 +48,7 @@ public final class AbBench {
     Path work = Path.of("target/bench-ab");
     final List<Side> sides = new ArrayList<>();
     private final DockerEngine docker = new DockerEngine();
+    private boolean cleanedUp;
 
     public static void main(String[] args) throws Exception {
         var ab = new AbBench();
@@ -235,6 +236,10 @@ public final class AbBench {
 
     /** Stops both gateways (they remove their containers), then removes whatever is left and their Event stores. */
     private synchronized void cleanup() {
+        if (cleanedUp) { // both the finally and the shutdown hook get here
+            return;
+        }
+        cleanedUp = true;
         for (var s : sides) {
             for (var t : s.targets.values()) {
                 t.close();

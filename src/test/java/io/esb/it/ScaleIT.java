@@ -120,7 +120,7 @@ class ScaleIT {
                         out.flush();
                         var answer = readResponse(in);
                         assertThat(answer[0]).as("call %d to %s: %s", i, function, answer[1]).isEqualTo("200");
-                        containers.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer[1]).get("container").asText());
+                        containers.add(GatewayUnderTest.JSON.readTree(answer[1]).get("container").asText());
                     }
                 }
                 var status = json(gw.get("/status")).get("functions").get(function);
