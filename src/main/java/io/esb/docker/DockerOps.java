@@ -116,28 +116,39 @@ public final class DockerOps {
         return joined == null ? null : joined.getIpAddress();
     }
 
-    /** A Docker network's IPv4 gateway (the host's address on it) and subnet, such as 172.17.0.1 and 172.17.0.0/16. */
+    /**
+     * A Docker network's IPv4 gateway (the host's address on it) and subnet, such as 172.17.0.1 and 172.17.0.0/16.
+     * {@code gateway} is null when Docker names only the subnet: a daemon that found its bridge interface already up
+     * (left by an earlier daemon on this machine) reports the default bridge's IPAM config without a gateway.
+     */
     public record NetworkAddresses(String gateway, String subnet) {}
 
     /**
      * The IPv4 gateway and subnet of a network: where its containers reach the host, and its range. {@code network}
-     * empty: Docker's default bridge.
+     * empty: Docker's default bridge. Fails only when Docker names neither for IPv4.
      */
     public static DockerOperation<NetworkAddresses> networkAddresses(String network) {
         return client -> {
             var name = network == null || network.isEmpty() ? "bridge" : network;
             var inspected = client.inspectNetworkCmd().withNetworkId(name).exec();
             var configs = inspected.getIpam() == null ? null : inspected.getIpam().getConfig();
+            NetworkAddresses subnetOnly = null;
             if (configs != null) {
                 for (var config : configs) {
                     var gateway = config.getGateway();
+                    var subnet = config.getSubnet();
                     if (gateway != null && !gateway.isEmpty() && !gateway.contains(":")) {
-                        return new NetworkAddresses(gateway.contains("/") ? gateway.substring(0, gateway.indexOf('/')) : gateway,
-                                config.getSubnet());
+                        return new NetworkAddresses(gateway.contains("/") ? gateway.substring(0, gateway.indexOf('/')) : gateway, subnet);
+                    }
+                    if (subnetOnly == null && subnet != null && subnet.contains("/") && !subnet.contains(":")) {
+                        subnetOnly = new NetworkAddresses(null, subnet);
                     }
                 }
             }
-            throw new IllegalStateException("Docker network '" + name + "' has no IPv4 gateway address");
+            if (subnetOnly != null) {
+                return subnetOnly;
+            }
+            throw new IllegalStateException("Docker network '" + name + "' has no IPv4 gateway address or subnet");
         };
     }
 

@@ -12,6 +12,7 @@ import java.util.List;
 /**
  * Which of this machine's addresses containers on a Docker network reach: the network's gateway when the gateway runs
  * on the host (docker0's 172.17.0.1), or the gateway's own address on that network when it runs in a container there.
+ * When Docker names only the network's subnet, this machine's address in that subnet is the one.
  */
 final class LocalAddresses {
     private LocalAddresses() {}
@@ -22,7 +23,7 @@ final class LocalAddresses {
     }
 
     static String choose(DockerOps.NetworkAddresses network, List<String> local) {
-        if (local.contains(network.gateway())) {
+        if (network.gateway() != null && local.contains(network.gateway())) {
             return network.gateway();
         }
         for (var address : local) {

@@ -92,7 +92,7 @@ public final class RuntimeApiBinder {
                 bind(host);
             } else {
                 retryLater("this host has no address on Docker network " + (listen.network().isEmpty() ? "bridge" : listen.network())
-                        + " (gateway " + ok.value().gateway() + ", subnet " + ok.value().subnet() + "); set esb.runtime-api.host", false,
+                        + " (gateway " + (ok.value().gateway() == null ? "not named" : ok.value().gateway()) + ", subnet " + ok.value().subnet() + "); set esb.runtime-api.host", false,
                         "Runtime API finds no address of this host on the containers' network", null);
             }
         } else {

@@ -81,6 +81,17 @@ class DockerSupervisorIT {
         assertThat(reply).isEqualTo(new DockerReply.Ok<>("OK"));
     }
 
+    /** A daemon that found docker0 already up names only the bridge's subnet; the lookup must not fail on that. */
+    @Test
+    void theDefaultBridgeNamesAnIpv4SubnetAndItsGatewayIfAnyLiesInIt() {
+        var addresses = ok(run(supervisor, "network-addresses", DockerOps.networkAddresses("")));
+        assertThat(addresses.subnet()).matches("\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+");
+        if (addresses.gateway() != null) {
+            var prefix = addresses.subnet().substring(0, addresses.subnet().indexOf('.'));
+            assertThat(addresses.gateway()).startsWith(prefix + ".");
+        }
+    }
+
     @Test
     void createdFixtureAnswersIsListedAndIsRemoved() throws Exception {
         var fn = settings.functions().get("fx");

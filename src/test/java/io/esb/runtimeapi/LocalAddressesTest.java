@@ -22,6 +22,13 @@ class LocalAddressesTest {
     }
 
     @Test
+    void whenDockerNamesOnlyTheSubnetItIsThisMachinesAddressInIt() {
+        var subnetOnly = new DockerOps.NetworkAddresses(null, "172.17.0.0/16");
+        assertThat(LocalAddresses.choose(subnetOnly, List.of("127.0.0.1", "10.0.0.5", "172.17.0.1"))).isEqualTo("172.17.0.1");
+        assertThat(LocalAddresses.choose(subnetOnly, List.of("127.0.0.1", "10.0.0.5"))).isNull();
+    }
+
+    @Test
     void noneWhenThisMachineIsNotOnTheNetwork() {
         assertThat(LocalAddresses.choose(BRIDGE, List.of("127.0.0.1", "10.0.0.5"))).isNull();
         assertThat(LocalAddresses.inSubnet("172.18.0.2", "172.17.0.0/16")).isFalse();
