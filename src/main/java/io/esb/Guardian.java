@@ -86,7 +86,7 @@ public final class Guardian {
             // In a cluster, every invocation goes to the node running its function (ClusterNode: sharding and the
             // "cluster-invoker"); alone, straight to the function's actor here.
             var clusterNode = settings.cluster().enabled() ? ClusterNode.start(ctx, settings, table::get, metrics) : null;
-            var calls = clusterNode != null ? clusterNode.calls() : FunctionCalls.local(ctx.getSystem().scheduler());
+            var calls = clusterNode != null ? clusterNode.calls() : FunctionCalls.local(ctx.getSystem());
             // Event invocations: durable in the journal, delivered at least once, retried, dead-lettered when they give up.
             var asyncInvoker = ctx.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(metrics), metrics, table::get, calls,
                     java.time.Clock.systemUTC()), "async-invoker");

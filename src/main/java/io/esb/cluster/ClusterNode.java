@@ -111,7 +111,7 @@ public final class ClusterNode {
         var cluster = Cluster.get(system);
         var self = cluster.selfMember().address().toString();
         var sharding = ClusterSharding.get(system);
-        sharding.init(Entity.of(FunctionHost.KEY, entity -> FunctionHost.create(entity.getEntityId(), self, functions, settings, system.scheduler()))
+        sharding.init(Entity.of(FunctionHost.KEY, entity -> FunctionHost.create(entity.getEntityId(), self, functions, settings, system))
                 .withMessageExtractor(new OneShardPerFunction()));
         var acceptTimeout = settings.cluster().acceptTimeout();
         var invoker = guardian.spawn(ClusterInvoker.create(sharding, acceptTimeout), "cluster-invoker");

@@ -2,7 +2,7 @@ package io.esb.cluster;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
-import akka.actor.typed.Scheduler;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import io.esb.config.EsbSettings;
@@ -45,8 +45,8 @@ public final class FunctionHost {
     }
 
     public static Behavior<Command> create(String function, String selfAddress, Supplier<FunctionTable> functions, EsbSettings settings,
-                                           Scheduler scheduler) {
-        var local = FunctionCalls.local(scheduler);
+                                           ActorSystem<?> system) {
+        var local = FunctionCalls.local(system);
         var taken = new RecentCalls();
         return Behaviors.receive(Command.class).onMessage(Invoke.class, invoke -> {
             invoke.caller().tell(new ClusterInvoker.Accepted(invoke.callId(), selfAddress));

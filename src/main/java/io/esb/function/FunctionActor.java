@@ -50,7 +50,11 @@ public final class FunctionActor {
 
     public sealed interface Command {}
 
-    public record Invoke(Invocation invocation, ActorRef<InvocationResult> replyTo) implements Command {}
+    public record Invoke(Invocation invocation, InvocationReply replyTo) implements Command {
+        public Invoke(Invocation invocation, ActorRef<InvocationResult> replyTo) {
+            this(invocation, new InvocationReply.ToActor(replyTo));
+        }
+    }
 
     public record GetStatus(ActorRef<FunctionStatus> replyTo) implements Command {}
 
@@ -109,7 +113,7 @@ public final class FunctionActor {
 
     private record Removed(String containerId, DockerReply<Boolean> reply) implements Command {}
 
-    private record Pending(Invocation invocation, ActorRef<InvocationResult> replyTo, int deliveryAttempts, long enqueuedNanos)
+    private record Pending(Invocation invocation, InvocationReply replyTo, int deliveryAttempts, long enqueuedNanos)
             implements FunctionPool.Waiter {}
 
     /**
@@ -280,7 +284,7 @@ public final class FunctionActor {
             reportIdle();
         } else if (admission instanceof FunctionPool.QueueFull<Pending>) {
             metrics.queueFull();
-            invoke.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
+            invoke.replyTo().send(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
                     "Too many requests waiting for function '" + function.name() + "' (esb.containers.max-queue-depth = "
                             + settings.containers().maxQueueDepth() + ")", false));
         } else {
@@ -306,7 +310,7 @@ public final class FunctionActor {
                     boolean replied = FailureClassifier.answeredOnArrival(invocation, outcome);
                     self.tell(new InvocationDone(container, pending, coldStart, outcome, replied));
                     if (replied) {
-                        pending.replyTo().tell(FailureClassifier.completed((InvokeOutcome.Answered) outcome, coldStart, containerId));
+                        pending.replyTo().send(FailureClassifier.completed((InvokeOutcome.Answered) outcome, coldStart, containerId));
                     }
                 });
     }
@@ -338,7 +342,7 @@ public final class FunctionActor {
             startContainersForQueue();
         } else if (verdict instanceof FailureClassifier.Fail fail) {
             discard(container);
-            pending.replyTo().tell(fail.reply());
+            pending.replyTo().send(fail.reply());
             startContainersForQueue();
         } else if (verdict instanceof FailureClassifier.CheckForOom check) {
             followUp(OomInspector.create(docker, dockerAskTimeout, container.id, pending.invocation().requestId(), ctx.getSelf(),
@@ -353,7 +357,7 @@ public final class FunctionActor {
             followUp(LogTailReader.create(docker, dockerAskTimeout, completed, pending.replyTo(), pending.invocation().requestId(),
                     function.timeout()));
         } else {
-            pending.replyTo().tell(completed);
+            pending.replyTo().send(completed);
         }
     }
 
@@ -366,7 +370,7 @@ public final class FunctionActor {
     private Behavior<Command> onOomInspected(OomInspected inspected) {
         var container = inspected.container();
         discard(container);
-        inspected.pending().replyTo().tell(FailureClassifier.afterOomCheck(inspected.killed(), inspected.lost(), inspected.coldStart(), function));
+        inspected.pending().replyTo().send(FailureClassifier.afterOomCheck(inspected.killed(), inspected.lost(), inspected.coldStart(), function));
         if (inspected.killed()) {
             log.error("Function container was killed for running out of memory", kv("function_name", function.name()),
                     kv("container_id", container.id), kv("memory_mb", function.memoryMb()));
@@ -407,7 +411,7 @@ public final class FunctionActor {
     private Behavior<Command> onQueueTick() {
         for (var waiter : pool.expireWaiters(System.nanoTime())) {
             metrics.queueTimedOut();
-            waiter.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
+            waiter.replyTo().send(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED,
                     "No container of function '" + function.name() + "' became free within "
                             + settings.containers().queueTimeout().toMillis() + " ms (esb.containers.queue-timeout)", false));
         }
@@ -546,7 +550,7 @@ public final class FunctionActor {
         log.error("Function init failed", kv("function_name", function.name()), kv("container_id", started.id()),
                 kv("error_type", LambdaOutcome.errorTypeOf(initError)));
         for (var waiter : pool.waitersNoneCanServe()) {
-            waiter.replyTo().tell(new InvocationResult.Completed(200, initError, "application/json", true, started.id(), null));
+            waiter.replyTo().send(new InvocationResult.Completed(200, initError, "application/json", true, started.id(), null));
         }
     }
 
@@ -554,7 +558,7 @@ public final class FunctionActor {
     private void startFailed(InvocationResult.Reason reason, String message) {
         log.error("Cold start failed for function '{}'", function.name(), kv("function_name", function.name()), kv("error_detail", message));
         for (var waiter : pool.waitersNoneCanServe()) {
-            waiter.replyTo().tell(new InvocationResult.Failed(reason, message, true));
+            waiter.replyTo().send(new InvocationResult.Failed(reason, message, true));
         }
     }
 

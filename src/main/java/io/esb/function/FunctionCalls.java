@@ -1,9 +1,9 @@
 package io.esb.function;
 
-import akka.actor.typed.Scheduler;
-import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.ActorSystem;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -17,12 +17,20 @@ public interface FunctionCalls {
      */
     CompletionStage<InvocationResult> invoke(FunctionTable table, String name, Invocation invocation, Duration bound);
 
-    /** Asks the function's actor in {@code table}. */
-    static FunctionCalls local(Scheduler scheduler) {
+    /**
+     * Tells the function's actor in {@code table}, with a future for its answer: the actor completes it on the thread
+     * that has the result, and {@link InvocationDeadlines} fails it past {@code bound}, as an ask would have.
+     */
+    static FunctionCalls local(ActorSystem<?> system) {
+        var deadlines = InvocationDeadlines.get(system);
         return (table, name, invocation, bound) -> {
             var ref = table.ref(name);
-            return ref == null ? null : Stages.plain(AskPattern.<FunctionActor.Command, InvocationResult>ask(ref,
-                    replyTo -> new FunctionActor.Invoke(invocation, replyTo), bound, scheduler));
+            if (ref == null) {
+                return null;
+            }
+            var answer = deadlines.watch(new CompletableFuture<InvocationResult>(), bound);
+            ref.tell(new FunctionActor.Invoke(invocation, new InvocationReply.ToFuture(answer)));
+            return answer;
         };
     }
 }

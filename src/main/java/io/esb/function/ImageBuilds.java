@@ -240,7 +240,7 @@ public final class ImageBuilds {
         private akka.actor.typed.javadsl.BehaviorBuilder<Object> notReady(String image, java.util.function.Supplier<String> reason) {
             return Behaviors.receive(Object.class)
                     .onMessage(FunctionActor.Invoke.class, invoke -> {
-                        invoke.replyTo().tell(new InvocationResult.Failed(InvocationResult.Reason.IMAGE_NOT_READY, reason.get(), false));
+                        invoke.replyTo().send(new InvocationResult.Failed(InvocationResult.Reason.IMAGE_NOT_READY, reason.get(), false));
                         return Behaviors.same();
                     })
                     .onMessage(FunctionActor.GetStatus.class, get -> {

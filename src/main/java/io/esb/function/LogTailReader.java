@@ -33,7 +33,7 @@ final class LogTailReader {
 
     /** {@code functionTimeout}: how far back the invocation may have begun; older lines are cut away by its request id. */
     static Behavior<Command> create(ActorRef<DockerSupervisor.Command> docker, Duration askTimeout, InvocationResult.Completed completed,
-                                    ActorRef<InvocationResult> replyTo, String requestId, Duration functionTimeout) {
+                                    InvocationReply replyTo, String requestId, Duration functionTimeout) {
         long since = Instant.now().minus(functionTimeout).minusSeconds(2).getEpochSecond();
         var read = DockerOps.invocationLogs(completed.containerId(), since, requestId);
         return Behaviors.setup(ctx -> {
@@ -50,10 +50,10 @@ final class LogTailReader {
                                 ctx.scheduleOnce(READ_EVERY, ctx.getSelf(), new ReadAgain(result.attempt() + 1));
                                 return Behaviors.same();
                             }
-                            replyTo.tell(new InvocationResult.Completed(completed.status(), completed.body(), completed.contentType(),
+                            replyTo.send(new InvocationResult.Completed(completed.status(), completed.body(), completed.contentType(),
                                     completed.coldStart(), completed.containerId(), ok.value()));
                         } else {
-                            replyTo.tell(completed);
+                            replyTo.send(completed);
                         }
                         return Behaviors.stopped();
                     })

@@ -72,7 +72,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
 
     private ActorRef<AsyncInvoker.Command> start() {
         return testKit.spawn(AsyncInvoker.create(settings, journal, AsyncMetrics.of(GatewayMetrics.disabled()), GatewayMetrics.disabled(),
-                table::get, io.esb.function.FunctionCalls.local(testKit.system().scheduler()), Clock.systemUTC()));
+                table::get, io.esb.function.FunctionCalls.local(testKit.system()), Clock.systemUTC()));
     }
 
     private static Invocation invocation(String requestId) {
@@ -125,7 +125,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
         assertThat(new String(invoke.invocation().event(), StandardCharsets.UTF_8)).isEqualTo("{\"n\":\"r1\"}");
         assertThat(invoke.invocation().clientContext()).isEqualTo("{\"custom\":{\"a\":1}}");
 
-        invoke.replyTo().tell(success());
+        invoke.replyTo().send(success());
         awaitStore("the delivered event removed", List::isEmpty);
         fx.expectNoMessage(Duration.ofMillis(200));
     }
@@ -147,7 +147,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
             var invoke = fx.expectMessageClass(FunctionActor.Invoke.class, WAIT);
             assertThat(invoke.invocation().requestId()).isEqualTo(id);
             assertThat(new String(invoke.invocation().event(), StandardCharsets.UTF_8)).isEqualTo("{\"from\":\"" + id + "\"}");
-            invoke.replyTo().tell(success());
+            invoke.replyTo().send(success());
         }
         awaitStore("the taken-over events delivered and removed", List::isEmpty);
         var reopened = EventJournal.open(settings.async(), "lost-node");
@@ -175,7 +175,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
         for (int i = 0; i < 3; i++) {
             var invoke = fx.expectMessageClass(FunctionActor.Invoke.class, WAIT);
             seen.add(invoke.invocation().requestId());
-            invoke.replyTo().tell(success());
+            invoke.replyTo().send(success());
         }
         assertThat(seen).containsExactly("a", "b", "c");
         awaitStore("all delivered", List::isEmpty);
@@ -191,7 +191,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
         for (int attempt = 1; attempt <= 3; attempt++) {
             var invoke = fx.expectMessageClass(FunctionActor.Invoke.class, WAIT);
             assertThat(invoke.invocation().requestId()).isEqualTo("r1");
-            invoke.replyTo().tell(functionError());
+            invoke.replyTo().send(functionError());
         }
         fx.expectNoMessage(Duration.ofMillis(300));
         io.esb.testing.Eventually.await(WAIT, "the dead-letter line", () -> logs.withMessage("Async invocation dead-lettered"), l -> !l.isEmpty());
@@ -212,7 +212,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
         assertThat(replayed.receiveMessage(WAIT).value()).isTrue();
         var again = fx.expectMessageClass(FunctionActor.Invoke.class, WAIT);
         assertThat(again.invocation().requestId()).isEqualTo("r1");
-        again.replyTo().tell(success());
+        again.replyTo().send(success());
         awaitStore("the replayed event delivered", List::isEmpty);
         assertThat(deadLetters(invoker)).isEmpty();
 
@@ -226,7 +226,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
         enqueue(invoker, "r1");
         for (int attempt = 1; attempt <= 4; attempt++) {
             fx.expectMessageClass(FunctionActor.Invoke.class, WAIT).replyTo()
-                    .tell(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED, "queue full", false));
+                    .send(new InvocationResult.Failed(InvocationResult.Reason.THROTTLED, "queue full", false));
         }
         var last = fx.expectMessageClass(FunctionActor.Invoke.class, WAIT);
         assertThat(pending()).singleElement().satisfies(e -> {
@@ -234,7 +234,7 @@ class AsyncInvokerTest extends ActorTestKitSupport {
             assertThat(e.functionErrors()).isZero();
             assertThat(e.lastError()).startsWith("THROTTLED");
         });
-        last.replyTo().tell(success());
+        last.replyTo().send(success());
         awaitStore("delivered after the throttles", List::isEmpty);
         assertThat(deadLetters(invoker)).isEmpty();
     }
@@ -258,12 +258,12 @@ class AsyncInvokerTest extends ActorTestKitSupport {
         assertThat(enqueue(invoker, "r4")).isEqualTo(new AsyncInvoker.QueueFull(3));
         // The bound is per function: another function's queue still takes events.
         assertThat(enqueue(invoker, "other", "o1")).isInstanceOf(AsyncInvoker.Accepted.class);
-        other.expectMessageClass(FunctionActor.Invoke.class, WAIT).replyTo().tell(success());
+        other.expectMessageClass(FunctionActor.Invoke.class, WAIT).replyTo().send(success());
 
         journal.close();
         // r1 is running (the probe holds it); finishing it frees a place, but the store is gone: its removal fails,
         // and it stays in the file to be delivered again after a restart (at least once).
-        fx.expectMessageClass(FunctionActor.Invoke.class, WAIT).replyTo().tell(success());
+        fx.expectMessageClass(FunctionActor.Invoke.class, WAIT).replyTo().send(success());
         // o1's removal may fail too (the journal closed under it), so wait for r1's line, not any.
         io.esb.testing.Eventually.await(WAIT, "r1's failed removal logged", () -> logs.withMessage("Async event store write failed"),
                 l -> l.stream().anyMatch(e -> "r1".equals(LogCapture.fields(e).get("request_id"))));

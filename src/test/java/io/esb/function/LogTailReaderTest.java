@@ -22,7 +22,7 @@ class LogTailReaderTest extends ActorTestKitSupport {
     void aTailWithItsReportLineAnswersTheCallerAtOnceAndStops() {
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
         var caller = testKit.<InvocationResult>createTestProbe();
-        var reader = testKit.spawn(LogTailReader.create(docker.ref(), WAIT, ANSWER, caller.ref(), "r1", Duration.ofSeconds(3)));
+        var reader = testKit.spawn(LogTailReader.create(docker.ref(), WAIT, ANSWER, new InvocationReply.ToActor(caller.ref()), "r1", Duration.ofSeconds(3)));
 
         var read = expectRun(docker, "invocation-logs");
         assertThat(read.requestId()).isEqualTo("r1");
@@ -45,7 +45,7 @@ class LogTailReaderTest extends ActorTestKitSupport {
     void aTailWithoutItsReportLineIsReadAgainOnATimerAtMostThreeTimes() {
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
         var caller = testKit.<InvocationResult>createTestProbe();
-        var reader = testKit.spawn(LogTailReader.create(docker.ref(), WAIT, ANSWER, caller.ref(), "r2", Duration.ofSeconds(3)));
+        var reader = testKit.spawn(LogTailReader.create(docker.ref(), WAIT, ANSWER, new InvocationReply.ToActor(caller.ref()), "r2", Duration.ofSeconds(3)));
 
         long replied = 0;
         for (int read = 1; read <= LogTailReader.READS; read++) {
@@ -68,7 +68,7 @@ class LogTailReaderTest extends ActorTestKitSupport {
     void aFailedReadAnswersWithoutATail() {
         var docker = testKit.<DockerSupervisor.Command>createTestProbe();
         var caller = testKit.<InvocationResult>createTestProbe();
-        var reader = testKit.spawn(LogTailReader.create(docker.ref(), WAIT, ANSWER, caller.ref(), "r3", Duration.ofSeconds(3)));
+        var reader = testKit.spawn(LogTailReader.create(docker.ref(), WAIT, ANSWER, new InvocationReply.ToActor(caller.ref()), "r3", Duration.ofSeconds(3)));
 
         reply(expectRun(docker, "invocation-logs"), new DockerReply.Failed<>(
                 new DockerFailure(DockerFailure.Kind.UNAVAILABLE, "invocation-logs", "daemon down")));

@@ -81,7 +81,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
                 throw new IllegalStateException("table unavailable");
             }
             return table;
-        }, io.esb.function.FunctionCalls.local(testKit.system().scheduler()), asyncInvoker.ref(), null, GatewayMetrics.disabled(),
+        }, io.esb.function.FunctionCalls.local(testKit.system()), asyncInvoker.ref(), null, GatewayMetrics.disabled(),
                 io.esb.cluster.ClusterView.SINGLE_NODE);
         var handle = gateway.handler(testKit.system());
         handler = request -> {
@@ -102,7 +102,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
         var invoke = hello.expectMessageClass(FunctionActor.Invoke.class);
         assertThat(new String(invoke.invocation().event(), StandardCharsets.UTF_8)).isEqualTo("{\"n\":1}");
         assertThat(invoke.invocation().requestId()).isEqualTo("req-1");
-        invoke.replyTo().tell(completed("{\"greeting\":\"Hi\"}"));
+        invoke.replyTo().send(completed("{\"greeting\":\"Hi\"}"));
         var response = answer(pending);
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("{\"greeting\":\"Hi\"}");
@@ -117,7 +117,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
         var pending = send(HttpRequest.POST("/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:hello/invocations"));
         var invoke = hello.expectMessageClass(FunctionActor.Invoke.class);
         assertThat(new String(invoke.invocation().event(), StandardCharsets.UTF_8)).isEqualTo("{}");
-        invoke.replyTo().tell(completed("null"));
+        invoke.replyTo().send(completed("null"));
         assertThat(answer(pending).status()).isEqualTo(200);
     }
 
@@ -125,7 +125,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
     void aHandlerErrorIs200WithXAmzFunctionError() throws Exception {
         var pending = send(HttpRequest.POST("/2015-03-31/functions/hello/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{}"));
         var error = "{\"errorMessage\":\"boom\",\"errorType\":\"ValueError\"}";
-        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().tell(completed(error));
+        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().send(completed(error));
         var response = answer(pending);
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.header("X-Amz-Function-Error")).isEqualTo("Unhandled");
@@ -177,7 +177,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
     @Test
     void throttlingIs429WithReasonAndRetryAfter() throws Exception {
         var pending = send(HttpRequest.POST("/2015-03-31/functions/hello/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{}"));
-        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().tell(new InvocationResult.Failed(Reason.THROTTLED, "queue full", false));
+        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().send(new InvocationResult.Failed(Reason.THROTTLED, "queue full", false));
         var response = answer(pending);
         assertThat(response.status()).isEqualTo(429);
         assertThat(response.header("x-amzn-ErrorType")).isEqualTo("TooManyRequestsException");
@@ -194,7 +194,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
             "CONTAINER_FAILED   | 502 | ServiceException | socket gone"})
     void aServiceFailureIsAnAwsError(Reason reason, int status, String errorType, String message) throws Exception {
         var pending = send(HttpRequest.POST("/2015-03-31/functions/hello/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{}"));
-        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().tell(new InvocationResult.Failed(reason, "socket gone", true));
+        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().send(new InvocationResult.Failed(reason, "socket gone", true));
         var response = answer(pending);
         assertThat(response.status()).isEqualTo(status);
         assertThat(response.header("x-amzn-ErrorType")).isEqualTo(errorType);
@@ -209,7 +209,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
             "OUT_OF_MEMORY  | Runtime.OutOfMemory"})
     void aFunctionsOwnFailureIsAFunctionError(Reason reason, String errorType) throws Exception {
         var pending = send(HttpRequest.POST("/2015-03-31/functions/hello/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{}"));
-        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().tell(new InvocationResult.Failed(reason, "gone", false));
+        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().send(new InvocationResult.Failed(reason, "gone", false));
         var response = answer(pending);
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.header("X-Amz-Function-Error")).isEqualTo("Unhandled");
@@ -269,7 +269,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
         assertThat(event.path("requestContext").path("stage").asText()).isEqualTo("local");
         assertThat(event.path("requestContext").path("accountId").asText()).isEqualTo("123456789012");
         assertThat(invoke.invocation().requestId()).isEqualTo("req-7");
-        invoke.replyTo().tell(completed("{\"statusCode\":201,\"headers\":{\"X-Answer\":\"yes\",\"Content-Type\":\"text/plain\"},\"body\":\"made\"}"));
+        invoke.replyTo().send(completed("{\"statusCode\":201,\"headers\":{\"X-Answer\":\"yes\",\"Content-Type\":\"text/plain\"},\"body\":\"made\"}"));
         var response = answer(pending);
         assertThat(response.status()).isEqualTo(201);
         assertThat(response.header("X-Answer")).isEqualTo("yes");
@@ -287,7 +287,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
         assertThat(event.path("rawPath").asText()).isEqualTo("/v2/a/b");
         assertThat(event.path("pathParameters").path("proxy").asText()).isEqualTo("a/b");
         assertThat(event.path("requestContext").path("http").path("method").asText()).isEqualTo("GET");
-        invoke.replyTo().tell(completed("{\"plain\":true}"));
+        invoke.replyTo().send(completed("{\"plain\":true}"));
         var response = answer(pending);
         // HTTP APIs take a result without statusCode as the body of a 200
         assertThat(response.status()).isEqualTo(200);
@@ -317,7 +317,7 @@ class GatewayRoutesTest extends ActorTestKitSupport {
             "OUT_OF_MEMORY      | 502 | Internal server error                   | false"})
     void aFailureBehindARouteIsApiGatewaysAnswer(Reason reason, int status, String message, boolean showsReason) throws Exception {
         var pending = send(HttpRequest.POST("/items/9").withEntity(ContentTypes.APPLICATION_JSON, "{}"));
-        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().tell(new InvocationResult.Failed(reason, "detail", false));
+        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().send(new InvocationResult.Failed(reason, "detail", false));
         var response = answer(pending);
         assertThat(response.status()).isEqualTo(status);
         assertThat(response.json().path("message").asText()).isEqualTo(message);
