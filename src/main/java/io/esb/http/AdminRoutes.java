@@ -29,6 +29,10 @@ import static akka.http.javadsl.server.Directives.path;
  * and {@code /metrics} (the Prometheus scrape).
  */
 final class AdminRoutes {
+    /** Whether this surface may answer the raw {@code path} (over-claiming only costs the fast path in {@link GatewayHttp}). */
+    static boolean mayAnswer(String path) {
+        return path.startsWith("/health") || path.startsWith("/status") || path.startsWith("/metrics");
+    }
     private final ActorSystem<?> system;
     private final Supplier<FunctionTable> functions;
     private final DockerSupervisor.Shared docker;

@@ -33,6 +33,12 @@ import static akka.http.javadsl.server.PathMatchers.segment;
  * one again with its request id; {@code DELETE /admin/dead-letters/{requestId}} deletes it.
  */
 final class DeadLetterRoutes {
+    private static final String FIRST_SEGMENT = "admin";
+
+    /** Whether this surface may answer the raw {@code path} (over-claiming only costs the fast path in {@link GatewayHttp}). */
+    static boolean mayAnswer(String path) {
+        return path.startsWith("/" + FIRST_SEGMENT);
+    }
     private static final int DEFAULT_LIMIT = 100;
     private static final int MAX_LIMIT = 10_000;
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
@@ -48,7 +54,7 @@ final class DeadLetterRoutes {
     }
 
     Route route() {
-        return pathPrefix("admin", () -> pathPrefix("dead-letters", () -> concat(
+        return pathPrefix(FIRST_SEGMENT, () -> pathPrefix("dead-letters", () -> concat(
                 pathEnd(() -> get(() -> extractRequest(this::list))),
                 path(segment(), requestId -> delete(() -> extractRequest(request -> {
                     bodies.discard(request);

@@ -48,6 +48,8 @@ public final class GatewayHttp {
             .matchAny(error -> RequestScope.scoped(scope -> Directives.complete(errorResponse(scope, error)))).build();
 
     private final RequestBodies bodies;
+    private final InvokeApiRoutes invokeApi;
+    private final ProxyRoutes proxy;
     private final Route route;
 
     /**
@@ -61,9 +63,9 @@ public final class GatewayHttp {
         var invoker = new FunctionInvoker(calls, settings, functions, metrics);
         var auth = settings.auth().enabled() ? new JwtAuth(settings.auth(), Clock.systemUTC()) : null;
         var admin = new AdminRoutes(system, functions, docker, metrics, bodies, startedAt, cluster);
-        var invokeApi = new InvokeApiRoutes(system, settings, functions, asyncInvoker, invoker, bodies, startedAt);
+        this.invokeApi = new InvokeApiRoutes(system, settings, functions, asyncInvoker, invoker, bodies, startedAt);
         var login = new LoginRoutes(auth, bodies);
-        var proxy = new ProxyRoutes(settings, functions, invoker, bodies, auth, new ObjectMapper());
+        this.proxy = new ProxyRoutes(settings, functions, invoker, bodies, auth, new ObjectMapper());
         var deadLetters = new DeadLetterRoutes(system, asyncInvoker, bodies);
         // Built once: per request only the leaves run, so a route request costs the earlier surfaces' path matches
         // and nothing more.
@@ -94,9 +96,10 @@ public final class GatewayHttp {
             var scope = RequestScope.of(request);
             CompletableFuture<HttpResponse> answer;
             if (routablePath(scope)) {
+                var direct = answerDirect(scope);
                 // A scaladsl response is a javadsl one. The stage is made plain: the Scala-backed one's callbacks
                 // would each start a thread on a small host (Stages).
-                answer = Stages.plain((CompletionStage<HttpResponse>) (CompletionStage<?>) scala.jdk.javaapi.FutureConverters
+                answer = direct != null ? direct : Stages.plain((CompletionStage<HttpResponse>) (CompletionStage<?>) scala.jdk.javaapi.FutureConverters
                         .asJava(sealed.apply((akka.http.scaladsl.model.HttpRequest) scope.attached())));
             } else {
                 bodies.discard(request);
@@ -108,6 +111,33 @@ public final class GatewayHttp {
                 return withId;
             });
         };
+    }
+
+    /**
+     * The busiest requests, answered without the route DSL: an Invoke API call, and a configured route whose path no
+     * earlier surface may answer. Their leaves are the DSL's own, so the answer is the same; the DSL's matching and
+     * its Scala futures cost about 20 us of CPU per call (BENCHMARKS.md, issue 17). Null: the DSL answers. A path
+     * with escapes is left to the DSL, which matches decoded segments.
+     */
+    private CompletableFuture<HttpResponse> answerDirect(RequestScope scope) {
+        var path = scope.path();
+        if (path.indexOf('%') >= 0) {
+            return null;
+        }
+        CompletionStage<HttpResponse> direct;
+        try {
+            if (InvokeApiRoutes.mayAnswer(path)) {
+                direct = invokeApi.invokeDirect(scope, path);
+            } else if (AdminRoutes.mayAnswer(path) || DeadLetterRoutes.mayAnswer(path) || LoginRoutes.mayAnswer(path)) {
+                direct = null;
+            } else {
+                direct = proxy.answerDirect(scope);
+            }
+        } catch (RuntimeException e) {
+            // As the DSL's exception handler (AS_JSON) would have it.
+            direct = CompletableFuture.failedFuture(e);
+        }
+        return direct == null ? null : direct.toCompletableFuture();
     }
 
     private static HttpResponse errorResponse(RequestScope scope, Throwable error) {

@@ -50,6 +50,12 @@ import static io.esb.http.RequestScope.scoped;
  */
 final class InvokeApiRoutes {
     private static final PathMatcher0 FUNCTIONS = PathMatchers.segment("2015-03-31").slash("functions");
+    /** {@link #FUNCTIONS} as a raw path prefix. */
+    private static final String FUNCTIONS_PATH = "/2015-03-31/functions";
+    /** Whether this surface may answer the raw {@code path} (over-claiming only costs the fast path in {@link GatewayHttp}). */
+    static boolean mayAnswer(String path) {
+        return path.startsWith("/2015-03-31") || path.startsWith("/2016-08-19");
+    }
     private static final PathMatcher0 ACCOUNT_SETTINGS = PathMatchers.segment("2016-08-19").slash("account-settings");
     private static final PathMatcher1<String> FUNCTION = PathMatchers.segment();
     private static final PathMatcher1<String> CONFIGURATION = PathMatchers.segment().slash("configuration");
@@ -88,7 +94,7 @@ final class InvokeApiRoutes {
                 path(CONFIGURATION, name -> scoped(scope -> getFunction(scope, name, true)))));
         return concat(
                 pathPrefix(FUNCTIONS, () -> extractUnmatchedPath(rest -> isInvokePath(rest)
-                        ? scoped(scope -> invoke(scope, functionNameFromInvokePath(rest)))
+                        ? scoped(scope -> completeWithFuture(invoke(scope, functionNameFromInvokePath(rest))))
                         : controlPlaneReads)),
                 pathPrefix(ACCOUNT_SETTINGS, () -> pathEndOrSingleSlash(() -> get(() -> scoped(this::accountSettings)))));
     }
@@ -103,16 +109,28 @@ final class InvokeApiRoutes {
         return rest.length() > INVOKE_SUFFIX.length() && rest.charAt(0) == '/' && rest.endsWith(INVOKE_SUFFIX);
     }
 
-    private Route invoke(RequestScope scope, String name) {
+    /**
+     * The Invoke API's answer to a request the route DSL never saw, or null when it is not an Invoke request: the
+     * gateway's fast path for its busiest surface ({@link GatewayHttp#handler}). {@code path}: the raw path.
+     */
+    CompletionStage<HttpResponse> invokeDirect(RequestScope scope, String path) {
+        if (!path.startsWith(FUNCTIONS_PATH)) {
+            return null;
+        }
+        var rest = path.substring(FUNCTIONS_PATH.length());
+        return isInvokePath(rest) ? invoke(scope, functionNameFromInvokePath(rest)) : null;
+    }
+
+    private CompletionStage<HttpResponse> invoke(RequestScope scope, String name) {
         var request = scope.request();
         if (!request.method().equals(HttpMethods.POST)) {
-            return bodies.done(request, ErrorResponses.invokeMethodNotAllowed());
+            return bodies.answered(request, ErrorResponses.invokeMethodNotAllowed());
         }
         long started = System.nanoTime();
         var function = name == null ? null : functions.get().function(name);
         var qualifier = qualifier(scope);
         if (function == null || !qualifier.equals("$LATEST")) {
-            return bodies.done(request, functionNotFound(name, qualifier));
+            return bodies.answered(request, functionNotFound(name, qualifier));
         }
         scope.access().functionName(function.name());
         var requestId = scope.requestId();
@@ -120,10 +138,10 @@ final class InvokeApiRoutes {
         switch (invocationType) {
             case "RequestResponse", "Event" -> { }
             case "DryRun" -> {
-                return bodies.done(request, HttpResponse.create().withStatus(204).addHeader(RawHeader.create("X-Amzn-RequestId", requestId)));
+                return bodies.answered(request, HttpResponse.create().withStatus(204).addHeader(RawHeader.create("X-Amzn-RequestId", requestId)));
             }
             default -> {
-                return bodies.done(request, ErrorResponses.invalidParameter(
+                return bodies.answered(request, ErrorResponses.invalidParameter(
                         "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun (got '" + invocationType + "')"));
             }
         }
@@ -132,9 +150,9 @@ final class InvokeApiRoutes {
         boolean tail = request.getHeader("X-Amz-Log-Type").map(h -> h.value().equals("Tail")).orElse(false) && !async;
         var clientContext = request.getHeader("X-Amz-Client-Context").map(h -> clientContext(h.value())).orElse(null);
         if (clientContext != null && clientContext.isEmpty()) {
-            return bodies.done(request, ErrorResponses.invalidParameter("X-Amz-Client-Context must be a Base64-encoded JSON object"));
+            return bodies.answered(request, ErrorResponses.invalidParameter("X-Amz-Client-Context must be a Base64-encoded JSON object"));
         }
-        return completeWithFuture(bodies.read(request, limit).thenCompose(body -> {
+        return bodies.read(request, limit).thenCompose(body -> {
             if (body == null) {
                 return CompletableFuture.completedFuture(ErrorResponses.invokeTooLarge(limit));
             }
@@ -168,7 +186,7 @@ final class InvokeApiRoutes {
                 scope.access().coldStart(failed.coldStart());
                 return ErrorResponses.invokeFailure(failed);
             });
-        }));
+        });
     }
 
     private CompletionStage<HttpResponse> enqueueEvent(FunctionSettings function, Invocation invocation, String requestId) {

@@ -18,6 +18,10 @@ import static io.esb.http.RequestScope.scoped;
 
 /** {@code POST /user/auth/v1}: trades an API key and a user's password for a JWT (other methods fall through to the routes). */
 final class LoginRoutes {
+    /** Whether this surface may answer the raw {@code path} (over-claiming only costs the fast path in {@link GatewayHttp}). */
+    static boolean mayAnswer(String path) {
+        return path.startsWith(JwtAuth.LOGIN_PATH);
+    }
     private static final PathMatcher0 LOGIN = PathMatchers.separateOnSlashes(JwtAuth.LOGIN_PATH.substring(1));
     private static final int MAX_BODY_BYTES = 64 * 1024;
 

@@ -71,6 +71,21 @@ final class ProxyRoutes {
         this.responses = new ProxyResponseMapper(mapper);
     }
 
+    /**
+     * The answer of the configured route that {@code scope}'s request matches, made without the route DSL, or null
+     * when none matches (the DSL then answers, 404 and 405 included). The caller makes sure no earlier surface claims
+     * the path ({@link GatewayHttp#handler}).
+     */
+    CompletionStage<HttpResponse> answerDirect(RequestScope scope) {
+        var routePath = withoutBasePath(scope.path());
+        if (routePath == null) {
+            return null;
+        }
+        var table = functions.get();
+        var match = table.routes().lookup(scope.method(), routePath);
+        return match instanceof RouteTable.Found found ? invoke(scope, table, found, routePath) : null;
+    }
+
     /** Decided when the request gets here, against the current route table: it is the last surface tried. */
     Route route() {
         return scoped(this::answer);

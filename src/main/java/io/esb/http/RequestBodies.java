@@ -1,5 +1,6 @@
 package io.esb.http;
 
+import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.Directives;
@@ -8,6 +9,7 @@ import akka.stream.Materializer;
 import io.esb.function.Stages;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
@@ -29,6 +31,11 @@ final class RequestBodies {
             // (broken pipe) instead of reading the 413. Akka's own max-content-length bounds how much is drained.
             return Stages.plain(request.discardEntityBytes(materializer).completionStage()).handle((done, error) -> null);
         }
+        if (request.entity() instanceof HttpEntity.Strict strict) {
+            // The whole body came with the head (as small ones do): nothing to wait for.
+            var data = strict.getData();
+            return CompletableFuture.completedFuture(data.size() > limit ? null : data.toArray());
+        }
         return Stages.plain(request.entity().withSizeLimit(limit).toStrict(readTimeout.toMillis(), materializer))
                 .thenApply(strict -> strict.getData().toArray())
                 .exceptionally(error -> {
@@ -48,6 +55,12 @@ final class RequestBodies {
     Route done(HttpRequest request, HttpResponse response) {
         discard(request);
         return Directives.complete(response);
+    }
+
+    /** {@link #done} for an answer made outside the route DSL. */
+    CompletionStage<HttpResponse> answered(HttpRequest request, HttpResponse response) {
+        discard(request);
+        return CompletableFuture.completedFuture(response);
     }
 
     static Throwable rootCause(Throwable error) {

@@ -62,7 +62,8 @@ class GatewayRoutesTest extends ActorTestKitSupport {
                     image = "esb-example-hello:latest", timeout = 7s, memory-mb = 256, max-concurrency = 4
                     environment { GREETING = "Hi" }
                     routes = [ { method = "GET", path = "/items/{id}" }, { method = "POST", path = "/items/{id}" },
-                               { method = "GET", path = "/v2/{proxy+}", payload-format = "2.0" } ]
+                               { method = "GET", path = "/v2/{proxy+}", payload-format = "2.0" },
+                               { method = "GET", path = "/healthy/{id}" } ]
                   }
                   other { image = "esb-fixture:latest" }
                 }
@@ -427,6 +428,37 @@ class GatewayRoutesTest extends ActorTestKitSupport {
         assertThat(response.json().path("AccountUsage").path("FunctionCount").asInt()).isEqualTo(2);
         assertThat(response.json().path("AccountLimit").path("ConcurrentExecutions").asInt()).isEqualTo(30);
         assertThat(response.json().path("AccountLimit").path("UnreservedConcurrentExecutions").asInt()).isEqualTo(30 - 4 - 10);
+    }
+
+    /**
+     * Invoke calls and routes are answered without the route DSL unless another surface may claim the path or it has
+     * escapes; those go through the DSL, and must reach the same leaves.
+     */
+    @Test
+    void routesTheFastPathLeavesToTheDslAnswerAsTheOthersDo() throws Exception {
+        var besideHealth = send(HttpRequest.GET("/healthy/7"));
+        var first = hello.expectMessageClass(FunctionActor.Invoke.class);
+        var event = JSON.readTree(first.invocation().event());
+        assertThat(event.path("resource").asText()).isEqualTo("/healthy/{id}");
+        assertThat(event.path("pathParameters").path("id").asText()).isEqualTo("7");
+        first.replyTo().send(completed("{\"statusCode\":200,\"body\":\"fine\"}"));
+        assertThat(answer(besideHealth).body()).isEqualTo("fine");
+
+        var escaped = send(HttpRequest.GET("/items/a%20b"));
+        var second = hello.expectMessageClass(FunctionActor.Invoke.class);
+        assertThat(JSON.readTree(second.invocation().event()).path("resource").asText()).isEqualTo("/items/{id}");
+        second.replyTo().send(completed("{\"statusCode\":202,\"body\":\"spaced\"}"));
+        var answered = answer(escaped);
+        assertThat(answered.status()).isEqualTo(202);
+        assertThat(answered.body()).isEqualTo("spaced");
+
+        var escapedInvoke = send(HttpRequest.POST("/2015-03-31/functions/hel%6Co/invocations").withEntity(ContentTypes.APPLICATION_JSON, "{}"));
+        hello.expectMessageClass(FunctionActor.Invoke.class).replyTo().send(completed("{\"via\":\"dsl\"}"));
+        assertThat(answer(escapedInvoke).body()).isEqualTo("{\"via\":\"dsl\"}");
+
+        var health = answer(send(HttpRequest.GET("/health")));
+        assertThat(health.status()).isEqualTo(200);
+        hello.expectNoMessage(Duration.ofMillis(100));
     }
 
     @Test
