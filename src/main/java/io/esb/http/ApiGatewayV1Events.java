@@ -153,8 +153,20 @@ public final class ApiGatewayV1Events extends ProxyEvents {
         return DEFAULT_STAGE.equals(stage) ? path : "/" + stage + path;
     }
 
+    /** One second's {@code requestTime}, kept: every request in that second has the same text. */
+    private record RequestTime(long epochSecond, String text) {}
+
+    private static volatile RequestTime lastRequestTime = new RequestTime(Long.MIN_VALUE, "");
+
     static String formatRequestTime(long epochMillis) {
-        return REQUEST_TIME.format(Instant.ofEpochMilli(epochMillis));
+        long second = Math.floorDiv(epochMillis, 1000L);
+        var last = lastRequestTime;
+        if (last.epochSecond() == second) {
+            return last.text();
+        }
+        var text = REQUEST_TIME.format(Instant.ofEpochSecond(second));
+        lastRequestTime = new RequestTime(second, text);
+        return text;
     }
 
     private static void putSingleAndMulti(ObjectNode event, String singleName, String multiName,
@@ -238,8 +250,10 @@ public final class ApiGatewayV1Events extends ProxyEvents {
     }
 
     /** Stable per template, like a real resource id. */
-    private static String resourceId(String template) {
-        return String.format("%06x", template.hashCode() & 0xFFFFFF);
+    /** Six hex digits from the template, as {@code String.format("%06x")} would write them, without its parsing. */
+    static String resourceId(String template) {
+        var hex = Integer.toHexString(template.hashCode() & 0xFFFFFF);
+        return "000000".substring(hex.length()) + hex;
     }
 
     static String strictUtf8(byte[] bytes) {

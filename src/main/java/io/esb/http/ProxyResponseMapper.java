@@ -105,8 +105,9 @@ public final class ProxyResponseMapper {
         if (format == PayloadFormat.V2 && result.isTextual()) {
             // AWS reads this as {"statusCode": 200, "body": <the string>, ...}: the string's text is the body
             String body = result.asText();
-            warnIfNotJson(body, 200);
-            return new MappedResponse(200, List.of(), body.getBytes(StandardCharsets.UTF_8), DEFAULT_CONTENT_TYPE);
+            var bytes = body.getBytes(StandardCharsets.UTF_8);
+            warnIfNotJson(body, bytes, 200);
+            return new MappedResponse(200, List.of(), bytes, DEFAULT_CONTENT_TYPE);
         }
         return new MappedResponse(200, List.of(), functionResult, DEFAULT_CONTENT_TYPE);
     }
@@ -143,14 +144,14 @@ public final class ProxyResponseMapper {
                         + "' set isBase64Encoded but 'body' is not valid base64: " + e.getMessage());
             }
         } else {
-            warnIfNotJson(body, status);
             bytes = body.getBytes(StandardCharsets.UTF_8);
+            warnIfNotJson(body, bytes, status);
         }
         return new MappedResponse(status, kept, bytes, contentType != null ? contentType : DEFAULT_CONTENT_TYPE);
     }
 
-    private void warnIfNotJson(String body, int status) {
-        if (!body.isEmpty() && !isJson(body)) {
+    private void warnIfNotJson(String body, byte[] utf8, int status) {
+        if (utf8.length > 0 && !isJson(utf8)) {
             log.warn("Failed to parse Lambda response body as JSON. Returning as string.",
                     kv("snippet", body.length() > SNIPPET_LENGTH ? body.substring(0, SNIPPET_LENGTH) : body),
                     kv("status_code", status));
@@ -266,8 +267,9 @@ public final class ProxyResponseMapper {
      * Whether {@code text} is one JSON value with nothing after it, as {@link #parse} would find, but read without
      * building its tree: every route answer's body is checked, on the thread that then writes the response.
      */
-    private boolean isJson(String text) {
-        try (JsonParser parser = json.createParser(text)) {
+    /** Parsed from the UTF-8 bytes the answer carries anyway: Jackson's byte parser skips values without decoding them. */
+    private boolean isJson(byte[] utf8) {
+        try (JsonParser parser = json.createParser(utf8)) {
             if (parser.nextToken() == null) {
                 return false;
             }

@@ -48,6 +48,8 @@ final class ProxyRoutes {
     private static final Logger log = LoggerFactory.getLogger(GatewayHttp.class);
     /** Headers Akka adds for the gateway's own use; functions never see them. */
     private static final Set<String> INTERNAL_HEADERS = Set.of("timeout-access", "remote-address", "raw-request-uri");
+    private static final int KEPT_CONTENT_TYPES = 256;
+    private static final java.util.concurrent.ConcurrentHashMap<String, ContentType> CONTENT_TYPES = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final EsbSettings settings;
     private final Supplier<FunctionTable> functions;
@@ -233,14 +235,28 @@ final class ProxyRoutes {
         return result;
     }
 
+    /**
+     * Akka's parse of a content type costs about as much as the rest of the answer's mapping, and functions send few
+     * distinct ones, so parsed ones are kept, up to {@link #KEPT_CONTENT_TYPES} (a boundary parameter makes each
+     * multipart one new).
+     */
     private static ContentType parseContentType(String value) {
         if (value == null) {
             return ContentTypes.APPLICATION_JSON;
         }
-        try {
-            return ContentTypes.parse(value);
-        } catch (RuntimeException malformed) {
-            return ContentTypes.APPLICATION_OCTET_STREAM;
+        var kept = CONTENT_TYPES.get(value);
+        if (kept != null) {
+            return kept;
         }
+        ContentType parsed;
+        try {
+            parsed = ContentTypes.parse(value);
+        } catch (RuntimeException malformed) {
+            parsed = ContentTypes.APPLICATION_OCTET_STREAM;
+        }
+        if (CONTENT_TYPES.size() < KEPT_CONTENT_TYPES) {
+            CONTENT_TYPES.put(value, parsed);
+        }
+        return parsed;
     }
 }

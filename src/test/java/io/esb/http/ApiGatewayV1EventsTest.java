@@ -33,6 +33,26 @@ class ApiGatewayV1EventsTest {
     }
 
     @Test
+    void theResourceIdIsSixHexDigitsOfTheTemplatesHash() {
+        for (var template : List.of("/items/{id}", "/", "/a", "/v2/{proxy+}", "/users/{user}/orders/{order}", "")) {
+            assertThat(ApiGatewayV1Events.resourceId(template)).isEqualTo(String.format("%06x", template.hashCode() & 0xFFFFFF));
+        }
+        // A hash whose low 24 bits are small still gives six digits.
+        var small = "\u0000\u0001";
+        assertThat(small.hashCode() & 0xFFFFFF).isLessThan(0x100);
+        assertThat(ApiGatewayV1Events.resourceId(small)).hasSize(6).startsWith("0000");
+    }
+
+    @Test
+    void theRequestTimeIsTheSecondOfTheRequestInApiGatewaysFormat() {
+        // 2015-04-09T12:34:56.789Z and the next second; the second text is made afresh, not the first one kept.
+        assertThat(ApiGatewayV1Events.formatRequestTime(1428582896789L)).isEqualTo("09/Apr/2015:12:34:56 +0000");
+        assertThat(ApiGatewayV1Events.formatRequestTime(1428582896000L)).isEqualTo("09/Apr/2015:12:34:56 +0000");
+        assertThat(ApiGatewayV1Events.formatRequestTime(1428582897001L)).isEqualTo("09/Apr/2015:12:34:57 +0000");
+        assertThat(ApiGatewayV1Events.formatRequestTime(1428582896999L)).isEqualTo("09/Apr/2015:12:34:56 +0000");
+    }
+
+    @Test
     void matchesTheDocumentedShapeFieldByField() throws IOException {
         IncomingRequest req = request("GET", "/users/42", "a=1&b=x+y&a=2", List.of(
                 Map.entry("Host", "api.example.test:8080"),
