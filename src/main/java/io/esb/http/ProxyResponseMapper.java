@@ -4,8 +4,6 @@ import io.esb.route.PayloadFormat;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -75,7 +73,6 @@ public final class ProxyResponseMapper {
     }
 
     private final ObjectReader reader;
-    private final JsonFactory json;
 
     public ProxyResponseMapper() {
         this(new ObjectMapper());
@@ -85,7 +82,6 @@ public final class ProxyResponseMapper {
         // "{} trailing" is not JSON: without this Jackson would silently read the first value only
         this.reader = Objects.requireNonNull(mapper, "mapper").reader()
                 .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        this.json = mapper.getFactory();
     }
 
     /** Payload format 1.0 (REST APIs). */
@@ -151,7 +147,7 @@ public final class ProxyResponseMapper {
     }
 
     private void warnIfNotJson(String body, byte[] utf8, int status) {
-        if (utf8.length > 0 && !isJson(utf8)) {
+        if (utf8.length > 0 && !JsonText.isOneValue(utf8)) {
             log.warn("Failed to parse Lambda response body as JSON. Returning as string.",
                     kv("snippet", body.length() > SNIPPET_LENGTH ? body.substring(0, SNIPPET_LENGTH) : body),
                     kv("status_code", status));
@@ -267,19 +263,6 @@ public final class ProxyResponseMapper {
      * Whether {@code text} is one JSON value with nothing after it, as {@link #parse} would find, but read without
      * building its tree: every route answer's body is checked, on the thread that then writes the response.
      */
-    /** Parsed from the UTF-8 bytes the answer carries anyway: Jackson's byte parser skips values without decoding them. */
-    private boolean isJson(byte[] utf8) {
-        try (JsonParser parser = json.createParser(utf8)) {
-            if (parser.nextToken() == null) {
-                return false;
-            }
-            parser.skipChildren();
-            return parser.nextToken() == null;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     /** Null when the bytes are not exactly one JSON value (empty input included). */
     private JsonNode parse(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {
