@@ -42,6 +42,10 @@ final class JsonText {
         };
     }
 
+    private static final int MORE = 0;
+    private static final int CLOSED = 1;
+    private static final int BROKEN = 2;
+
     private boolean object(int depth) {
         at++; // '{'
         skipWhitespace();
@@ -49,30 +53,24 @@ final class JsonText {
             at++;
             return true;
         }
-        while (true) {
-            if (peek() != '"' || !string()) {
-                return false;
-            }
-            skipWhitespace();
-            if (peek() != ':') {
-                return false;
-            }
-            at++;
-            skipWhitespace();
-            if (!value(depth)) {
-                return false;
-            }
-            skipWhitespace();
-            int next = peek();
-            at++;
-            if (next == '}') {
-                return true;
-            }
-            if (next != ',') {
-                return false;
-            }
-            skipWhitespace();
+        int state;
+        do {
+            state = member(depth) ? afterItem('}') : BROKEN;
+        } while (state == MORE);
+        return state == CLOSED;
+    }
+
+    private boolean member(int depth) {
+        if (peek() != '"' || !string()) {
+            return false;
         }
+        skipWhitespace();
+        if (peek() != ':') {
+            return false;
+        }
+        at++;
+        skipWhitespace();
+        return value(depth);
     }
 
     private boolean array(int depth) {
@@ -82,21 +80,26 @@ final class JsonText {
             at++;
             return true;
         }
-        while (true) {
-            if (!value(depth)) {
-                return false;
-            }
-            skipWhitespace();
-            int next = peek();
-            at++;
-            if (next == ']') {
-                return true;
-            }
-            if (next != ',') {
-                return false;
-            }
-            skipWhitespace();
+        int state;
+        do {
+            state = value(depth) ? afterItem(']') : BROKEN;
+        } while (state == MORE);
+        return state == CLOSED;
+    }
+
+    /** After a member or an element: the closing bracket, or a comma and the next item, or anything else. */
+    private int afterItem(char close) {
+        skipWhitespace();
+        int next = peek();
+        at++;
+        if (next == close) {
+            return CLOSED;
         }
+        if (next != ',') {
+            return BROKEN;
+        }
+        skipWhitespace();
+        return MORE;
     }
 
     private boolean string() {
