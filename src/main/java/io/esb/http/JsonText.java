@@ -32,8 +32,8 @@ final class JsonText {
             return false;
         }
         return switch (text[at]) {
-            case '{' -> depth < MAX_DEPTH && object(depth + 1);
-            case '[' -> depth < MAX_DEPTH && array(depth + 1);
+            case '{' -> depth < MAX_DEPTH && items('}', depth + 1, true);
+            case '[' -> depth < MAX_DEPTH && items(']', depth + 1, false);
             case '"' -> string();
             case 't' -> literal("true");
             case 'f' -> literal("false");
@@ -46,16 +46,17 @@ final class JsonText {
     private static final int CLOSED = 1;
     private static final int BROKEN = 2;
 
-    private boolean object(int depth) {
-        at++; // '{'
+    /** An object's members or an array's elements, from the opening bracket through {@code close}. */
+    private boolean items(char close, int depth, boolean members) {
+        at++; // the opening bracket
         skipWhitespace();
-        if (peek() == '}') {
+        if (peek() == close) {
             at++;
             return true;
         }
         int state;
         do {
-            state = member(depth) ? afterItem('}') : BROKEN;
+            state = (members ? member(depth) : value(depth)) ? afterItem(close) : BROKEN;
         } while (state == MORE);
         return state == CLOSED;
     }
@@ -71,20 +72,6 @@ final class JsonText {
         at++;
         skipWhitespace();
         return value(depth);
-    }
-
-    private boolean array(int depth) {
-        at++; // '['
-        skipWhitespace();
-        if (peek() == ']') {
-            at++;
-            return true;
-        }
-        int state;
-        do {
-            state = value(depth) ? afterItem(']') : BROKEN;
-        } while (state == MORE);
-        return state == CLOSED;
     }
 
     /** After a member or an element: the closing bracket, or a comma and the next item, or anything else. */
