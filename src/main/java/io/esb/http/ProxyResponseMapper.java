@@ -259,10 +259,6 @@ public final class ProxyResponseMapper {
         return value.asText();
     }
 
-    /**
-     * Whether {@code text} is one JSON value with nothing after it, as {@link #parse} would find, but read without
-     * building its tree: every route answer's body is checked, on the thread that then writes the response.
-     */
     /** Null when the bytes are not exactly one JSON value (empty input included). */
     private JsonNode parse(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {

@@ -32,9 +32,9 @@ final class RequestBodies {
             return Stages.plain(request.discardEntityBytes(materializer).completionStage()).handle((done, error) -> null);
         }
         if (request.entity() instanceof HttpEntity.Strict strict) {
-            // The whole body came with the head (as small ones do): nothing to wait for.
-            var data = strict.getData();
-            return CompletableFuture.completedFuture(data.size() > limit ? null : data.toArray());
+            // The whole body came with the head (as small ones do): nothing to wait for. Its length was the declared
+            // one, checked against the limit above.
+            return CompletableFuture.completedFuture(strict.getData().toArray());
         }
         return Stages.plain(request.entity().withSizeLimit(limit).toStrict(readTimeout.toMillis(), materializer))
                 .thenApply(strict -> strict.getData().toArray())
